@@ -1,0 +1,40 @@
+/* The osio command: subcommand dispatch. */
+#include "cli/commands.h"
+
+#include "hypervisor/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct command commands[] = {
+	{ "version", "print osio's version", cmd_version },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: osio COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'osio COMMAND --help' tells more about each.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+	printf("osio %s\n", OSIO_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_init();
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	log_error("unknown command '%s' (see 'osio help')", argv[1]);
+	return 2;
+}

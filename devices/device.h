@@ -1,0 +1,75 @@
+/* The device model interface. A model is a table (name, create, reset,
+ * destroy) that registers itself with DEVICE_MODEL(); the worker and the
+ * device test harness create instances by name with string arguments
+ * ("base=0x3f8,irq=4,backend=stdio"). Nothing else reaches into a model's
+ * state except through the functions its own header exports. */
+#ifndef OSIO_DEVICE_H
+#define OSIO_DEVICE_H
+
+#include "hypervisor/machine.h"
+
+#include <stdint.h>
+
+#define DEVARGS_MAX 32
+
+struct devargs {
+	unsigned n;
+	struct {
+		char key[32];
+		char value[480];
+	} a[DEVARGS_MAX];
+};
+
+/* Parses "key=value,key=value" (a value may be quoted with "..." to hold
+ * commas). -EINVAL on malformed input, -E2BIG on too many or too long. */
+int devargs_parse(struct devargs *args, const char *text);
+int devargs_set(struct devargs *args, const char *key, const char *value);
+const char *devargs_get(const struct devargs *args, const char *key);
+/* Numbers in C syntax (0x.., decimal). -EINVAL if present but not a number
+ * or above max; *out = def when absent. */
+int devargs_u64(const struct devargs *args, const char *key, uint64_t def, uint64_t max,
+		uint64_t *out);
+
+struct device_model {
+	const char *name;
+	const char *description;
+	/* Creates the instance, registers its ranges on m's buses, and returns
+	 * its state. Logs one line naming the model and the problem on error
+	 * and returns -errno. Unknown argument keys are an error. */
+	int (*create)(struct machine *m, const char *id, const struct devargs *args, void **state);
+	/* The device's power-on state (a platform reset). Battery-backed state
+	 * (CMOS NVRAM, the clock) is kept, as on real hardware. */
+	void (*reset)(void *state);
+	/* Unregisters and frees everything. */
+	void (*destroy)(void *state);
+};
+
+struct device {
+	const struct device_model *model;
+	void *state;
+	char id[32];
+	struct device *next;
+};
+
+#define DEVICE_MODEL(var)                                                              \
+	static const struct device_model *const osio_devmodel_##var                    \
+		__attribute__((used, section("osio_devmodels"), aligned(sizeof(void *)))) = &var
+
+const struct device_model *device_model_find(const char *name);
+/* Calls fn for every registered model (for `osio devices` and the harness). */
+void device_model_foreach(void (*fn)(const struct device_model *dm, void *ctx), void *ctx);
+
+/* Creates an instance and appends it to m->devices. id must be unique. */
+int machine_add_device(struct machine *m, const char *model, const char *id,
+		       const struct devargs *args);
+/* Its state, or NULL if no such id. */
+void *machine_device(struct machine *m, const char *id);
+void machine_reset_devices(struct machine *m);
+/* In reverse creation order. */
+void machine_destroy_devices(struct machine *m);
+
+/* Helper for create(): refuses keys not in the NULL-terminated list, naming
+ * the model and the key. */
+int devargs_check_keys(const struct devargs *args, const char *model, const char *const *known);
+
+#endif

@@ -1,0 +1,95 @@
+/* Guest RAM layout and allocation, and the buses/loop every machine has. */
+#include "hypervisor/machine.h"
+
+#include "hypervisor/log.h"
+#include "hypervisor/platform.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int machine_init(struct machine *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->pio = bus_new("io", 0x10000);
+	m->mmio = bus_new("mmio", 0);
+	m->loop = evloop_new();
+	if (!m->pio || !m->mmio || !m->loop) {
+		machine_destroy(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+	bus_free(m->pio);
+	bus_free(m->mmio);
+	evloop_free(m->loop);
+	m->pio = m->mmio = NULL;
+	m->loop = NULL;
+}
+
+static void *alloc_region(uint64_t size, bool hugepages)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	if (hugepages)
+		flags |= MAP_HUGETLB;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (!hugepages)
+		madvise(p, size, MADV_HUGEPAGE); /* a hint; fine if refused */
+	madvise(p, size, MADV_DONTDUMP);
+	return p;
+}
+
+int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages)
+{
+	if (ram < MiB || ram % (4 * KiB)) {
+		log_error("memory size %llu bytes: must be at least 1M and a multiple of 4K",
+			  (unsigned long long)ram);
+		return -EINVAL;
+	}
+	uint64_t low = ram >= PCI_HOLE_THRESHOLD ? LOWMEM_SPLIT : ram;
+	uint64_t high = ram - low;
+	if (hugepages && (low % (2 * MiB) || high % (2 * MiB))) {
+		log_error("memory size with huge pages must be a multiple of 2M");
+		return -EINVAL;
+	}
+	void *lo = alloc_region(low, hugepages);
+	if (!lo) {
+		int e = errno;
+		log_error("cannot reserve %llu MiB of guest RAM: %s%s", (unsigned long long)(low >> 20),
+			  strerror(e),
+			  hugepages ? " (are enough huge pages reserved? see /proc/sys/vm/nr_hugepages)" : "");
+		return -e;
+	}
+	int r = guestmem_add(&m->mem, 0, low, lo, false, "ram-low");
+	if (r == 0 && high) {
+		void *hi = alloc_region(high, hugepages);
+		if (!hi) {
+			r = -errno;
+			log_error("cannot reserve %llu MiB of guest RAM above 4 GiB: %s",
+				  (unsigned long long)(high >> 20), strerror(-r));
+		} else {
+			r = guestmem_add(&m->mem, HIGHMEM_START, high, hi, false, "ram-high");
+		}
+	}
+	if (r < 0) {
+		machine_free_ram(m);
+		return r;
+	}
+	m->ram_below_4g = low;
+	m->ram_above_4g = high;
+	return 0;
+}
+
+void machine_free_ram(struct machine *m)
+{
+	for (unsigned i = 0; i < m->mem.n; i++)
+		if (!m->mem.regions[i].readonly)
+			munmap(m->mem.regions[i].hva, m->mem.regions[i].size);
+	memset(&m->mem, 0, sizeof(m->mem));
+	m->ram_below_4g = m->ram_above_4g = 0;
+}

@@ -1,0 +1,72 @@
+/* What a device model sees of its VM: guest memory, the two buses, the
+ * event loop, interrupt lines, and a way to ask for reset, power-off or exit.
+ * The KVM partition fills in the interrupt and request hooks for a running
+ * VM; the device test harness fills them in with recorders. */
+#ifndef OSIO_MACHINE_H
+#define OSIO_MACHINE_H
+
+#include "hypervisor/bus.h"
+#include "hypervisor/evloop.h"
+#include "hypervisor/guestmem.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum machine_request {
+	MACHINE_RESET,	  /* reset line, triple fault, reboot */
+	MACHINE_POWEROFF, /* ACPI S5, guest poweroff */
+	MACHINE_EXIT,	  /* debug-exit port: end with the given status */
+	MACHINE_CRASH,	  /* the guest cannot continue (emulation failure, ...) */
+};
+
+struct device;
+
+struct machine {
+	struct guest_memory mem;
+	struct bus *pio;
+	struct bus *mmio;
+	struct evloop *loop;
+
+	/* Level of a GSI (ISA IRQs are GSIs 0-15). Devices drive their line
+	 * the way the pin would be driven; edge-triggered inputs see the
+	 * 0->1 transition. Safe from any thread. */
+	void (*set_irq)(void *irq_opaque, unsigned gsi, bool level);
+	void *irq_opaque;
+
+	/* Asks the worker to reset, power off or exit; safe from any thread,
+	 * returns at once. status is used with MACHINE_EXIT. */
+	void (*request)(void *req_opaque, enum machine_request req, int status);
+	void *req_opaque;
+
+	/* Platform facts that devices report to the guest. */
+	uint64_t ram_below_4g; /* bytes of RAM from 0 */
+	uint64_t ram_above_4g; /* bytes of RAM from 4 GiB */
+	unsigned cpus;
+
+	struct device *devices; /* in creation order */
+};
+
+static inline void machine_set_irq(struct machine *m, unsigned gsi, bool level)
+{
+	if (m->set_irq)
+		m->set_irq(m->irq_opaque, gsi, level);
+}
+
+static inline void machine_request(struct machine *m, enum machine_request req, int status)
+{
+	if (m->request)
+		m->request(m->req_opaque, req, status);
+}
+
+/* Lays out `ram` bytes of guest RAM the way a PC does (below the PCI hole,
+ * the rest above 4 GiB), allocates it (MAP_NORESERVE; huge pages if asked)
+ * and records it in m->mem and ram_below/above_4g. -errno on failure, with
+ * the reason logged. */
+int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages);
+void machine_free_ram(struct machine *m);
+
+/* Buses and event loop; RAM is separate. */
+int machine_init(struct machine *m);
+void machine_destroy(struct machine *m);
+
+#endif

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that osio and its test suite need.
+# Idempotent: quiet when everything is present, runs `apt-get update` only
+# when something is missing. Needs root (or sudo) only when installing.
+set -euo pipefail
+
+packages=(
+	# build
+	cmake ninja-build gcc libc6-dev pkg-config linux-libc-dev
+	# unit tests
+	libcmocka-dev
+	# guest programs (freestanding, built with the host gcc) and initramfs
+	binutils cpio busybox-static
+	# peers for differential tests and benchmarks
+	qemu-system-x86 qemu-utils
+	# test tooling
+	procps time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then
+		sudo=(sudo)
+	else
+		echo "install-deps: need root to install: ${missing[*]} (run as root, or apt-get install them)" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
