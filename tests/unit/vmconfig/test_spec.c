@@ -1,0 +1,338 @@
+/* vmconfig to the worker's settings: defaults, values, paths relative to the
+ * vmconfig's directory, serial ports, refused sections with their line. */
+#include "vctest.h"
+
+#include <errno.h>
+
+static struct vmconfig *load_example(const char *name, char *path, size_t size)
+{
+	struct vmconfig_error err;
+	struct vmconfig *cfg;
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "share/examples/%s", name);
+	vct_source_path(rel, path, size);
+	cfg = vmconfig_load(path, &err);
+	if (!cfg)
+		fail_msg("%s: %s", name, err.message);
+	return cfg;
+}
+
+/* The directory part of path, with its '/'. */
+static void dir_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	snprintf(buf, size, "%.*s", slash ? (int)(slash - path) + 1 : 0, path);
+}
+
+static void test_defaults(void **state)
+{
+	struct vm_spec s;
+
+	memset(&s, 0x5a, sizeof(s));
+	vm_spec_defaults(&s);
+	assert_string_equal(s.name, "vm");
+	assert_true(s.memory == 512ull << 20);
+	assert_int_equal(s.cpus, 1);
+	assert_false(s.hugepages);
+	assert_int_equal(s.on_reboot, ON_REBOOT_RESET);
+	assert_string_equal(s.kernel, "");
+	assert_string_equal(s.initrd, "");
+	assert_string_equal(s.append, "");
+	assert_true(s.serial[0].present);
+	assert_int_equal(s.serial[0].backend, SERIAL_STDIO);
+	for (int i = 1; i < VM_SERIAL_PORTS; i++)
+		assert_false(s.serial[i].present);
+
+	/* An empty file changes nothing. */
+	struct vm_spec t = s;
+	struct vmconfig *cfg = vct_parse("# nothing\n", "x.vmconfig");
+	struct vmconfig_error err;
+
+	assert_int_equal(vmconfig_to_spec(cfg, &t, &err), 0);
+	assert_memory_equal(&t, &s, sizeof(s));
+	vmconfig_free(cfg);
+}
+
+static void test_linux_direct(void **state)
+{
+	char path[PATH_MAX], dir[PATH_MAX], want[PATH_MAX + 32];
+	struct vmconfig *cfg = load_example("linux-direct.vmconfig", path, sizeof(path));
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	dir_of(path, dir, sizeof(dir));
+	assert_string_equal(s.name, "debian-direct");
+	assert_true(s.memory == 1ull << 30);
+	assert_int_equal(s.cpus, 2);
+	assert_int_equal(s.on_reboot, ON_REBOOT_EXIT);
+	snprintf(want, sizeof(want), "%svmlinuz", dir);
+	assert_string_equal(s.kernel, want);
+	snprintf(want, sizeof(want), "%sinitrd.img", dir);
+	assert_string_equal(s.initrd, want);
+	assert_string_equal(s.append, "console=ttyS0 earlyprintk=serial panic=-1");
+	assert_true(s.serial[0].present);
+	assert_int_equal(s.serial[0].backend, SERIAL_STDIO);
+	assert_false(s.serial[1].present);
+	vmconfig_free(cfg);
+
+	cfg = load_example("multiboot-test.vmconfig", path, sizeof(path));
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_true(s.memory == 16ull << 20);
+	snprintf(want, sizeof(want), "%sdebugexit.elf", dir);
+	assert_string_equal(s.kernel, want);
+	vmconfig_free(cfg);
+}
+
+static void test_serial_pty(void **state)
+{
+	char path[PATH_MAX], dir[PATH_MAX], want[PATH_MAX + 32];
+	struct vmconfig *cfg = load_example("serial-pty.vmconfig", path, sizeof(path));
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	dir_of(path, dir, sizeof(dir));
+	assert_true(s.serial[0].present);
+	assert_int_equal(s.serial[0].backend, SERIAL_PTY);
+	assert_true(s.serial[1].present);
+	assert_int_equal(s.serial[1].backend, SERIAL_FILE);
+	snprintf(want, sizeof(want), "%slogs/com2.log", dir);
+	assert_string_equal(s.serial[1].path, want);
+	assert_false(s.serial[2].present);
+	assert_false(s.serial[3].present);
+	assert_true(s.memory == 512ull << 20);
+	vmconfig_free(cfg);
+}
+
+static void resolve_case(const char *cfgpath, const char *kernel, const char *want)
+{
+	char text[512];
+	struct vmconfig_error err;
+	struct vmconfig *cfg;
+	struct vm_spec s;
+
+	snprintf(text, sizeof(text), "[boot]\nkernel = \"%s\"\n", kernel);
+	cfg = vct_parse(text, cfgpath);
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_string_equal(s.kernel, want);
+	vmconfig_free(cfg);
+}
+
+static void test_relative_paths(void **state)
+{
+	resolve_case("vms/dev/box.vmconfig", "vmlinuz", "vms/dev/vmlinuz");
+	resolve_case("vms/dev/box.vmconfig", "../k/vmlinuz", "vms/dev/../k/vmlinuz");
+	resolve_case("vms/dev/box.vmconfig", "/boot/vmlinuz", "/boot/vmlinuz");
+	resolve_case("/etc/osio/box.vmconfig", "vmlinuz", "/etc/osio/vmlinuz");
+	resolve_case("/box.vmconfig", "vmlinuz", "/vmlinuz");
+	resolve_case("box.vmconfig", "vmlinuz", "vmlinuz");
+	resolve_case(NULL, "vmlinuz", "vmlinuz");
+	resolve_case("a/box.vmconfig", "with space/k", "a/with space/k");
+	/* A socket path is absolute; a file path is resolved. */
+	struct vmconfig *cfg = vct_parse("[serial \"com1\"]\nbackend = socket\npath = /run/a.sock\n"
+					 "[serial \"com4\"]\nbackend = file\npath = out.log\n",
+					 "d/x.vmconfig");
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.serial[0].backend, SERIAL_SOCKET);
+	assert_string_equal(s.serial[0].path, "/run/a.sock");
+	assert_int_equal(s.serial[3].backend, SERIAL_FILE);
+	assert_string_equal(s.serial[3].path, "d/out.log");
+	vmconfig_free(cfg);
+}
+
+static void test_path_too_long(void **state)
+{
+	char dir[300], kernel[4000], *text;
+	struct vmconfig_error err;
+	struct vmconfig *cfg;
+	struct vm_spec s, before;
+	size_t n = 4000 + 64;
+
+	memset(dir, 'd', sizeof(dir));
+	memcpy(dir + sizeof(dir) - 12, "/x.vmconfig", 12);
+	memset(kernel, 'k', sizeof(kernel));
+	kernel[sizeof(kernel) - 1] = '\0';
+	text = malloc(n);
+	assert_non_null(text);
+	snprintf(text, n, "[vm]\ncpus = 3\n[boot]\nkernel = %s\n", kernel);
+	/* 3999 bytes alone fit; joined to the 289-byte directory they do not. */
+	cfg = vct_parse(text, dir);
+	vm_spec_defaults(&s);
+	before = s;
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
+	assert_int_equal(err.line, 4);
+	assert_int_equal(err.column, 10);
+	assert_non_null(strstr(err.message, "kernel = 'kkkkkkkk"));
+	assert_non_null(strstr(err.message, "...': the path is too long (4288 bytes once joined to "
+					    "the vmconfig's directory; at most 4095); move the "
+					    "file or use a shorter path"));
+	/* spec is left alone on error, even the keys read before. */
+	assert_memory_equal(&s, &before, sizeof(s));
+	vmconfig_free(cfg);
+
+	cfg = vct_parse(text, "x.vmconfig");
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(strlen(s.kernel), 3999);
+	assert_int_equal(s.cpus, 3);
+	vmconfig_free(cfg);
+	free(text);
+}
+
+/* Values land on top of what the spec held: absent keys leave it. */
+static void test_on_top(void **state)
+{
+	struct vmconfig *cfg = vct_parse("[vm]\ncpus = 8\nhugepages = on\n", NULL);
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	s.memory = 3ull << 30;
+	snprintf(s.name, sizeof(s.name), "from-cli");
+	snprintf(s.kernel, sizeof(s.kernel), "/cli/kernel");
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_true(s.memory == 3ull << 30);
+	assert_string_equal(s.name, "from-cli");
+	assert_string_equal(s.kernel, "/cli/kernel");
+	assert_int_equal(s.cpus, 8);
+	assert_true(s.hugepages);
+	vmconfig_free(cfg);
+}
+
+struct refusal {
+	const char *text;
+	unsigned line;
+	const char *formatted;
+};
+
+static void test_refused_sections(void **state)
+{
+	static const struct refusal cases[] = {
+	    {"[vm]\nname = a\n\n[disk \"system\"]\nfile = system.vhdx\n", 4,
+	     "vm.vmconfig:4: error: [disk \"system\"]: this osio cannot attach disks yet; "
+	     "remove or comment out the section to run without it"},
+	    {"[dvd]\n", 1,
+	     "vm.vmconfig:1: error: [dvd]: this osio cannot attach DVD drives yet; remove or "
+	     "comment out the section to run without it"},
+	    {"[vm]\n[nic \"lan\"]\n", 2,
+	     "vm.vmconfig:2: error: [nic \"lan\"]: this osio cannot connect network adapters "
+	     "yet; remove or comment out the section to run without it"},
+	    {"[display]\n# vnc defaults to auto\n", 1,
+	     "vm.vmconfig:1: error: [display]: this osio cannot serve the display over VNC "
+	     "yet; set vnc = none or remove the section"},
+	    {"[display]\nvnc = 127.0.0.1:5900\n", 2,
+	     "vm.vmconfig:2: error: [display]: this osio cannot serve the display over VNC "
+	     "yet; set vnc = none or remove the section"},
+	    {"[serial \"com2\"]\nbackend = stdio\n", 1,
+	     "vm.vmconfig:1: error: [serial \"com2\"]: COM1 already uses stdio (the terminal) "
+	     "by default; set backend = pty, socket, file or none on one of them"},
+	    {"[serial \"com3\"]\n[serial \"com1\"]\n", 1,
+	     "vm.vmconfig:1: error: [serial \"com3\"]: COM1 already uses stdio (the terminal); "
+	     "set backend = pty, socket, file or none on one of them"},
+	};
+	struct vmconfig_error err;
+	char buf[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmconfig *cfg = vct_parse(cases[i].text, "vm.vmconfig");
+		struct vm_spec s, before;
+
+		vm_spec_defaults(&s);
+		before = s;
+		assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
+		vmconfig_error_format(&err, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].formatted) != 0)
+			fail_msg("case %zu: %s", i, buf);
+		assert_int_equal(err.line, cases[i].line);
+		assert_memory_equal(&s, &before, sizeof(s));
+		vmconfig_free(cfg);
+	}
+}
+
+static void test_accepted_sections(void **state)
+{
+	struct vmconfig *cfg =
+	    vct_parse("[display]\nvnc = none\n[serial \"com1\"]\nbackend = none\n"
+		      "[serial \"com2\"]\n",
+		      NULL);
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.serial[0].backend, SERIAL_NONE);
+	assert_true(s.serial[1].present);
+	assert_int_equal(s.serial[1].backend, SERIAL_STDIO);
+	vmconfig_free(cfg);
+}
+
+static void test_workstation_refused(void **state)
+{
+	char path[PATH_MAX], want[PATH_MAX + 200], buf[PATH_MAX + 600];
+	struct vmconfig *cfg = load_example("workstation.vmconfig", path, sizeof(path));
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
+	vmconfig_error_format(&err, buf, sizeof(buf));
+	snprintf(want, sizeof(want),
+		 "%s:%u: error: [disk \"system\"]: this osio cannot attach disks yet; remove or "
+		 "comment out the section to run without it",
+		 path, vmconfig_line(cfg, "disk", "system", NULL));
+	assert_string_equal(buf, want);
+	vmconfig_free(cfg);
+}
+
+/* The command line's way: options into a new document, then the spec. */
+static void test_from_options(void **state)
+{
+	struct vmconfig *cfg = vmconfig_new(NULL);
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	assert_int_equal(vmconfig_set(cfg, "vm", NULL, "memory", "1.5G", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "vm", NULL, "cpus", "4", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "boot", NULL, "kernel", "bzImage", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "serial", "com1", "backend", "socket", &err), 0);
+	vm_spec_defaults(&s);
+	/* The rules between keys hold here too. */
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "backend = socket needs a path"));
+	assert_int_equal(vmconfig_set(cfg, "serial", "com1", "path", "/tmp/s", &err), 0);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_true(s.memory == 3ull << 29);
+	assert_int_equal(s.cpus, 4);
+	assert_string_equal(s.kernel, "bzImage");
+	assert_int_equal(s.serial[0].backend, SERIAL_SOCKET);
+	assert_string_equal(s.serial[0].path, "/tmp/s");
+	vmconfig_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_linux_direct),
+	    cmocka_unit_test(test_serial_pty),
+	    cmocka_unit_test(test_relative_paths),
+	    cmocka_unit_test(test_path_too_long),
+	    cmocka_unit_test(test_on_top),
+	    cmocka_unit_test(test_refused_sections),
+	    cmocka_unit_test(test_accepted_sections),
+	    cmocka_unit_test(test_workstation_refused),
+	    cmocka_unit_test(test_from_options),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,235 @@
+/* From a vmconfig to the worker's settings (struct vm_spec): defaults, paths
+ * resolved, and sections this osio cannot run yet refused with their line. */
+#include "vmconfig/internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void vm_spec_defaults(struct vm_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "vm");
+	s->memory = 512ull << 20;
+	s->cpus = 1;
+	s->hugepages = false;
+	s->on_reboot = ON_REBOOT_RESET;
+	s->serial[0].present = true;
+	s->serial[0].backend = SERIAL_STDIO;
+}
+
+struct spec_ctx {
+	const struct vmconfig *cfg;
+	struct vm_spec *spec;
+	struct vmconfig_error *err;
+	size_t dirlen;			       /* the vmconfig path up to its last '/' (included) */
+	unsigned serial_line[VM_SERIAL_PORTS]; /* header line of each [serial], 0 none */
+};
+
+static int fail_line(struct spec_ctx *c, size_t line, unsigned column, const char *msg)
+{
+	vc_error(c->err, c->cfg->path, (unsigned)line + 1, column, "%s", msg);
+	return -EINVAL;
+}
+
+/* A path value relative to the vmconfig's directory, into out. */
+static int resolve(struct spec_ctx *c, size_t i, char *out, size_t size)
+{
+	const struct vc_line *l = &c->cfg->lines[i];
+	size_t dirlen = l->value[0] == '/' ? 0 : c->dirlen, len = dirlen + strlen(l->value);
+	char msg[512], ex[96];
+
+	if (len >= size) {
+		vc_value_excerpt(l->value, ex, sizeof(ex));
+		snprintf(msg, sizeof(msg),
+			 "%s = '%s': the path is too long (%zu bytes%s; at most %zu); move the "
+			 "file or use a shorter path",
+			 l->key, ex, len, dirlen ? " once joined to the vmconfig's directory" : "",
+			 size - 1);
+		return fail_line(c, i, vc_column(l->text, l->value_at), msg);
+	}
+	snprintf(out, size, "%.*s%s", (int)dirlen, c->cfg->path ? c->cfg->path : "", l->value);
+	return 0;
+}
+
+static int fill_vm(struct spec_ctx *c, size_t h, size_t end)
+{
+	struct vm_spec *s = c->spec;
+	uint64_t u;
+	bool b;
+
+	for (size_t i = h + 1; i < end; i++) {
+		const struct vc_line *l = &c->cfg->lines[i];
+
+		if (l->kind != VC_KEY)
+			continue;
+		/* Values were checked when they were read or set. */
+		if (strcmp(l->key, "name") == 0) {
+			snprintf(s->name, sizeof(s->name), "%s", l->value);
+		} else if (strcmp(l->key, "memory") == 0) {
+			if (vmconfig_parse_size(l->value, &u, NULL, 0) == 0)
+				s->memory = u;
+		} else if (strcmp(l->key, "cpus") == 0) {
+			if (vmconfig_parse_uint(l->value, 0, UINT_MAX, &u, NULL, 0) == 0)
+				s->cpus = (unsigned)u;
+		} else if (strcmp(l->key, "hugepages") == 0) {
+			if (vmconfig_parse_bool(l->value, &b, NULL, 0) == 0)
+				s->hugepages = b;
+		} else if (strcmp(l->key, "on_reboot") == 0) {
+			s->on_reboot =
+			    strcasecmp(l->value, "exit") == 0 ? ON_REBOOT_EXIT : ON_REBOOT_RESET;
+		}
+	}
+	return 0;
+}
+
+static int fill_boot(struct spec_ctx *c, size_t h, size_t end)
+{
+	struct vm_spec *s = c->spec;
+	int r = 0;
+
+	for (size_t i = h + 1; i < end && !r; i++) {
+		const struct vc_line *l = &c->cfg->lines[i];
+
+		if (l->kind != VC_KEY)
+			continue;
+		if (strcmp(l->key, "kernel") == 0)
+			r = resolve(c, i, s->kernel, sizeof(s->kernel));
+		else if (strcmp(l->key, "initrd") == 0)
+			r = resolve(c, i, s->initrd, sizeof(s->initrd));
+		else if (strcmp(l->key, "append") == 0)
+			snprintf(s->append, sizeof(s->append), "%s", l->value);
+	}
+	return r;
+}
+
+static int fill_serial(struct spec_ctx *c, size_t h)
+{
+	static const struct {
+		const char *word;
+		enum serial_backend backend;
+	} backends[] = {
+	    {"stdio", SERIAL_STDIO}, {"pty", SERIAL_PTY},   {"socket", SERIAL_SOCKET},
+	    {"file", SERIAL_FILE},   {"none", SERIAL_NONE},
+	};
+	const struct vc_line *hl = &c->cfg->lines[h];
+	long b = vc_find_key(c->cfg, h, "backend"), p = vc_find_key(c->cfg, h, "path");
+	const char *word = b >= 0 ? c->cfg->lines[b].value : "stdio";
+	unsigned port = (unsigned)(hl->name[3] - '1'); /* com1..com4, checked */
+	struct serial_spec *sp = &c->spec->serial[port];
+
+	sp->present = true;
+	sp->backend = SERIAL_STDIO;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcasecmp(word, backends[i].word) == 0)
+			sp->backend = backends[i].backend;
+	sp->path[0] = '\0';
+	c->serial_line[port] = (unsigned)h + 1;
+	if (p >= 0 && (sp->backend == SERIAL_SOCKET || sp->backend == SERIAL_FILE))
+		return resolve(c, (size_t)p, sp->path, sizeof(sp->path));
+	return 0;
+}
+
+/* A section this osio cannot run yet, or 0 for one it can. */
+static int refuse(struct spec_ctx *c, size_t h)
+{
+	const struct vc_line *l = &c->cfg->lines[h];
+	char label[160], msg[512];
+	const char *what = NULL;
+	long v;
+
+	vc_section_label(l->type, l->name, label, sizeof(label));
+	if (strcmp(l->type, "disk") == 0)
+		what = "attach disks";
+	else if (strcmp(l->type, "dvd") == 0)
+		what = "attach DVD drives";
+	else if (strcmp(l->type, "nic") == 0)
+		what = "connect network adapters";
+	if (what) {
+		snprintf(msg, sizeof(msg),
+			 "%s: this osio cannot %s yet; remove or comment out the section to run "
+			 "without it",
+			 label, what);
+		return fail_line(c, h, 0, msg);
+	}
+	if (strcmp(l->type, "display") == 0) {
+		v = vc_find_key(c->cfg, h, "vnc");
+		if (v >= 0 && strcasecmp(c->cfg->lines[v].value, "none") == 0)
+			return 0;
+		snprintf(msg, sizeof(msg),
+			 "%s: this osio cannot serve the display over VNC yet; set vnc = none or "
+			 "remove the section",
+			 label);
+		return fail_line(c, v >= 0 ? (size_t)v : h, 0, msg);
+	}
+	return 0;
+}
+
+/* Only one serial port can have the terminal. */
+static int check_stdio(struct spec_ctx *c)
+{
+	int first = -1;
+	char msg[512];
+
+	for (int i = 0; i < VM_SERIAL_PORTS; i++) {
+		if (!c->spec->serial[i].present || c->spec->serial[i].backend != SERIAL_STDIO)
+			continue;
+		if (first < 0) {
+			first = i;
+			continue;
+		}
+		snprintf(msg, sizeof(msg),
+			 "[serial \"com%d\"]: COM%d already uses stdio (the terminal)%s; set "
+			 "backend = pty, socket, file or none on one of them",
+			 i + 1, first + 1, c->serial_line[first] ? "" : " by default");
+		if (c->serial_line[i])
+			return fail_line(c, c->serial_line[i] - 1, 0, msg);
+		vc_error(c->err, c->cfg->path, 0, 0, "%s", msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vmconfig_error *err)
+{
+	struct spec_ctx c = {.cfg = cfg, .err = err};
+	const char *slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
+	int r;
+
+	r = vmconfig_validate(cfg, err);
+	if (r)
+		return r;
+	c.dirlen = slash ? (size_t)(slash - cfg->path) + 1 : 0;
+	/* Work on a copy: spec stays as it was on error. */
+	c.spec = malloc(sizeof(*c.spec));
+	if (!c.spec) {
+		vc_error(err, cfg->path, 0, 0, "out of memory");
+		return -ENOMEM;
+	}
+	*c.spec = *spec;
+	for (size_t h = 0; h < cfg->nlines && !r; h++) {
+		const struct vc_line *l = &cfg->lines[h];
+		size_t end;
+
+		if (l->kind != VC_SECTION)
+			continue;
+		end = vc_section_end(cfg, h);
+		if (strcmp(l->type, "vm") == 0)
+			r = fill_vm(&c, h, end);
+		else if (strcmp(l->type, "boot") == 0)
+			r = fill_boot(&c, h, end);
+		else if (strcmp(l->type, "serial") == 0)
+			r = fill_serial(&c, h);
+		else
+			r = refuse(&c, h);
+	}
+	if (!r)
+		r = check_stdio(&c);
+	if (!r)
+		*spec = *c.spec;
+	free(c.spec);
+	return r;
+}
