@@ -9,6 +9,7 @@ struct command {
 	int (*fn)(int argc, char **argv);
 };
 
+int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 static const struct command commands[] = {
+	{ "run", "run a VM in the foreground (serial console on this terminal)", cmd_run },
 	{ "version", "print osio's version", cmd_version },
 };
 

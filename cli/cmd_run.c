@@ -1,0 +1,219 @@
+/* `osio run`: one VM in the foreground, its serial console on the terminal.
+ * Options write into a vmconfig document (from FILE, or empty), so that they
+ * are validated exactly like the file and override it. */
+#include "cli/commands.h"
+
+#include "hypervisor/log.h"
+#include "hypervisor/worker.h"
+#include "vmconfig/vmconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: osio run [OPTIONS] [FILE.vmconfig]\n"
+		"\n"
+		"Runs a VM in the foreground with COM1 on this terminal (Ctrl-A x quits,\n"
+		"Ctrl-A h lists the other keys). Options override the file's settings.\n"
+		"\n"
+		"  -k, --kernel FILE       boot FILE directly: a Linux bzImage or a multiboot kernel\n"
+		"  -i, --initrd FILE       initial ramdisk (Linux) or module (multiboot)\n"
+		"  -a, --append TEXT       kernel command line\n"
+		"  -m, --memory SIZE       guest RAM with a unit, e.g. 512M or 4G (default 512M)\n"
+		"  -c, --cpus N            virtual processors (default 1)\n"
+		"  -n, --name NAME         the VM's name\n"
+		"  -s, --serial BACKEND    COM1: stdio, pty, none, socket:PATH or file:PATH\n"
+		"      --on-reboot ACTION  reset (default) or exit when the guest reboots\n"
+		"      --hugepages         back guest RAM with huge pages\n"
+		"  -q, --quiet             no informational messages\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"Exit status: 0 when the guest powers off (or reboots with --on-reboot exit),\n"
+		"the value a test kernel writes to the debug-exit port 0xf4, 1 when the VM\n"
+		"cannot start, 3 when the guest crashes, 2 for a usage error.\n"
+		"See osio-vmconfig(5) for the file format.\n");
+}
+
+/* A relative path from the command line is relative to the current
+ * directory, not to the vmconfig file. */
+static int absolute(const char *path, char *out, size_t size)
+{
+	if (path[0] == '/') {
+		if (strlen(path) >= size)
+			return -ENAMETOOLONG;
+		strcpy(out, path);
+		return 0;
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if ((size_t)snprintf(out, size, "%s/%s", cwd, path) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+struct option_setting {
+	const char *option;
+	const char *section, *name, *key;
+	char value[PATH_MAX + 16];
+	bool is_path;
+};
+
+static int apply(struct vmconfig *cfg, const struct option_setting *o)
+{
+	struct vmconfig_error err;
+	char abs[PATH_MAX];
+	const char *value = o->value;
+	if (o->is_path && value[0]) {
+		if (absolute(value, abs, sizeof(abs)) < 0) {
+			log_error("%s %s: path too long", o->option, value);
+			return -EINVAL;
+		}
+		value = abs;
+	}
+	if (vmconfig_set(cfg, o->section, o->name, o->key, value, &err) < 0) {
+		log_error("%s %s: %s", o->option, o->value, err.message);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	enum { OPT_ON_REBOOT = 256, OPT_HUGEPAGES };
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
+		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct option_setting settings[16];
+	unsigned n = 0;
+	int c;
+#define SETTING(opt, sec, nm, k, path)                                                       \
+	do {                                                                                 \
+		settings[n] = (struct option_setting){ .option = opt, .section = sec,       \
+						       .name = nm, .key = k, .is_path = path }; \
+		snprintf(settings[n].value, sizeof(settings[n].value), "%s", optarg);       \
+		n++;                                                                         \
+	} while (0)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:i:a:m:c:n:s:qh", longopts, NULL)) != -1) {
+		if (n >= sizeof(settings) / sizeof(settings[0]) - 2) {
+			log_error("too many options");
+			return 2;
+		}
+		switch (c) {
+		case 'k':
+			SETTING("--kernel", "boot", NULL, "kernel", true);
+			break;
+		case 'i':
+			SETTING("--initrd", "boot", NULL, "initrd", true);
+			break;
+		case 'a':
+			SETTING("--append", "boot", NULL, "append", false);
+			break;
+		case 'm':
+			SETTING("--memory", "vm", NULL, "memory", false);
+			break;
+		case 'c':
+			SETTING("--cpus", "vm", NULL, "cpus", false);
+			break;
+		case 'n':
+			SETTING("--name", "vm", NULL, "name", false);
+			break;
+		case OPT_ON_REBOOT:
+			SETTING("--on-reboot", "vm", NULL, "on_reboot", false);
+			break;
+		case OPT_HUGEPAGES:
+			optarg = "yes";
+			SETTING("--hugepages", "vm", NULL, "hugepages", false);
+			break;
+		case 's': {
+			const char *colon = strchr(optarg, ':');
+			char backend[32];
+			size_t blen = colon ? (size_t)(colon - optarg) : strlen(optarg);
+			if (blen >= sizeof(backend))
+				blen = sizeof(backend) - 1;
+			memcpy(backend, optarg, blen);
+			backend[blen] = 0;
+			const char *arg = optarg;
+			optarg = backend;
+			SETTING("--serial", "serial", "com1", "backend", false);
+			if (colon) {
+				optarg = (char *)colon + 1;
+				SETTING("--serial", "serial", "com1", "path", true);
+			}
+			optarg = (char *)arg;
+			break;
+		}
+		case 'q':
+			log_quiet = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return 2;
+		}
+	}
+#undef SETTING
+	if (argc - optind > 1) {
+		log_error("osio run takes at most one vmconfig file (got %d arguments)",
+			  argc - optind);
+		return 2;
+	}
+	struct vmconfig_error err = { 0 };
+	struct vmconfig *cfg;
+	if (optind < argc) {
+		cfg = vmconfig_load(argv[optind], &err);
+	} else {
+		cfg = vmconfig_new(NULL);
+		if (!cfg)
+			snprintf(err.message, sizeof(err.message), "out of memory");
+	}
+	if (!cfg) {
+		char buf[PATH_MAX + 600];
+		vmconfig_error_format(&err, buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+		return 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (apply(cfg, &settings[i]) < 0) {
+			vmconfig_free(cfg);
+			return 1;
+		}
+	}
+	struct vm_spec spec;
+	vm_spec_defaults(&spec);
+	if (vmconfig_validate(cfg, &err) < 0 || vmconfig_to_spec(cfg, &spec, &err) < 0) {
+		char buf[PATH_MAX + 600];
+		vmconfig_error_format(&err, buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+		vmconfig_free(cfg);
+		return 1;
+	}
+	vmconfig_free(cfg);
+	if (!spec.kernel[0]) {
+		log_error("nothing to boot: give --kernel FILE (a Linux bzImage or a multiboot "
+			  "kernel) or set kernel in the vmconfig's [boot] section");
+		return 1;
+	}
+	return worker_run(&spec);
+}

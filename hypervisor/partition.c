@@ -1,0 +1,186 @@
+/* Creating the KVM VM for a machine: KVM's private pages, the in-kernel
+ * interrupt controllers and PIT, GSI routing, RAM slots and vCPUs. */
+#include "hypervisor/partition.h"
+
+#include "hypervisor/log.h"
+#include "hypervisor/platform.h"
+#include "hypervisor/vp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static void partition_set_irq(void *opaque, unsigned gsi, bool level)
+{
+	struct partition *p = opaque;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level ? 1 : 0 };
+	pthread_mutex_lock(&p->irq_lock);
+	if (p->vm_fd >= 0 && ioctl(p->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_warn("KVM_IRQ_LINE %u=%d failed: %s", gsi, level, strerror(errno));
+	pthread_mutex_unlock(&p->irq_lock);
+}
+
+/* The PC's routing, as the MADT describes it: ISA IRQs 0-15 go to the
+ * 8259 pair and to the IOAPIC pin of the same number, except that IRQ 0
+ * (the PIT) reaches IOAPIC pin 2 (the MADT's interrupt source override)
+ * and IRQ 2 is the PIC cascade. GSIs 16-23 are IOAPIC-only (PCI). */
+static int setup_gsi_routing(struct partition *p)
+{
+	unsigned max = 16 + 16 + IOAPIC_PINS;
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + max * sizeof(r->entries[0]));
+	if (!r)
+		return -ENOMEM;
+	unsigned n = 0;
+	for (unsigned gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+				       .pin = gsi % 8 },
+		};
+	}
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi == 2)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
+		};
+	}
+	r->nr = n;
+	int ret = ioctl(p->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
+	free(r);
+	return ret;
+}
+
+static int map_memory(struct partition *p)
+{
+	for (unsigned i = 0; i < p->m->mem.n; i++) {
+		const struct mem_region *mr = &p->m->mem.regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.flags = mr->readonly ? KVM_MEM_READONLY : 0,
+			.guest_phys_addr = mr->gpa,
+			.memory_size = mr->size,
+			.userspace_addr = (uintptr_t)mr->hva,
+		};
+		if (ioctl(p->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+			int e = errno;
+			log_error("cannot map guest memory %s (0x%llx, %llu MiB): %s", mr->name,
+				  (unsigned long long)mr->gpa, (unsigned long long)(mr->size >> 20),
+				  strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+int partition_create(struct partition *p, struct kvm_host *host, struct machine *m, unsigned cpus)
+{
+	memset(p, 0, sizeof(*p));
+	p->host = host;
+	p->m = m;
+	p->vm_fd = -1;
+	p->cpus = cpus;
+	pthread_mutex_init(&p->irq_lock, NULL);
+	int r;
+	if (cpus == 0 || cpus > host->max_vcpus) {
+		log_error("%u vCPUs asked for; this KVM allows 1 to %u", cpus, host->max_vcpus);
+		return -EINVAL;
+	}
+	p->vm_fd = ioctl(host->fd, KVM_CREATE_VM, 0);
+	if (p->vm_fd < 0) {
+		r = -errno;
+		log_error("KVM_CREATE_VM failed: %s", strerror(errno));
+		goto fail;
+	}
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	const char *step = "KVM_SET_IDENTITY_MAP_ADDR";
+	if (ioctl(p->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		goto fail_step;
+	step = "KVM_SET_TSS_ADDR";
+	if (ioctl(p->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
+		goto fail_step;
+	step = "KVM_CREATE_IRQCHIP";
+	if (ioctl(p->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		goto fail_step;
+	/* The in-kernel PIT also serves port 0x61 (speaker gate, OUT2 and the
+	 * refresh toggle) so that guests polling it never leave the kernel. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	step = "KVM_CREATE_PIT2";
+	if (ioctl(p->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		goto fail_step;
+	step = "KVM_SET_GSI_ROUTING";
+	if ((r = setup_gsi_routing(p)) < 0) {
+		errno = -r;
+		goto fail_step;
+	}
+	if ((r = map_memory(p)) < 0)
+		goto fail;
+
+	p->vcpus = calloc(cpus, sizeof(*p->vcpus));
+	if (!p->vcpus) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < cpus; i++) {
+		if ((r = vcpu_create(p, i, &p->vcpus[i])) < 0)
+			goto fail;
+		p->nvcpus++;
+	}
+	m->set_irq = partition_set_irq;
+	m->irq_opaque = p;
+	return 0;
+
+fail_step:
+	r = -errno;
+	log_error("%s failed: %s", step, strerror(errno));
+fail:
+	partition_destroy(p);
+	return r;
+}
+
+void partition_destroy(struct partition *p)
+{
+	partition_stop(p);
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		vcpu_destroy(p->vcpus[i]);
+	free(p->vcpus);
+	p->vcpus = NULL;
+	p->nvcpus = 0;
+	pthread_mutex_lock(&p->irq_lock);
+	if (p->vm_fd >= 0)
+		close(p->vm_fd);
+	p->vm_fd = -1;
+	pthread_mutex_unlock(&p->irq_lock);
+	if (p->m && p->m->irq_opaque == p) {
+		p->m->set_irq = NULL;
+		p->m->irq_opaque = NULL;
+	}
+	pthread_mutex_destroy(&p->irq_lock);
+}
+
+int partition_start(struct partition *p)
+{
+	for (unsigned i = 0; i < p->nvcpus; i++) {
+		int r = vcpu_start(p->vcpus[i]);
+		if (r < 0) {
+			partition_stop(p);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void partition_stop(struct partition *p)
+{
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		vcpu_kick(p->vcpus[i]);
+	for (unsigned i = 0; i < p->nvcpus; i++)
+		vcpu_join(p->vcpus[i]);
+}

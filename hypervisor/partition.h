@@ -1,0 +1,35 @@
+/* A child partition: the KVM VM (memory slots, in-kernel PIC/IOAPIC/LAPIC
+ * and PIT, GSI routing) and its virtual processors, bound to a machine. */
+#ifndef OSIO_PARTITION_H
+#define OSIO_PARTITION_H
+
+#include "hypervisor/kvm.h"
+#include "hypervisor/machine.h"
+
+#include <pthread.h>
+
+struct vcpu;
+
+struct partition {
+	struct kvm_host *host;
+	struct machine *m;
+	int vm_fd;
+	unsigned cpus;	  /* configured */
+	unsigned nvcpus; /* created so far */
+	struct vcpu **vcpus;
+	pthread_mutex_t irq_lock; /* vm_fd use from device threads */
+};
+
+/* Creates the VM with the machine's RAM mapped and `cpus` vCPUs (not yet
+ * running: vCPU 0 is the bootstrap processor, the others wait for
+ * INIT/SIPI). Installs itself as m's interrupt sink. Logs and returns
+ * -errno on failure. */
+int partition_create(struct partition *p, struct kvm_host *host, struct machine *m, unsigned cpus);
+void partition_destroy(struct partition *p);
+
+/* Starts one thread per vCPU. */
+int partition_start(struct partition *p);
+/* Stops every vCPU thread and waits for them. */
+void partition_stop(struct partition *p);
+
+#endif
