@@ -1,0 +1,831 @@
+/* Character backend tests through a 16550A on COM1: a real client on the
+ * socket, the pty's slave side, files, osio's terminal (a pty as stdin) and
+ * pipes, and flow control both ways. */
+#include "devices/chardev.h"
+#include "devices/uart16550.h"
+#include "hypervisor/log.h"
+#include "tests/devices/harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define COM1 0x3f8
+#define IRQ  4
+
+static char tmpdir[64];
+
+static uint8_t reg(struct harness *h, unsigned r)
+{
+	return hinb(h, (uint16_t)(COM1 + r));
+}
+
+static void set(struct harness *h, unsigned r, uint8_t v)
+{
+	houtb(h, (uint16_t)(COM1 + r), v);
+}
+
+static struct harness *new_port(const char *backend, const char *path)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	char args[256];
+	assert_non_null(h);
+	harness_init(h, 1 << 20);
+	snprintf(args, sizeof(args), "base=0x3f8,irq=4,name=COM1,backend=%s%s%s", backend,
+		 path ? ",path=" : "", path ? path : "");
+	harness_add(h, "uart16550", "com1", args);
+	/* What Linux sets up: 115200 8N1, FIFOs with trigger 8, OUT2. */
+	set(h, UART_LCR, 0x83);
+	set(h, UART_DLL, 1);
+	set(h, UART_DLM, 0);
+	set(h, UART_LCR, 0x03);
+	set(h, UART_FCR,
+	    UART_FCR_ENABLE | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT | UART_FCR_TRIGGER_8);
+	set(h, UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+	return h;
+}
+
+static void free_port(struct harness *h)
+{
+	harness_fini(h);
+	free(h);
+}
+
+static struct chardev *port_chardev(struct harness *h)
+{
+	return uart16550_chardev(machine_device(&h->m, "com1"));
+}
+
+/* The guest polls LSR before each byte, as SeaBIOS and early printk do. */
+static void com_write(struct harness *h, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	for (size_t i = 0; i < n; i++) {
+		unsigned spins = 0;
+		while (!(reg(h, UART_LSR) & UART_LSR_THRE)) {
+			assert_true(++spins < 5000);
+			harness_run(h, 1);
+		}
+		set(h, UART_THR, p[i]);
+	}
+}
+
+/* Reads n characters; their LSR error bits go to lsr (if not NULL). */
+static void com_read(struct harness *h, uint8_t *buf, uint8_t *lsr, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned spins = 0;
+		uint8_t s;
+		while (!((s = reg(h, UART_LSR)) & UART_LSR_DR)) {
+			assert_true(++spins < 5000);
+			harness_run(h, 1);
+		}
+		assert_int_equal(s & UART_LSR_OE, 0);
+		if (lsr)
+			lsr[i] = s & (UART_LSR_BI | UART_LSR_FE | UART_LSR_PE);
+		buf[i] = reg(h, UART_RBR);
+	}
+}
+
+static void expect_guest_reads(struct harness *h, const char *s)
+{
+	uint8_t got[256];
+	size_t n = strlen(s);
+	assert_true(n <= sizeof(got));
+	com_read(h, got, NULL, n);
+	assert_memory_equal(got, s, n);
+}
+
+/* Reads exactly n bytes from a non-blocking fd, running the loop between. */
+static void host_read(struct harness *h, int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	unsigned spins = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (uint8_t *)buf + got, n - got);
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		assert_true(r < 0 && errno == EAGAIN);
+		assert_true(++spins < 5000);
+		harness_run(h, 1);
+	}
+}
+
+static void expect_host_reads(struct harness *h, int fd, const char *s)
+{
+	char got[256];
+	size_t n = strlen(s);
+	host_read(h, fd, got, n);
+	assert_memory_equal(got, s, n);
+}
+
+static void host_write(int fd, const void *buf, size_t n)
+{
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+/* A client counts as connected once a byte it sent reached the guest. */
+static int connect_client(struct harness *h, const char *path)
+{
+	int fd = connect_to(path);
+	host_write(fd, "!", 1);
+	expect_guest_reads(h, "!");
+	return fd;
+}
+
+static void sock_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+static uint8_t pattern(size_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 8));
+}
+
+/* ---- socket ---- */
+
+static void test_socket(void **state)
+{
+	char path[128];
+	struct stat st;
+	sock_path(path, sizeof(path), "com1.sock");
+	struct harness *h = new_port("socket", path);
+	assert_string_equal(chardev_path(port_chardev(h)), path);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	/* No client yet: output is dropped, the transmitter never stalls. */
+	for (unsigned i = 0; i < 3 * CHARDEV_OUT_BUF; i++)
+		set(h, UART_THR, 'x');
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
+	harness_run(h, 2);
+
+	int c1 = connect_client(h, path);
+	com_write(h, "hello\r\n", 7);
+	expect_host_reads(h, c1, "hello\r\n");
+
+	/* Ctrl-A Ctrl-A is a Ctrl-A, Ctrl-A b a break; others pass unchanged. */
+	host_write(c1,
+		   "abc\x01\x01"
+		   "d\x01"
+		   "bq\x01x",
+		   11);
+	uint8_t got[8], lsr[8];
+	com_read(h, got, lsr, 8);
+	assert_memory_equal(got,
+			    "abc\x01"
+			    "d\0q\x01",
+			    8);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(lsr[i], i == 5 ? UART_LSR_BI : 0);
+	expect_guest_reads(h, "x");
+	assert_int_equal(h->requests, 0);
+
+	/* A second client is turned away. */
+	int c2 = connect_to(path);
+	char busy[64];
+	size_t n = strlen("osio: this serial port already has a client\r\n");
+	host_read(h, c2, busy, n);
+	assert_memory_equal(busy, "osio: this serial port already has a client\r\n", n);
+	for (unsigned i = 0; i < 100; i++) {
+		ssize_t r = read(c2, busy, sizeof(busy));
+		if (r == 0)
+			break;
+		assert_true(r < 0 && errno == EAGAIN);
+		harness_run(h, 1);
+	}
+	assert_int_equal(read(c2, busy, sizeof(busy)), 0);
+	close(c2);
+
+	/* The first client still works; then it leaves and output is dropped
+	 * again instead of filling up. */
+	com_write(h, "still\r\n", 7);
+	expect_host_reads(h, c1, "still\r\n");
+	close(c1);
+	harness_run(h, 2);
+	for (unsigned i = 0; i < 4 * CHARDEV_OUT_BUF; i++) {
+		set(h, UART_THR, pattern(i));
+		if (i % 4096 == 0)
+			harness_run(h, 1);
+	}
+	harness_run(h, 2);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
+
+	/* A new client gets a fresh stream. */
+	int c3 = connect_client(h, path);
+	com_write(h, "again", 5);
+	expect_host_reads(h, c3, "again");
+	close(c3);
+
+	free_port(h);
+	assert_int_equal(lstat(path, &st), -1); /* removed on the way out */
+}
+
+static void test_socket_stale_live_and_bad(void **state)
+{
+	char path[100];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	sock_path(path, sizeof(path), "stale.sock");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+
+	/* A socket file whose process is gone is replaced. */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	struct harness *h = new_port("socket", path);
+	int c = connect_client(h, path);
+	close(c);
+	free_port(h);
+
+	/* A live one is refused, and left alone. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	struct harness h2;
+	struct devargs a = {0};
+	char args[256];
+	harness_init(&h2, 1 << 20);
+	snprintf(args, sizeof(args), "base=0x3f8,irq=4,backend=socket,path=%s", path);
+	assert_int_equal(devargs_parse(&a, args), 0);
+	assert_int_equal(machine_add_device(&h2.m, "uart16550", "com1", &a), -EADDRINUSE);
+	close(fd);
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	unlink(path);
+
+	/* Something that is not a socket is never removed. */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(machine_add_device(&h2.m, "uart16550", "com1", &a), -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(path);
+
+	/* Too long for sun_path. */
+	char longpath[200];
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = 0;
+	memset(&a, 0, sizeof(a));
+	snprintf(args, sizeof(args), "base=0x3f8,irq=4,backend=socket,path=%s", longpath);
+	assert_int_equal(devargs_parse(&a, args), 0);
+	assert_int_equal(machine_add_device(&h2.m, "uart16550", "com1", &a), -ENAMETOOLONG);
+	harness_fini(&h2);
+}
+
+/* ---- flow control ---- */
+
+/* Fills the guest's FIFO 16 bytes per THRE, the way Linux's driver does,
+ * until the backend stays full. Returns how many bytes the guest wrote. */
+static size_t fill_until_stuck(struct harness *h)
+{
+	size_t sent = 0;
+	unsigned stuck = 0;
+	while (stuck < 3) {
+		if (reg(h, UART_LSR) & UART_LSR_THRE) {
+			for (unsigned k = 0; k < UART_FIFO_SIZE; k++, sent++)
+				set(h, UART_THR, pattern(sent));
+			if (sent % 4096 == 0)
+				harness_run(h, 1);
+			stuck = 0;
+		} else {
+			harness_run(h, 2);
+			stuck++;
+		}
+		assert_true(sent < 64 * 1024 * 1024);
+	}
+	return sent;
+}
+
+static void test_output_flow_control(void **state)
+{
+	char path[128];
+	sock_path(path, sizeof(path), "flow.sock");
+	struct harness *h = new_port("socket", path);
+	int c = connect_client(h, path);
+
+	set(h, UART_IER, UART_IER_THRI);
+	(void)reg(h, UART_IIR);
+	size_t sent = fill_until_stuck(h);
+	/* The backend's buffer and the socket's are full; nothing was lost:
+	 * the transmitter is simply busy, as with hardware flow control. */
+	assert_true(sent > CHARDEV_OUT_BUF);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0);
+	assert_int_equal(reg(h, UART_IIR), 0xc1);
+	assert_false(h->irq_level[IRQ]);
+	harness_run(h, 20);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0);
+	unsigned raised = h->irq_raised[IRQ];
+
+	/* The client reads: everything arrives in order, then the THRE
+	 * interrupt tells the guest it may go on. */
+	uint8_t *buf = malloc(sent);
+	assert_non_null(buf);
+	host_read(h, c, buf, sent);
+	for (size_t i = 0; i < sent; i++)
+		if (buf[i] != pattern(i))
+			fail_msg("byte %zu is 0x%02x, not 0x%02x", i, buf[i], pattern(i));
+	free(buf);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
+	assert_int_equal(h->irq_raised[IRQ], raised + 1);
+	assert_int_equal(reg(h, UART_IIR), 0xc2);
+
+	/* Fill again, then reset the transmitter FIFO: THRE at once. */
+	set(h, UART_IER, 0);
+	size_t sent2 = fill_until_stuck(h);
+	set(h, UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_XMIT | UART_FCR_TRIGGER_8);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
+	buf = malloc(sent2);
+	assert_non_null(buf);
+	size_t got = 0;
+	for (unsigned idle = 0; idle < 20;) {
+		ssize_t r = read(c, buf + got, sent2 - got);
+		if (r > 0) {
+			got += (size_t)r;
+			idle = 0;
+		} else {
+			harness_run(h, 1);
+			idle++;
+		}
+	}
+	/* At most the FIFO's 16 characters are gone, from the end. */
+	assert_true(got <= sent2 && sent2 - got <= UART_FIFO_SIZE);
+	for (size_t i = 0; i < got; i++)
+		assert_int_equal(buf[i], pattern(i));
+	free(buf);
+	close(c);
+	free_port(h);
+}
+
+static void test_input_flow_control(void **state)
+{
+	char path[128];
+	sock_path(path, sizeof(path), "paste.sock");
+	struct harness *h = new_port("socket", path);
+	int c = connect_client(h, path);
+
+	/* A paste far larger than the FIFO: the backend only hands over what
+	 * the FIFO can take, so the guest never sees an overrun. */
+	enum { N = 6000 };
+	uint8_t out[N], in[N];
+	for (size_t i = 0; i < N; i++) {
+		out[i] = pattern(i);
+		if (out[i] == 0x01)
+			out[i] = 0x02; /* no escape sequences in this test */
+	}
+	host_write(c, out, N);
+	com_read(h, in, NULL, N);
+	assert_memory_equal(in, out, N);
+	assert_int_equal(reg(h, UART_LSR) & UART_LSR_DR, 0);
+	close(c);
+	free_port(h);
+}
+
+/* ---- threads ---- */
+
+struct vcpu_job {
+	struct harness *h;
+	size_t out, in; /* bytes to send, bytes to receive */
+	uint8_t *got;
+	bool overrun;
+	atomic_bool done;
+};
+
+/* A vCPU thread: polls LSR and moves bytes both ways, never waiting on
+ * anything but the UART, while the event loop runs in the test's thread. */
+static void *vcpu_thread(void *opaque)
+{
+	struct vcpu_job *j = opaque;
+	size_t sent = 0, recvd = 0;
+	while (sent < j->out || recvd < j->in) {
+		uint8_t lsr = reg(j->h, UART_LSR);
+		if (lsr & UART_LSR_OE)
+			j->overrun = true;
+		if ((lsr & UART_LSR_DR) && recvd < j->in)
+			j->got[recvd++] = reg(j->h, UART_RBR);
+		if ((lsr & UART_LSR_THRE) && sent < j->out)
+			for (unsigned k = 0; k < UART_FIFO_SIZE && sent < j->out; k++, sent++)
+				set(j->h, UART_THR, pattern(sent));
+		if (!(lsr & (UART_LSR_DR | UART_LSR_THRE)))
+			sched_yield();
+	}
+	atomic_store(&j->done, true);
+	return NULL;
+}
+
+static void test_vcpu_thread(void **state)
+{
+	char path[128];
+	sock_path(path, sizeof(path), "thread.sock");
+	struct harness *h = new_port("socket", path);
+	int c = connect_client(h, path);
+
+	enum { OUT = 300000, IN = 20000 };
+	uint8_t *rx = malloc(OUT), *tx = malloc(IN), *got = malloc(IN);
+	assert_true(rx && tx && got);
+	for (size_t i = 0; i < IN; i++)
+		tx[i] = (uint8_t)(pattern(i * 3) | 0x80); /* never Ctrl-A */
+	struct vcpu_job j = {.h = h, .out = OUT, .in = IN, .got = got};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, vcpu_thread, &j), 0);
+
+	size_t rn = 0, tn = 0;
+	for (unsigned spins = 0; rn < OUT || !atomic_load(&j.done); spins++) {
+		assert_true(spins < 100000);
+		ssize_t r = read(c, rx + rn, OUT - rn);
+		if (r > 0)
+			rn += (size_t)r;
+		if (tn < IN) {
+			r = write(c, tx + tn, IN - tn);
+			if (r > 0)
+				tn += (size_t)r;
+		}
+		harness_run(h, 1);
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_false(j.overrun);
+	for (size_t i = 0; i < OUT; i++)
+		if (rx[i] != pattern(i))
+			fail_msg("output byte %zu is 0x%02x, not 0x%02x", i, rx[i], pattern(i));
+	assert_memory_equal(got, tx, IN);
+	free(rx);
+	free(tx);
+	free(got);
+	close(c);
+	free_port(h);
+}
+
+/* ---- pty ---- */
+
+static void test_pty(void **state)
+{
+	struct harness *h = new_port("pty", NULL);
+	const char *path = chardev_path(port_chardev(h));
+	assert_string_equal(chardev_backend(port_chardev(h)), "pty");
+	assert_int_equal(strncmp(path, "/dev/pts/", 9), 0);
+
+	/* Output while nobody is attached is kept, not lost. */
+	com_write(h, "early ", 6);
+	harness_run(h, 2);
+
+	int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fd >= 0);
+	struct termios t;
+	assert_int_equal(tcgetattr(fd, &t), 0);
+	assert_int_equal(t.c_lflag & (ICANON | ECHO | ISIG), 0);
+	assert_int_equal(t.c_oflag & OPOST, 0);
+
+	com_write(h, "pty out\r\n", 9);
+	expect_host_reads(h, fd, "early pty out\r\n");
+	host_write(fd, "typed\r", 6);
+	expect_guest_reads(h, "typed\r");
+	/* No escape processing on a pty: Ctrl-A reaches the guest. */
+	host_write(fd, "\x01x", 2);
+	expect_guest_reads(h, "\x01x");
+	assert_int_equal(h->requests, 0);
+	close(fd);
+
+	/* Detached again: still no failure. */
+	com_write(h, "bye", 3);
+	harness_run(h, 2);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
+	free_port(h);
+}
+
+/* ---- file ---- */
+
+static void test_file(void **state)
+{
+	char path[128];
+	sock_path(path, sizeof(path), "serial.log");
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("old\n", f);
+	fclose(f);
+
+	struct harness *h = new_port("file", path);
+	com_write(h, "new line\r\n", 10);
+	harness_run(h, 2);
+	char got[64] = {0};
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(got, 1, sizeof(got) - 1, f), 14);
+	fclose(f);
+	assert_string_equal(got, "old\nnew line\r\n");
+	/* No input: the receiver stays empty. */
+	harness_run(h, 5);
+	assert_int_equal(reg(h, UART_LSR) & UART_LSR_DR, 0);
+	free_port(h);
+	unlink(path);
+}
+
+/* ---- stdio ---- */
+
+struct saved_fds {
+	int fd[3];
+};
+
+static int save_fds(void **state)
+{
+	struct saved_fds *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	fflush(stdout);
+	fflush(stderr);
+	for (int i = 0; i < 3; i++)
+		s->fd[i] = dup(i);
+	*state = s;
+	return 0;
+}
+
+static int restore_fds(void **state)
+{
+	struct saved_fds *s = *state;
+	chardev_restore_terminal();
+	for (int i = 0; i < 3; i++) {
+		dup2(s->fd[i], i);
+		close(s->fd[i]);
+	}
+	free(s);
+	return 0;
+}
+
+static void test_stdio_terminal(void **state)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(slave >= 0);
+	struct termios cooked;
+	assert_int_equal(tcgetattr(slave, &cooked), 0);
+	assert_true(cooked.c_lflag & ICANON);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+
+	int out[2], err[2];
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	dup2(slave, 0);
+	dup2(out[1], 1);
+
+	struct harness *h = new_port("stdio", NULL);
+	assert_true(log_raw_terminal);
+	struct termios raw;
+	assert_int_equal(tcgetattr(slave, &raw), 0);
+	assert_int_equal(raw.c_lflag & (ICANON | ECHO | ISIG), 0);
+	assert_int_equal(raw.c_iflag & (ICRNL | IXON), 0);
+
+	com_write(h, "login: ", 7);
+	expect_host_reads(h, out[0], "login: ");
+	/* Typed keys reach the guest unchanged, Ctrl-C included. */
+	host_write(master, "root\r\x03", 6);
+	expect_guest_reads(h, "root\r\x03");
+	host_write(master, "\x01\x01z", 3);
+	expect_guest_reads(h, "\x01z");
+	/* Ctrl-A b: a break. */
+	host_write(master,
+		   "\x01"
+		   "b",
+		   2);
+	uint8_t c, lsr;
+	com_read(h, &c, &lsr, 1);
+	assert_int_equal(c, 0);
+	assert_int_equal(lsr, UART_LSR_BI);
+	/* Ctrl-A r and x: reset and power off. */
+	host_write(master, "\x01r", 2);
+	for (unsigned i = 0; i < 2000 && h->requests < 1; i++)
+		harness_run(h, 1);
+	assert_int_equal(h->requests, 1);
+	assert_int_equal(h->last_request, MACHINE_RESET);
+	host_write(master, "\x01x", 2);
+	for (unsigned i = 0; i < 2000 && h->requests < 2; i++)
+		harness_run(h, 1);
+	assert_int_equal(h->requests, 2);
+	assert_int_equal(h->last_request, MACHINE_POWEROFF);
+	/* Ctrl-A h: the keys, on stderr. */
+	fflush(stderr);
+	dup2(err[1], 2);
+	host_write(master, "\x01h", 2);
+	char help[512] = {0};
+	ssize_t n = 0;
+	for (unsigned i = 0; i < 2000 && n <= 0; i++) {
+		harness_run(h, 1);
+		n = read(err[0], help, sizeof(help) - 1);
+	}
+	assert_true(n > 0);
+	assert_non_null(strstr(help, "power off"));
+	assert_non_null(strstr(help, "\r\n"));
+	/* Nothing of it went to the guest. */
+	harness_run(h, 5);
+	assert_int_equal(reg(h, UART_LSR) & UART_LSR_DR, 0);
+
+	/* The worker's signal path puts the terminal back. */
+	chardev_restore_terminal();
+	chardev_restore_terminal();
+	assert_false(log_raw_terminal);
+	struct termios now;
+	assert_int_equal(tcgetattr(slave, &now), 0);
+	assert_int_equal(now.c_lflag, cooked.c_lflag);
+	assert_int_equal(now.c_iflag, cooked.c_iflag);
+	assert_int_equal(now.c_oflag, cooked.c_oflag);
+	free_port(h);
+
+	/* Creating and destroying the port restores it too. */
+	h = new_port("stdio", NULL);
+	assert_true(log_raw_terminal);
+	free_port(h);
+	assert_false(log_raw_terminal);
+	assert_int_equal(tcgetattr(slave, &now), 0);
+	assert_int_equal(now.c_lflag, cooked.c_lflag);
+
+	close(master);
+	close(slave);
+	close(out[0]);
+	close(out[1]);
+	close(err[0]);
+	close(err[1]);
+}
+
+/* A paste the guest does not read yet stays queued; Ctrl-A x typed after
+ * it still works, and the guest gets every byte later. */
+static void test_stdio_paste_then_quit(void **state)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(slave >= 0);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	dup2(slave, 0);
+	struct harness *h = new_port("stdio", NULL);
+
+	enum { N = 20000 };
+	static uint8_t paste[N + 2], got[N];
+	for (size_t i = 0; i < N; i++)
+		paste[i] = (uint8_t)(pattern(i) | 0x80);
+	paste[N] = 0x01;
+	paste[N + 1] = 'x';
+	size_t put = 0;
+	for (unsigned spins = 0; put < sizeof(paste) || h->requests == 0; spins++) {
+		assert_true(spins < 5000);
+		ssize_t r = write(master, paste + put, sizeof(paste) - put);
+		if (r > 0)
+			put += (size_t)r;
+		harness_run(h, 1);
+	}
+	assert_int_equal(h->last_request, MACHINE_POWEROFF);
+	com_read(h, got, NULL, N);
+	assert_memory_equal(got, paste, N);
+	harness_run(h, 5);
+	assert_int_equal(reg(h, UART_LSR) & UART_LSR_DR, 0);
+	free_port(h);
+	close(master);
+	close(slave);
+}
+
+static void test_stdio_pipes(void **state)
+{
+	int in[2], out[2];
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	dup2(in[0], 0);
+	dup2(out[1], 1);
+	close(in[0]);
+	close(out[1]);
+
+	struct harness *h = new_port("stdio", NULL);
+	assert_false(log_raw_terminal);
+	/* Not a terminal: no escape key, bytes pass unchanged. */
+	host_write(in[1], "a\x01xb\x01\x01", 6);
+	expect_guest_reads(h, "a\x01xb\x01\x01");
+	assert_int_equal(h->requests, 0);
+	com_write(h, "piped", 5);
+	expect_host_reads(h, out[0], "piped");
+
+	/* Only one port can have stdio. */
+	struct devargs a = {0};
+	assert_int_equal(devargs_parse(&a, "base=0x2f8,irq=3,backend=stdio,name=COM2"), 0);
+	assert_int_equal(machine_add_device(&h->m, "uart16550", "com2", &a), -EBUSY);
+
+	/* EOF ends input; the VM runs on and output still works. */
+	close(in[1]);
+	harness_run(h, 10);
+	assert_int_equal(h->requests, 0);
+	assert_int_equal(reg(h, UART_LSR) & UART_LSR_DR, 0);
+	com_write(h, "more", 4);
+	expect_host_reads(h, out[0], "more");
+	free_port(h);
+	close(out[0]);
+}
+
+static void test_stdio_file_and_broken_pipe(void **state)
+{
+	/* stdin a regular file (epoll cannot watch it), longer than the
+	 * FIFO; stdout a pipe nobody reads any more. */
+	char path[128];
+	sock_path(path, sizeof(path), "stdin.txt");
+	char text[200];
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text), f), sizeof(text));
+	fclose(f);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	int out[2];
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	dup2(fd, 0);
+	dup2(out[1], 1);
+	close(fd);
+	close(out[0]);
+	close(out[1]);
+
+	struct harness *h = new_port("stdio", NULL);
+	uint8_t got[sizeof(text)];
+	com_read(h, got, NULL, sizeof(got));
+	assert_memory_equal(got, text, sizeof(text));
+	/* Output fails (EPIPE) and is dropped; the guest never stalls. */
+	for (unsigned i = 0; i < 3 * CHARDEV_OUT_BUF; i++) {
+		set(h, UART_THR, 'o');
+		if (i % 4096 == 0)
+			harness_run(h, 1);
+	}
+	harness_run(h, 2);
+	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
+	free_port(h);
+	unlink(path);
+
+	/* /dev/null in, /dev/full out (every write fails): still a working
+	 * port. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	dup2(fd, 0);
+	close(fd);
+	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	dup2(fd, 1);
+	close(fd);
+	h = new_port("stdio", NULL);
+	com_write(h, "nowhere", 7);
+	harness_run(h, 5);
+	assert_int_equal(reg(h, UART_LSR), 0x60);
+	free_port(h);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/osio-chardev-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_socket),
+	    cmocka_unit_test(test_socket_stale_live_and_bad),
+	    cmocka_unit_test(test_output_flow_control),
+	    cmocka_unit_test(test_input_flow_control),
+	    cmocka_unit_test(test_vcpu_thread),
+	    cmocka_unit_test(test_pty),
+	    cmocka_unit_test(test_file),
+	    cmocka_unit_test_setup_teardown(test_stdio_terminal, save_fds, restore_fds),
+	    cmocka_unit_test_setup_teardown(test_stdio_paste_then_quit, save_fds, restore_fds),
+	    cmocka_unit_test_setup_teardown(test_stdio_pipes, save_fds, restore_fds),
+	    cmocka_unit_test_setup_teardown(test_stdio_file_and_broken_pipe, save_fds, restore_fds),
+	};
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+	rmdir(tmpdir);
+	return r;
+}
