@@ -29,6 +29,7 @@ struct acpi_pm {
 	struct machine *m;
 	uint16_t base;
 	unsigned irq;
+	struct irq_line sci_line;
 	pthread_mutex_t lock;
 	struct evtimer *timer; /* armed for the next toggle while TMR_EN is set */
 	uint64_t origin_ns;    /* the timer counts from here */
@@ -71,7 +72,7 @@ static void refresh(struct acpi_pm *pm, uint64_t ticks)
 	bool level = (pm->sts & pm->en & EN_BITS) != 0;
 	if (level != pm->sci) {
 		pm->sci = level;
-		machine_set_irq(pm->m, pm->irq, level);
+		irq_line_set(&pm->sci_line, level);
 	}
 
 	if (!(pm->en & ACPI_PM1_TMR)) {
@@ -241,6 +242,11 @@ static int acpi_pm_create(struct machine *m, const char *id, const struct devarg
 	pm->m = m;
 	pm->base = (uint16_t)base;
 	pm->irq = (unsigned)irq;
+	if ((r = machine_irq_line(m, pm->irq, &pm->sci_line)) < 0) {
+		log_error("acpi-pm: cannot connect to IRQ %u", pm->irq);
+		free(pm);
+		return r;
+	}
 	pm->armed_epoch = NOT_ARMED;
 	pm->origin_ns = clock_ns();
 	pthread_mutex_init(&pm->lock, NULL);

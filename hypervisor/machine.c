@@ -11,6 +11,7 @@
 int machine_init(struct machine *m)
 {
 	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->irq_lock, NULL);
 	m->pio = bus_new("io", 0x10000);
 	m->mmio = bus_new("mmio", 0);
 	m->loop = evloop_new();
@@ -28,6 +29,40 @@ void machine_destroy(struct machine *m)
 	evloop_free(m->loop);
 	m->pio = m->mmio = NULL;
 	m->loop = NULL;
+	pthread_mutex_destroy(&m->irq_lock);
+}
+
+int machine_irq_line(struct machine *m, unsigned gsi, struct irq_line *line)
+{
+	if (gsi >= MACHINE_GSIS)
+		return -EINVAL;
+	pthread_mutex_lock(&m->irq_lock);
+	uint32_t used = m->irq_sources[gsi];
+	int r = -ENOSPC;
+	if (used != 0xffffffffu) {
+		uint32_t bit = ~used & (used + 1); /* lowest free bit */
+		m->irq_sources[gsi] |= bit;
+		*line = (struct irq_line){ .m = m, .gsi = gsi, .bit = bit };
+		r = 0;
+	}
+	pthread_mutex_unlock(&m->irq_lock);
+	return r;
+}
+
+void irq_line_set(const struct irq_line *line, bool level)
+{
+	struct machine *m = line->m;
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->irq_lock);
+	uint32_t before = m->irq_asserted[line->gsi];
+	uint32_t after = level ? before | line->bit : before & ~line->bit;
+	m->irq_asserted[line->gsi] = after;
+	/* Forwarded under the lock, so the controller sees the levels in
+	 * the order they were decided. */
+	if ((before != 0) != (after != 0) && m->set_irq)
+		m->set_irq(m->irq_opaque, line->gsi, after != 0);
+	pthread_mutex_unlock(&m->irq_lock);
 }
 
 static void *alloc_region(uint64_t size, bool hugepages)

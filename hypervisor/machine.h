@@ -9,6 +9,8 @@
 #include "hypervisor/evloop.h"
 #include "hypervisor/guestmem.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +22,18 @@ enum machine_request {
 };
 
 struct device;
+struct machine;
+
+#define MACHINE_GSIS 24 /* the IOAPIC's pins; ISA IRQs are GSIs 0-15 */
+
+/* One device's connection to an interrupt line. Several devices may drive
+ * one GSI (COM1 and COM3 share IRQ 4, PCI INTx pins share PIRQs): the line's
+ * level is the OR of its sources, as with a wired-OR line. */
+struct irq_line {
+	struct machine *m;
+	unsigned gsi;
+	uint32_t bit;
+};
 
 struct machine {
 	struct guest_memory mem;
@@ -27,11 +41,14 @@ struct machine {
 	struct bus *mmio;
 	struct evloop *loop;
 
-	/* Level of a GSI (ISA IRQs are GSIs 0-15). Devices drive their line
-	 * the way the pin would be driven; edge-triggered inputs see the
-	 * 0->1 transition. Safe from any thread. */
+	/* The interrupt controller's input: the level of a GSI, the OR of
+	 * its sources (see irq_line_set). Edge-triggered inputs see the 0->1
+	 * transition. Called with irq_lock held. */
 	void (*set_irq)(void *irq_opaque, unsigned gsi, bool level);
 	void *irq_opaque;
+	pthread_mutex_t irq_lock;
+	uint32_t irq_sources[MACHINE_GSIS];  /* bits handed out */
+	uint32_t irq_asserted[MACHINE_GSIS]; /* bits driving the line high */
 
 	/* Asks the worker to reset, power off or exit; safe from any thread,
 	 * returns at once. status is used with MACHINE_EXIT. */
@@ -44,13 +61,20 @@ struct machine {
 	unsigned cpus;
 
 	struct device *devices; /* in creation order */
+
+	/* Set when a reset, power-off or exit has been requested: a vCPU
+	 * that sees it after an exit does not enter the guest again, so a
+	 * guest's last act (the debug-exit write, the reset pulse) is its
+	 * last instruction. Cleared by the worker when the VM starts again. */
+	atomic_bool stopping;
 };
 
-static inline void machine_set_irq(struct machine *m, unsigned gsi, bool level)
-{
-	if (m->set_irq)
-		m->set_irq(m->irq_opaque, gsi, level);
-}
+/* Connects a device to GSI gsi. -EINVAL for a bad GSI, -ENOSPC when 32
+ * devices already share it. */
+int machine_irq_line(struct machine *m, unsigned gsi, struct irq_line *line);
+/* Drives the device's side of the line; safe from any thread, and cheap
+ * when the level does not change. */
+void irq_line_set(const struct irq_line *line, bool level);
 
 static inline void machine_request(struct machine *m, enum machine_request req, int status)
 {

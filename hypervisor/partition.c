@@ -133,8 +133,15 @@ int partition_create(struct partition *p, struct kvm_host *host, struct machine 
 			goto fail;
 		p->nvcpus++;
 	}
+	/* Lines devices hold high (a level-triggered interrupt pending
+	 * across a reset) reach the new interrupt controllers too. */
+	pthread_mutex_lock(&m->irq_lock);
 	m->set_irq = partition_set_irq;
 	m->irq_opaque = p;
+	for (unsigned gsi = 0; gsi < MACHINE_GSIS; gsi++)
+		if (m->irq_asserted[gsi])
+			partition_set_irq(p, gsi, true);
+	pthread_mutex_unlock(&m->irq_lock);
 	return 0;
 
 fail_step:
@@ -158,9 +165,13 @@ void partition_destroy(struct partition *p)
 		close(p->vm_fd);
 	p->vm_fd = -1;
 	pthread_mutex_unlock(&p->irq_lock);
-	if (p->m && p->m->irq_opaque == p) {
-		p->m->set_irq = NULL;
-		p->m->irq_opaque = NULL;
+	if (p->m) {
+		pthread_mutex_lock(&p->m->irq_lock);
+		if (p->m->irq_opaque == p) {
+			p->m->set_irq = NULL;
+			p->m->irq_opaque = NULL;
+		}
+		pthread_mutex_unlock(&p->m->irq_lock);
 	}
 	pthread_mutex_destroy(&p->irq_lock);
 }
