@@ -22,6 +22,7 @@
 /* KVM's own pages, just below the firmware at the top of 4 GiB. */
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
 #define KVM_TSS_ADDR 0xfffbd000ull
+#define KVM_PRIVATE_SIZE 0x4000ull /* identity map page + 3 TSS pages */
 
 #define IOAPIC_ADDR 0xfec00000ull
 #define LAPIC_ADDR 0xfee00000ull

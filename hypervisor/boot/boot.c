@@ -127,8 +127,10 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 		goto fail;
 
 	void *fw = machine_device(m, "fw_cfg");
-	if (fw && (r = fw_cfg_add_file(fw, "etc/e820", b->e820.e,
-				       b->e820.n * sizeof(b->e820.e[0]))) < 0) {
+	struct e820_table fwmap;
+	if (fw && ((r = e820_build_firmware(&fwmap, m)) < 0 ||
+		   (r = fw_cfg_add_file(fw, "etc/e820", fwmap.e, fwmap.n * sizeof(fwmap.e[0]))) <
+			   0)) {
 		log_error("fw_cfg: cannot add etc/e820: %s", strerror(-r));
 		goto fail;
 	}

@@ -69,7 +69,19 @@ int e820_build_pc(struct e820_table *t, const struct machine *m)
 		r |= e820_set(t, BIOS_AREA_END, low - BIOS_AREA_END, E820_RAM);
 	if (m->ram_above_4g)
 		r |= e820_set(t, HIGHMEM_START, m->ram_above_4g, E820_RAM);
+	r |= e820_set(t, KVM_IDENTITY_MAP_ADDR, KVM_PRIVATE_SIZE, E820_RESERVED);
 	return r ? -ENOSPC : 0;
+}
+
+int e820_build_firmware(struct e820_table *t, const struct machine *m)
+{
+	memset(t, 0, sizeof(*t));
+	int r = e820_set(t, 0, m->ram_below_4g, E820_RAM);
+	if (r == 0 && m->ram_above_4g)
+		r = e820_set(t, HIGHMEM_START, m->ram_above_4g, E820_RAM);
+	if (r == 0)
+		r = e820_set(t, KVM_IDENTITY_MAP_ADDR, KVM_PRIVATE_SIZE, E820_RESERVED);
+	return r;
 }
 
 uint64_t e820_total(const struct e820_table *t, uint32_t type)

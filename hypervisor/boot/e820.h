@@ -41,6 +41,10 @@ int e820_set(struct e820_table *t, uint64_t addr, uint64_t size, uint32_t type);
  * the PCI hole, RAM above 4 GiB. */
 int e820_build_pc(struct e820_table *t, const struct machine *m);
 
+/* The map firmware starts from (fw_cfg's etc/e820, as QEMU gives it): whole
+ * RAM ranges and KVM's private pages; the firmware cuts its own holes. */
+int e820_build_firmware(struct e820_table *t, const struct machine *m);
+
 /* Bytes of the given type. */
 uint64_t e820_total(const struct e820_table *t, uint32_t type);
 

@@ -79,11 +79,13 @@ static void test_pc_small(void **state)
 {
 	struct e820_table t;
 	pc_map(128 * MiB, 0, &t);
-	assert_int_equal(t.n, 4);
+	assert_int_equal(t.n, 5);
 	expect(&t, 0, 0, 0x9fc00, E820_RAM);
 	expect(&t, 1, 0x9fc00, 0x400, E820_RESERVED);
 	expect(&t, 2, 0xe0000, 0x20000, E820_RESERVED);
 	expect(&t, 3, 0x100000, 127 * MiB, E820_RAM);
+	/* KVM's identity map and TSS pages are kept out of the OS's way. */
+	expect(&t, 4, KVM_IDENTITY_MAP_ADDR, KVM_PRIVATE_SIZE, E820_RESERVED);
 	assert_int_equal(e820_total(&t, E820_RAM), 128 * MiB - 0x400 - 0x60000);
 }
 
@@ -91,12 +93,27 @@ static void test_pc_above_4g(void **state)
 {
 	struct e820_table t;
 	pc_map(3 * GiB, 2 * GiB, &t);
-	assert_int_equal(t.n, 5);
+	assert_int_equal(t.n, 6);
 	expect(&t, 3, 0x100000, 3 * GiB - MiB, E820_RAM);
-	expect(&t, 4, 4 * GiB, 2 * GiB, E820_RAM);
+	expect(&t, 4, KVM_IDENTITY_MAP_ADDR, KVM_PRIVATE_SIZE, E820_RESERVED);
+	expect(&t, 5, 4 * GiB, 2 * GiB, E820_RAM);
 	/* The firmware and device window below 4 GiB is not RAM. */
 	for (unsigned i = 0; i < t.n; i++)
-		assert_false(t.e[i].addr < 4 * GiB && t.e[i].addr + t.e[i].size > 3 * GiB);
+		assert_false(t.e[i].type == E820_RAM && t.e[i].addr < 4 * GiB &&
+			     t.e[i].addr + t.e[i].size > 3 * GiB);
+}
+
+/* What firmware gets: whole RAM ranges; it cuts its own holes. */
+static void test_firmware_map(void **state)
+{
+	struct machine m = { .ram_below_4g = 3 * GiB, .ram_above_4g = 2 * GiB };
+	struct e820_table t;
+	assert_int_equal(e820_build_firmware(&t, &m), 0);
+	assert_int_equal(t.n, 3);
+	expect(&t, 0, 0, 3 * GiB, E820_RAM);
+	expect(&t, 1, KVM_IDENTITY_MAP_ADDR, KVM_PRIVATE_SIZE, E820_RESERVED);
+	expect(&t, 2, 4 * GiB, 2 * GiB, E820_RAM);
+	assert_int_equal(e820_total(&t, E820_RAM), 5 * GiB);
 }
 
 /* machine_alloc_ram's split and e820_build_pc agree for every size. */
@@ -128,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_set_split_merge),	  cmocka_unit_test(test_bad_ranges),
 		cmocka_unit_test(test_full_table_unchanged), cmocka_unit_test(test_pc_small),
 		cmocka_unit_test(test_pc_above_4g),	  cmocka_unit_test(test_layout_matches_allocation),
+		cmocka_unit_test(test_firmware_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
