@@ -338,6 +338,8 @@ static void *vcpu_thread(void *arg)
 		    exit_handlers[reason]) {
 			if (exit_handlers[reason](v) == EXIT_PARK)
 				parked = true;
+			else if (atomic_load(&v->p->m->stopping))
+				parked = true; /* the VM is being stopped or reset */
 		} else {
 			log_error("vCPU %u: unexpected KVM exit reason %u", v->index, reason);
 			machine_request(v->p->m, MACHINE_CRASH, 0);

@@ -37,6 +37,7 @@ static void on_request(void *opaque, enum machine_request req, int status)
 	pthread_mutex_lock(&w->lock);
 	bool first = !w->pending;
 	if (first) {
+		atomic_store(&w->m.stopping, true);
 		w->pending = true;
 		w->req = req;
 		w->status = status;
@@ -135,6 +136,7 @@ static int block_signals(struct worker *w)
 static int run_once(struct worker *w, struct boot_plan *plan, enum machine_request *req,
 		    int *status)
 {
+	atomic_store(&w->m.stopping, false);
 	int r = partition_create(&w->part, &w->host, &w->m, w->spec->cpus);
 	if (r < 0)
 		return r;
