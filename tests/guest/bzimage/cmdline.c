@@ -1,0 +1,172 @@
+/* Command line check: a NUL-terminated string within cmdline_size, echoed for the runner to
+ * compare, and the words other checks use: mem=, initrd_size=, initrd_crc=, cpus=. */
+#include "guest.h"
+
+struct arg {
+	char key[32];
+	char val[64];
+	bool has_val, too_long;
+};
+
+/* Splits as Linux's next_arg(): words at spaces, double quotes group and are dropped. */
+static const char *next_arg(const char *p, struct arg *a)
+{
+	size_t nk = 0, nv = 0;
+	bool quoted = false;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return NULL;
+	a->has_val = a->too_long = false;
+	for (; *p && (quoted || *p != ' '); p++) {
+		if (*p == '"') {
+			quoted = !quoted;
+		} else if (!a->has_val && *p == '=') {
+			a->has_val = true;
+		} else if (!a->has_val) {
+			if (nk < sizeof(a->key) - 1)
+				a->key[nk++] = *p;
+			else
+				a->too_long = true;
+		} else {
+			if (nv < sizeof(a->val) - 1)
+				a->val[nv++] = *p;
+			else
+				a->too_long = true;
+		}
+	}
+	a->key[nk] = '\0';
+	a->val[nv] = '\0';
+	return p;
+}
+
+/* Decimal or 0x hex, with a K/M/G suffix when allowed (as Linux's memparse). */
+static bool parse_u64(const char *s, uint64_t *out, bool suffix)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	const char *start;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	start = s;
+	for (;; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	if (s == start)
+		return false;
+	if (suffix && *s) {
+		unsigned shift = 0;
+
+		if (*s == 'K' || *s == 'k')
+			shift = 10;
+		else if (*s == 'M' || *s == 'm')
+			shift = 20;
+		else if (*s == 'G' || *s == 'g')
+			shift = 30;
+		if (!shift || v > UINT64_MAX >> shift)
+			return false;
+		v <<= shift;
+		s++;
+	}
+	if (*s)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void echo(const char *s, size_t len)
+{
+	kputs("cmdline: \"");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\\')
+			kputs("\\\\");
+		else if (ch >= 0x20 && ch < 0x7f)
+			kprintf("%c", ch);
+		else
+			kprintf("\\x%02x", ch);
+	}
+	kputs("\"\n");
+}
+
+static void take(struct boot_ctx *c, const struct arg *a)
+{
+	uint64_t v = 0;
+
+	if (!a->has_val)
+		return;
+	if (strncmp(a->key, "mem", sizeof(a->key)) == 0) {
+		c->have_mem = !a->too_long && parse_u64(a->val, &c->mem, true);
+		if (!c->have_mem)
+			fail("cmdline: mem=%s is not a size", a->val);
+	} else if (strncmp(a->key, "initrd_size", sizeof(a->key)) == 0) {
+		c->have_initrd_size =
+		    !a->too_long && parse_u64(a->val, &c->want_initrd_size, false);
+		if (!c->have_initrd_size)
+			fail("cmdline: initrd_size=%s is not a number", a->val);
+	} else if (strncmp(a->key, "initrd_crc", sizeof(a->key)) == 0) {
+		c->have_initrd_crc =
+		    !a->too_long && parse_u64(a->val, &v, false) && v <= UINT32_MAX;
+		c->want_initrd_crc = (uint32_t)v;
+		if (!c->have_initrd_crc)
+			fail("cmdline: initrd_crc=%s is not a 32-bit number", a->val);
+	} else if (strncmp(a->key, "cpus", sizeof(a->key)) == 0) {
+		c->have_cpus = !a->too_long && parse_u64(a->val, &v, false) && v && v <= 4096;
+		c->cpus = (unsigned)v;
+		if (!c->have_cpus)
+			fail("cmdline: cpus=%s is not a processor count", a->val);
+	}
+}
+
+void check_cmdline(struct boot_ctx *c)
+{
+	const struct boot_params *bp = c->bp;
+	uint64_t addr = bp->hdr.cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
+	const char *s = (const char *)(uintptr_t)addr;
+	size_t len = 0;
+	struct arg a;
+
+	if (!addr) {
+		fail("cmdline: cmd_line_ptr is 0, but the runner passes a command line");
+		return;
+	}
+	if (!mapped(addr, 1)) {
+		fail("cmdline: cmd_line_ptr 0x%lx is outside the first 4 GiB", addr);
+		return;
+	}
+	/* boot.rst: at most cmdline_size characters before the NUL. */
+	while (len <= CMDLINE_SIZE && mapped(addr, len + 1) && s[len])
+		len++;
+	if (len > CMDLINE_SIZE || !mapped(addr, len + 1)) {
+		fail("cmdline: no NUL within cmdline_size (%u) bytes of 0x%lx", CMDLINE_SIZE, addr);
+		return;
+	}
+	c->cmdline_addr = addr;
+	c->cmdline = s;
+	c->cmdline_len = len;
+	peer("cmdline: at 0x%lx, %zu bytes", addr, len);
+	echo(s, len);
+	for (const char *p = s; (p = next_arg(p, &a));)
+		take(c, &a);
+	if (!c->have_mem)
+		fail("cmdline: no mem=<guest RAM size> (the runner passes it for the e820 check)");
+	if (!c->have_initrd_size || !c->have_initrd_crc)
+		fail("cmdline: no initrd_size= and initrd_crc= (the runner passes them)");
+}
