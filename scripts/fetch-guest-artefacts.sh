@@ -13,7 +13,8 @@ linux-image-amd64 depends on, and busybox-static; unpacks them with dpkg -x into
 (or --cache DIR), reusing what is there; builds an initramfs (cpio newc, gzip)
 whose /init mounts proc and sys, prints
   OSIO-GUEST-UP cpus=<processors> mem=<MemTotal kB>
-on the console and powers off. Prints the paths as
+on the console and powers off (with "osio.shell" on the kernel command line it
+opens a busybox shell first). Prints the paths as
   kernel=PATH
   initramfs=PATH
 Needs apt's package lists (apt-get update) and the Debian archive.
@@ -113,6 +114,10 @@ export PATH=/bin
 cpus=$(grep -c "^processor" /proc/cpuinfo)
 mem=$(sed -n "s/^MemTotal: *\([0-9]*\) kB$/\1/p" /proc/meminfo)
 echo "OSIO-GUEST-UP cpus=$cpus mem=$mem"
+if grep -qw osio.shell /proc/cmdline; then
+	echo "A busybox shell in the VM: exit (or Ctrl-D) turns the VM off."
+	setsid cttyhack sh
+fi
 sync
 poweroff -f
 '
