@@ -113,7 +113,8 @@ int cmd_run(int argc, char **argv)
 		n++;                                                                         \
 	} while (0)
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:i:a:m:c:n:s:qh", longopts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":k:i:a:m:c:n:s:qh", longopts, NULL)) != -1) {
 		if (n >= sizeof(settings) / sizeof(settings[0]) - 2) {
 			log_error("too many options");
 			return 2;
@@ -152,6 +153,10 @@ int cmd_run(int argc, char **argv)
 				blen = sizeof(backend) - 1;
 			memcpy(backend, optarg, blen);
 			backend[blen] = 0;
+			if (!colon && (strcmp(backend, "socket") == 0 || strcmp(backend, "file") == 0)) {
+				log_error("--serial %s needs a path: --serial %s:PATH", backend, backend);
+				return 1;
+			}
 			const char *arg = optarg;
 			optarg = backend;
 			SETTING("--serial", "serial", "com1", "backend", false);
@@ -168,8 +173,11 @@ int cmd_run(int argc, char **argv)
 		case 'h':
 			run_usage(stdout);
 			return 0;
+		case ':':
+			log_error("run: %s needs a value (see 'osio run --help')", argv[optind - 1]);
+			return 2;
 		default:
-			run_usage(stderr);
+			log_error("run: unknown option '%s' (see 'osio run --help')", argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -203,9 +211,14 @@ int cmd_run(int argc, char **argv)
 	struct vm_spec spec;
 	vm_spec_defaults(&spec);
 	if (vmconfig_validate(cfg, &err) < 0 || vmconfig_to_spec(cfg, &spec, &err) < 0) {
-		char buf[PATH_MAX + 600];
-		vmconfig_error_format(&err, buf, sizeof(buf));
-		fprintf(stderr, "%s\n", buf);
+		if (optind < argc) {
+			char buf[PATH_MAX + 600];
+			vmconfig_error_format(&err, buf, sizeof(buf));
+			fprintf(stderr, "%s\n", buf);
+		} else {
+			/* Built from options alone: its line numbers mean nothing. */
+			log_error("%s", err.message);
+		}
 		vmconfig_free(cfg);
 		return 1;
 	}

@@ -67,9 +67,11 @@ void irq_line_set(const struct irq_line *line, bool level)
 
 static void *alloc_region(uint64_t size, bool hugepages)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-	if (hugepages)
-		flags |= MAP_HUGETLB;
+	/* Huge pages are reserved when mapped (no MAP_NORESERVE), so a host
+	 * without enough of them refuses here instead of killing the VM with
+	 * SIGBUS when the guest first touches a page. */
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	flags |= hugepages ? MAP_HUGETLB : MAP_NORESERVE;
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
@@ -95,9 +97,15 @@ int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages)
 	void *lo = alloc_region(low, hugepages);
 	if (!lo) {
 		int e = errno;
-		log_error("cannot reserve %llu MiB of guest RAM: %s%s", (unsigned long long)(low >> 20),
-			  strerror(e),
-			  hugepages ? " (are enough huge pages reserved? see /proc/sys/vm/nr_hugepages)" : "");
+		if (hugepages)
+			log_error("cannot reserve %llu MiB of guest RAM in huge pages: %s; reserve "
+				  "them first (e.g. echo %llu > /proc/sys/vm/nr_hugepages as root) or "
+				  "run without huge pages",
+				  (unsigned long long)(ram >> 20), strerror(e),
+				  (unsigned long long)((ram + 2 * MiB - 1) / (2 * MiB)));
+		else
+			log_error("cannot reserve %llu MiB of guest RAM: %s",
+				  (unsigned long long)(low >> 20), strerror(e));
 		return -e;
 	}
 	int r = guestmem_add(&m->mem, 0, low, lo, false, "ram-low");
@@ -105,8 +113,9 @@ int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages)
 		void *hi = alloc_region(high, hugepages);
 		if (!hi) {
 			r = -errno;
-			log_error("cannot reserve %llu MiB of guest RAM above 4 GiB: %s",
-				  (unsigned long long)(high >> 20), strerror(-r));
+			log_error("cannot reserve %llu MiB of guest RAM above 4 GiB%s: %s",
+				  (unsigned long long)(high >> 20), hugepages ? " in huge pages" : "",
+				  strerror(-r));
 		} else {
 			r = guestmem_add(&m->mem, HIGHMEM_START, high, hi, false, "ram-high");
 		}

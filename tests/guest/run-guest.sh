@@ -16,11 +16,16 @@ usage: run-guest.sh --vmm osio|qemu --kernel ELF [options]
                      added from the options above unless ARGS has them
   --input FILE       guest input: line k of FILE goes to COM1 after the
                      guest has printed k lines starting with "input:"
-  --allow-reset      let the guest reset the VM (QEMU runs without -no-reboot)
+  --allow-reset      let the guest reset the VM (QEMU runs without -no-reboot,
+                     osio with its default --on-reboot reset); without it a
+                     reset ends the VMM
+  --powers-off       the guest ends by powering the VM off (ACPI S5), not by a
+                     debug-exit write: a VMM that ends normally gives status 0
   --timeout S        kill the VMM after S seconds (default 60)
 
 Exit status: the guest's debug-exit status (QEMU's (V << 1) | 1 mapped back
-to V); 125 when the VMM failed, hung or ended without a debug-exit write.
+to V); 125 when the VMM failed, hung or ended without a debug-exit write
+(unless --powers-off).
 EOF
 }
 
@@ -30,6 +35,7 @@ die() {
 }
 
 vmm='' osio=${OSIO:-osio} kernel='' memory=128M cpus=1 append='' input='' timeout=60 allow_reset=0
+powers_off=0
 while (($#)); do
 	case $1 in
 	--vmm) vmm=${2-}; shift 2 ;;
@@ -41,6 +47,7 @@ while (($#)); do
 	--input) input=${2-}; shift 2 ;;
 	--timeout) timeout=${2-}; shift 2 ;;
 	--allow-reset) allow_reset=1; shift ;;
+	--powers-off) powers_off=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown option '$1' (see --help above)" ;;
 	esac
@@ -74,6 +81,7 @@ qemu)
 osio)
 	command -v "$osio" >/dev/null || die "osio binary '$osio' not found: pass --osio PATH"
 	cmd=("$osio" run --kernel "$kernel" --append "$args" --memory "$memory" --cpus "$cpus")
+	((allow_reset)) || cmd+=(--on-reboot exit)
 	;;
 esac
 
@@ -132,6 +140,7 @@ qemu)
 	# the guest reset (under -no-reboot) or powered off, and with 1 on its
 	# own errors, which also reads as V = 0: tell them apart by its message.
 	if ((rc == 0)); then
+		((powers_off)) && exit 0
 		die "QEMU ended without a debug-exit write (the guest reset, triple-faulted or powered off)"
 	fi
 	if ((rc == 1)) && grep -v 'warning:' "$tmp/err" | grep -q '^qemu-system-x86_64:'; then
