@@ -109,6 +109,18 @@ int partition_create(struct partition *p, struct kvm_host *host, struct machine 
 	step = "KVM_CREATE_IRQCHIP";
 	if (ioctl(p->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		goto fail_step;
+	if (cpus > 255) {
+		/* APIC ids above 254 exist only in x2APIC mode, where KVM must
+		 * take 32-bit ids (and not treat id 0xff as broadcast). */
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_X2APIC_API,
+			.args[0] = KVM_X2APIC_API_USE_32BIT_IDS |
+				   KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK,
+		};
+		step = "KVM_ENABLE_CAP(X2APIC_API) for more than 255 vCPUs";
+		if (ioctl(p->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			goto fail_step;
+	}
 	/* The in-kernel PIT also serves port 0x61 (speaker gate, OUT2 and the
 	 * refresh toggle) so that guests polling it never leave the kernel. */
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
