@@ -266,6 +266,7 @@ fail_timer:
 	evtimer_free(pm->timer);
 fail:
 	pthread_mutex_destroy(&pm->lock);
+	irq_line_release(&pm->sci_line);
 	free(pm);
 	return r;
 }
@@ -275,6 +276,7 @@ static void acpi_pm_destroy(void *state)
 	struct acpi_pm *pm = state;
 	bus_unregister(pm->m->pio, pm->base, pm);
 	evtimer_free(pm->timer);
+	irq_line_release(&pm->sci_line);
 	pthread_mutex_destroy(&pm->lock);
 	free(pm);
 }

@@ -433,6 +433,7 @@ static int i8042_create(struct machine *m, const char *id, const struct devargs 
 	if ((r = machine_irq_line(m, IRQ_KBD, &c->kbd_irq)) < 0 ||
 	    (r = machine_irq_line(m, IRQ_MOUSE, &c->mouse_irq)) < 0) {
 		log_error("i8042: cannot connect to IRQs %d and %d", IRQ_KBD, IRQ_MOUSE);
+		irq_line_release(&c->kbd_irq);
 		free(c);
 		return r;
 	}
@@ -453,6 +454,8 @@ err_free:
 	log_error("i8042: cannot claim ports 0x%x/0x%x: %s", PORT_I8042_DATA, PORT_I8042_CMD,
 		  strerror(-r));
 	pthread_mutex_destroy(&c->lock);
+	irq_line_release(&c->kbd_irq);
+	irq_line_release(&c->mouse_irq);
 	free(c);
 	return r;
 }
@@ -470,10 +473,8 @@ static void i8042_destroy(void *state)
 	struct i8042 *c = state;
 	bus_unregister(c->m->pio, PORT_I8042_CMD, c);
 	bus_unregister(c->m->pio, PORT_I8042_DATA, c);
-	if (c->irq1)
-		irq_line_set(&c->kbd_irq, false);
-	if (c->irq12)
-		irq_line_set(&c->mouse_irq, false);
+	irq_line_release(&c->kbd_irq);
+	irq_line_release(&c->mouse_irq);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

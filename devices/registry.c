@@ -103,10 +103,12 @@ int devargs_u64(const struct devargs *args, const char *key, uint64_t def, uint6
 		*out = def;
 		return 0;
 	}
+	if (*s < '0' || *s > '9') /* no sign, no leading space */
+		return -EINVAL;
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v > max)
+	if (errno || end == s || *end || v > max)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -136,7 +138,10 @@ int machine_add_device(struct machine *m, const char *model, const char *id,
 		log_error("no device model named '%s'", model);
 		return -ENOENT;
 	}
-	if (strlen(id) >= sizeof(((struct device *)0)->id) || machine_device(m, id)) {
+	bool taken = false;
+	for (struct device *d = m->devices; d && !taken; d = d->next)
+		taken = strcmp(d->id, id) == 0;
+	if (strlen(id) >= sizeof(((struct device *)0)->id) || taken) {
 		log_error("device id '%s' is too long or already used", id);
 		return -EEXIST;
 	}

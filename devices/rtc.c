@@ -694,6 +694,7 @@ err_timers:
 	evtimer_free(r->periodic_timer);
 	pthread_mutex_destroy(&r->lock);
 err_free:
+	irq_line_release(&r->line);
 	free(r);
 	return ret;
 }
@@ -719,8 +720,7 @@ static void rtc_destroy(void *state)
 	bus_unregister(r->m->pio, r->base, r);
 	evtimer_free(r->update_timer);
 	evtimer_free(r->periodic_timer);
-	if (r->irq_level)
-		irq_line_set(&r->line, false);
+	irq_line_release(&r->line);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -620,6 +620,7 @@ err_timer:
 	evtimer_free(u->timer);
 err_lock:
 	pthread_mutex_destroy(&u->lock);
+	irq_line_release(&u->line);
 	free(u);
 	return r;
 }
@@ -628,8 +629,7 @@ static void uart_destroy(void *state)
 {
 	struct uart16550 *u = state;
 	bus_unregister(u->m->pio, u->base, u);
-	if (u->irq_level)
-		irq_line_set(&u->line, false);
+	irq_line_release(&u->line);
 	chardev_close(u->chr);
 	evtimer_free(u->timer);
 	pthread_mutex_destroy(&u->lock);

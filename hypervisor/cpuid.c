@@ -93,7 +93,10 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_host *h, unsigned index, unsigne
 	struct kvm_cpuid_entry2 *e;
 
 	if ((e = find(c, 1, 0))) {
-		e->ebx = (e->ebx & 0x0000ffffu) | (apic << 24) | ((1u << order) << 16);
+		/* EBX[31:24] holds the low 8 bits of the APIC id (the full id is
+		 * in leaf 0xB); EBX[23:16] the addressable ids, at most 255. */
+		unsigned ids = order >= 8 ? 255 : 1u << order;
+		e->ebx = (e->ebx & 0x0000ffffu) | ((apic & 0xff) << 24) | (ids << 16);
 		if (count > 1)
 			e->edx |= L1_EDX_HTT;
 		else
@@ -130,7 +133,7 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_host *h, unsigned index, unsigne
 			e->ecx = (e->ecx & ~0xf0ffu) | (order << 12) | ((count - 1) & 0xff);
 		if ((e = find(c, 0x8000001e, 0))) {
 			e->eax = apic;
-			e->ebx = (e->ebx & ~0xffffu) | index;
+			e->ebx = (e->ebx & ~0xffffu) | (index & 0xff); /* compute unit id */
 			e->ecx = 0;
 		}
 	}

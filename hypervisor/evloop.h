@@ -24,7 +24,10 @@ int evloop_mod_fd(struct evloop *l, int fd, uint32_t events);
 int evloop_del_fd(struct evloop *l, int fd);
 
 struct evtimer *evtimer_new(struct evloop *l, evloop_fn fn, void *opaque);
-/* First expiry after delay_ns (at least 1 ns), then every period_ns if not 0. */
+/* First expiry after delay_ns (at least 1 ns), then every period_ns if not 0.
+ * Expiries of a periodic timer that the loop could not serve in time merge
+ * into one call. A timer may be re-armed, cancelled or freed from its own
+ * callback. */
 void evtimer_arm(struct evtimer *t, uint64_t delay_ns, uint64_t period_ns);
 void evtimer_cancel(struct evtimer *t);
 void evtimer_free(struct evtimer *t);
@@ -33,8 +36,9 @@ void evtimer_free(struct evtimer *t);
  * signal-free contexts. Returns 0 or -errno. */
 int evloop_call(struct evloop *l, evloop_fn fn, void *opaque);
 
-/* Runs until evloop_stop (from any thread). Returns 0, or -errno if epoll
- * itself failed. */
+/* Runs until evloop_stop (from any thread; the stop is itself a posted call,
+ * so events already fetched with it may still be served). Returns 0, or
+ * -errno if epoll itself failed. */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
 

@@ -60,7 +60,7 @@ const void *gpa_to_hva_ro(const struct guest_memory *m, uint64_t gpa, uint64_t l
 static int walk(const struct guest_memory *m, uint64_t gpa, uint64_t len, bool allow_rom,
 		void (*fn)(uint8_t *hva, uint64_t off, uint64_t n, void *ctx), void *ctx)
 {
-	if (gpa + len < gpa)
+	if (len && gpa + (len - 1) < gpa)
 		return -EFAULT;
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t done = 0;

@@ -35,7 +35,8 @@ void *gpa_to_hva(const struct guest_memory *m, uint64_t gpa, uint64_t len);
 const void *gpa_to_hva_ro(const struct guest_memory *m, uint64_t gpa, uint64_t len);
 
 /* Copies that may cross from one region into an adjacent one. They fail
- * (-EFAULT) without touching anything if any byte is outside RAM. */
+ * (-EFAULT) without touching anything if any byte is outside guest memory;
+ * guest_read may also read ROM, guest_write only RAM. */
 int guest_read(const struct guest_memory *m, uint64_t gpa, void *buf, uint64_t len);
 int guest_write(const struct guest_memory *m, uint64_t gpa, const void *buf, uint64_t len);
 

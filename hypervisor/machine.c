@@ -49,6 +49,17 @@ int machine_irq_line(struct machine *m, unsigned gsi, struct irq_line *line)
 	return r;
 }
 
+void irq_line_release(struct irq_line *line)
+{
+	if (!line->m)
+		return;
+	irq_line_set(line, false);
+	pthread_mutex_lock(&line->m->irq_lock);
+	line->m->irq_sources[line->gsi] &= ~line->bit;
+	pthread_mutex_unlock(&line->m->irq_lock);
+	*line = (struct irq_line){ 0 };
+}
+
 void irq_line_set(const struct irq_line *line, bool level)
 {
 	struct machine *m = line->m;

@@ -75,6 +75,9 @@ int machine_irq_line(struct machine *m, unsigned gsi, struct irq_line *line);
 /* Drives the device's side of the line; safe from any thread, and cheap
  * when the level does not change. */
 void irq_line_set(const struct irq_line *line, bool level);
+/* Disconnects (lowering the device's side first); for destroy and error
+ * paths. A zeroed line is ignored. */
+void irq_line_release(struct irq_line *line);
 
 static inline void machine_request(struct machine *m, enum machine_request req, int status)
 {

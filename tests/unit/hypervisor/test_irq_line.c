@@ -63,6 +63,13 @@ static void test_limits(void **state)
 	/* No controller attached (between resets): levels are kept. */
 	irq_line_set(&l, true);
 	assert_int_not_equal(m.irq_asserted[5], 0);
+	/* Releasing lowers the device's side and frees its bit. */
+	irq_line_release(&l);
+	assert_int_equal(m.irq_asserted[5], 0);
+	assert_null(l.m);
+	irq_line_release(&l); /* a released line is ignored */
+	assert_int_equal(machine_irq_line(&m, 5, &l), 0);
+	assert_int_equal(machine_irq_line(&m, 5, &l), -ENOSPC);
 	machine_destroy(&m);
 }
 
