@@ -3,6 +3,7 @@
 #include "devices/fw_cfg.h"
 
 #include "devices/device.h"
+#include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
@@ -44,28 +45,6 @@ struct fw_cfg {
 	uint32_t offset;
 	uint64_t dma_addr;
 };
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
 
 /* The item a selector names, or NULL for one nothing is behind. The write
  * channel bit is ignored, as QEMU does. Caller holds the lock. */

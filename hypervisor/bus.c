@@ -7,6 +7,7 @@
  * whoever drops the last reference. */
 #include "hypervisor/bus.h"
 
+#include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
@@ -84,8 +85,8 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, const struct bus_op
 	struct bus_range *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	*r = (struct bus_range){ .base = base, .len = len, .ops = ops, .opaque = opaque,
-				 .owner = owner ? owner : "?" };
+	*r = (struct bus_range){
+	    .base = base, .len = len, .ops = ops, .opaque = opaque, .owner = owner ? owner : "?"};
 	atomic_init(&r->refs, 1);
 
 	pthread_mutex_lock(&b->lock);
@@ -158,29 +159,13 @@ const char *bus_owner(struct bus *b, uint64_t addr)
 	return o;
 }
 
-static uint64_t load_le(const void *data, unsigned size)
-{
-	const uint8_t *p = data;
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void store_le(void *data, uint64_t v, unsigned size)
-{
-	uint8_t *p = data;
-	for (unsigned i = 0; i < size; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static bool dispatch(struct bus *b, uint64_t addr, void *data, unsigned size, bool is_write)
 {
 	struct bus_range *r = find(b, addr);
 	if (r && addr + size - 1 <= r->base + (r->len - 1) && addr + size - 1 >= addr) {
 		uint64_t off = addr - r->base;
 		if (is_write) {
-			uint64_t v = load_le(data, size);
+			uint64_t v = get_le(data, size);
 			if (tracing(TRACE_IO_ALL))
 				log_trace("%s write %s+0x%llx <- 0x%llx (%u)", b->name, r->owner,
 					  (unsigned long long)off, (unsigned long long)v, size);
@@ -191,7 +176,7 @@ static bool dispatch(struct bus *b, uint64_t addr, void *data, unsigned size, bo
 			if (tracing(TRACE_IO_ALL))
 				log_trace("%s read %s+0x%llx -> 0x%llx (%u)", b->name, r->owner,
 					  (unsigned long long)off, (unsigned long long)v, size);
-			store_le(data, v, size);
+			put_le(data, v, size);
 		}
 		range_unref(r);
 		return true;
@@ -225,8 +210,8 @@ static bool dispatch(struct bus *b, uint64_t addr, void *data, unsigned size, bo
 	if (tracing(TRACE_IO)) {
 		if (is_write)
 			log_trace("%s write to unclaimed 0x%llx <- 0x%llx (%u), ignored", b->name,
-				  (unsigned long long)addr,
-				  (unsigned long long)load_le(data, size), size);
+				  (unsigned long long)addr, (unsigned long long)get_le(data, size),
+				  size);
 		else
 			log_trace("%s read from unclaimed 0x%llx (%u), all-ones", b->name,
 				  (unsigned long long)addr, size);
@@ -250,12 +235,12 @@ uint64_t bus_read_val(struct bus *b, uint64_t addr, unsigned size)
 {
 	uint8_t buf[8];
 	bus_read(b, addr, buf, size);
-	return load_le(buf, size);
+	return get_le(buf, size);
 }
 
 void bus_write_val(struct bus *b, uint64_t addr, uint64_t value, unsigned size)
 {
 	uint8_t buf[8];
-	store_le(buf, value, size);
+	put_le(buf, value, size);
 	bus_write(b, addr, buf, size);
 }

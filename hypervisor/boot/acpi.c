@@ -1,6 +1,7 @@
 /* ACPI table construction (ACPI 6.x layouts, little-endian). */
 #include "hypervisor/boot/acpi.h"
 
+#include "hypervisor/bytes.h"
 #include "hypervisor/cpuid.h"
 #include "hypervisor/platform.h"
 #include "devices/acpi_pm.h"
@@ -9,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OEM_ID "OSIO  "
+#define OEM_ID	     "OSIO  "
 #define OEM_TABLE_ID "OSIOVM  "
-#define CREATOR_ID "OSIO"
+#define CREATOR_ID   "OSIO"
 
 struct buf {
 	uint8_t *p;
@@ -44,29 +45,6 @@ static long reserve(struct buf *b, size_t len, size_t align)
 	return (long)off;
 }
 
-static void put8(uint8_t *p, unsigned off, uint8_t v)
-{
-	p[off] = v;
-}
-
-static void put16(uint8_t *p, unsigned off, uint16_t v)
-{
-	p[off] = (uint8_t)v;
-	p[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, unsigned off, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		p[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, unsigned off, uint64_t v)
-{
-	for (unsigned i = 0; i < 8; i++)
-		p[off + i] = (uint8_t)(v >> (8 * i));
-}
-
 uint8_t acpi_checksum(const void *data, size_t len)
 {
 	uint8_t sum = 0;
@@ -79,13 +57,13 @@ uint8_t acpi_checksum(const void *data, size_t len)
 static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t, 4, len);
-	put8(t, 8, rev);
+	put_le32(t + 4, len);
+	t[8] = rev;
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	put32(t, 24, 1);
+	put_le32(t + 24, 1);
 	memcpy(t + 28, CREATOR_ID, 4);
-	put32(t, 32, 1);
+	put_le32(t + 32, 1);
 }
 
 static void finish(uint8_t *t, uint32_t len)
@@ -97,11 +75,11 @@ static void finish(uint8_t *t, uint32_t len)
 /* Generic Address Structure for a system-I/O register block. */
 static void gas_io(uint8_t *p, unsigned off, uint8_t bits, uint8_t access, uint64_t addr)
 {
-	put8(p, off, 1); /* system I/O */
-	put8(p, off + 1, bits);
-	put8(p, off + 2, 0);
-	put8(p, off + 3, access);
-	put64(p, off + 4, addr);
+	p[off] = 1; /* system I/O */
+	p[off + 1] = bits;
+	p[off + 2] = 0;
+	p[off + 3] = access;
+	put_le64(p + off + 4, addr);
 }
 
 /* DSDT: just the \_S5 sleep package, so the OS knows the SLP_TYP value
@@ -111,8 +89,21 @@ static void gas_io(uint8_t *p, unsigned off, uint8_t bits, uint8_t access, uint6
 static long build_dsdt(struct buf *b)
 {
 	static const uint8_t aml[] = {
-		0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-		0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5, 0x00, 0x00,
+	    0x08,
+	    '\\',
+	    '_',
+	    'S',
+	    '5',
+	    '_',
+	    0x12,
+	    0x08,
+	    0x04,
+	    0x0a,
+	    ACPI_SLP_TYP_S5,
+	    0x0a,
+	    ACPI_SLP_TYP_S5,
+	    0x00,
+	    0x00,
 	};
 	uint32_t len = 36 + sizeof(aml);
 	long off = reserve(b, len, 16);
@@ -132,8 +123,8 @@ static long build_facs(struct buf *b)
 		return off;
 	uint8_t *t = b->p + off;
 	memcpy(t, "FACS", 4);
-	put32(t, 4, 64);
-	put8(t, 32, 2); /* version */
+	put_le32(t + 4, 64);
+	t[32] = 2; /* version */
 	return off;
 }
 
@@ -145,33 +136,33 @@ static long build_fadt(struct buf *b, uint64_t base, long facs, long dsdt)
 		return off;
 	uint8_t *t = b->p + off;
 	header(t, "FACP", len, 6);
-	put32(t, 36, (uint32_t)(base + (uint64_t)facs));
-	put32(t, 40, (uint32_t)(base + (uint64_t)dsdt));
-	put8(t, 45, 0);		/* preferred PM profile: unspecified */
-	put16(t, 46, IRQ_SCI);	/* SCI_INT */
-	put32(t, 48, 0);	/* SMI_CMD: none, the platform is always in ACPI mode */
-	put32(t, 56, ACPI_PM_EVT);
-	put32(t, 64, ACPI_PM_CNT);
-	put32(t, 76, ACPI_PM_TMR);
-	put8(t, 88, 4); /* PM1_EVT_LEN */
-	put8(t, 89, 2); /* PM1_CNT_LEN */
-	put8(t, 91, 4); /* PM_TMR_LEN */
-	put16(t, 96, 0x65);   /* P_LVL2_LAT > 100: C2 not supported */
-	put16(t, 98, 0x3e9);  /* P_LVL3_LAT > 1000: C3 not supported */
-	put8(t, 108, 0x32);   /* CENTURY: CMOS index of the century byte */
+	put_le32(t + 36, (uint32_t)(base + (uint64_t)facs));
+	put_le32(t + 40, (uint32_t)(base + (uint64_t)dsdt));
+	t[45] = 0;	   /* preferred PM profile: unspecified */
+	put_le16(t + 46, IRQ_SCI); /* SCI_INT */
+	put_le32(t + 48, 0);	   /* SMI_CMD: none, the platform is always in ACPI mode */
+	put_le32(t + 56, ACPI_PM_EVT);
+	put_le32(t + 64, ACPI_PM_CNT);
+	put_le32(t + 76, ACPI_PM_TMR);
+	t[88] = 4;	  /* PM1_EVT_LEN */
+	t[89] = 2;	  /* PM1_CNT_LEN */
+	t[91] = 4;	  /* PM_TMR_LEN */
+	put_le16(t + 96, 0x65);	  /* P_LVL2_LAT > 100: C2 not supported */
+	put_le16(t + 98, 0x3e9);  /* P_LVL3_LAT > 1000: C3 not supported */
+	t[108] = 0x32; /* CENTURY: CMOS index of the century byte */
 	/* IAPC_BOOT_ARCH: legacy devices and an 8042; no VGA (this
 	 * machine has no display yet); MSI not supported (no PCI). */
-	put16(t, 109, (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3));
-	uint32_t flags = (1u << 0)	/* WBINVD */
-			 | (1u << 2)	/* PROC_C1 */
-			 | (1u << 5);	/* SLP_BUTTON: no sleep button */
+	put_le16(t + 109, (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3));
+	uint32_t flags = (1u << 0)    /* WBINVD */
+			 | (1u << 2)  /* PROC_C1 */
+			 | (1u << 5); /* SLP_BUTTON: no sleep button */
 	/* No RESET_REG_SUP: reboot goes through the 8042's reset line. */
 	if (ACPI_PM_TMR_32BIT)
 		flags |= 1u << 8; /* TMR_VAL_EXT */
-	put32(t, 112, flags);
-	put8(t, 131, 0); /* FADT minor version */
-	put64(t, 132, base + (uint64_t)facs);
-	put64(t, 140, base + (uint64_t)dsdt);
+	put_le32(t + 112, flags);
+	t[131] = 0; /* FADT minor version */
+	put_le64(t + 132, base + (uint64_t)facs);
+	put_le64(t + 140, base + (uint64_t)dsdt);
 	gas_io(t, 148, 32, 2, ACPI_PM_EVT);
 	gas_io(t, 172, 16, 2, ACPI_PM_CNT);
 	gas_io(t, 208, 32, 3, ACPI_PM_TMR);
@@ -185,16 +176,16 @@ static long build_madt(struct buf *b, unsigned cpus)
 	size_t len = 44;
 	for (unsigned i = 0; i < cpus; i++)
 		len += cpuid_apic_id(i) < 255 ? 8 : 16;
-	len += 12;	/* IOAPIC */
-	len += 10 * 2;	/* overrides: IRQ0 -> GSI2, SCI */
-	len += 6;	/* LAPIC NMI on LINT1 */
+	len += 12;     /* IOAPIC */
+	len += 10 * 2; /* overrides: IRQ0 -> GSI2, SCI */
+	len += 6;      /* LAPIC NMI on LINT1 */
 	long off = reserve(b, len, 16);
 	if (off < 0)
 		return off;
 	uint8_t *t = b->p + off;
 	header(t, "APIC", (uint32_t)len, 5);
-	put32(t, 36, (uint32_t)LAPIC_ADDR);
-	put32(t, 40, 1); /* PCAT_COMPAT: dual 8259s present */
+	put_le32(t + 36, (uint32_t)LAPIC_ADDR);
+	put_le32(t + 40, 1); /* PCAT_COMPAT: dual 8259s present */
 	unsigned p = 44;
 	for (unsigned i = 0; i < cpus; i++) {
 		unsigned id = cpuid_apic_id(i);
@@ -203,22 +194,22 @@ static long build_madt(struct buf *b, unsigned cpus)
 			t[p + 1] = 8;
 			t[p + 2] = (uint8_t)i; /* ACPI processor UID */
 			t[p + 3] = (uint8_t)id;
-			put32(t, p + 4, 1); /* enabled */
+			put_le32(t + p + 4, 1); /* enabled */
 			p += 8;
 		} else {
 			t[p] = 9; /* processor local x2APIC */
 			t[p + 1] = 16;
-			put32(t, p + 4, id);
-			put32(t, p + 8, 1);
-			put32(t, p + 12, i);
+			put_le32(t + p + 4, id);
+			put_le32(t + p + 8, 1);
+			put_le32(t + p + 12, i);
 			p += 16;
 		}
 	}
 	t[p] = 1; /* I/O APIC */
 	t[p + 1] = 12;
 	t[p + 2] = 0; /* IOAPIC id */
-	put32(t, p + 4, (uint32_t)IOAPIC_ADDR);
-	put32(t, p + 8, 0); /* GSI base */
+	put_le32(t + p + 4, (uint32_t)IOAPIC_ADDR);
+	put_le32(t + p + 8, 0); /* GSI base */
 	p += 12;
 	/* Interrupt source overrides: the PIT's IRQ 0 is wired to pin 2;
 	 * the SCI is level-triggered, active high. */
@@ -226,20 +217,20 @@ static long build_madt(struct buf *b, unsigned cpus)
 	t[p + 1] = 10;
 	t[p + 2] = 0;
 	t[p + 3] = IRQ_PIT;
-	put32(t, p + 4, 2);
-	put16(t, p + 8, 0);
+	put_le32(t + p + 4, 2);
+	put_le16(t + p + 8, 0);
 	p += 10;
 	t[p] = 2;
 	t[p + 1] = 10;
 	t[p + 2] = 0;
 	t[p + 3] = IRQ_SCI;
-	put32(t, p + 4, IRQ_SCI);
-	put16(t, p + 8, 0x000d);
+	put_le32(t + p + 4, IRQ_SCI);
+	put_le16(t + p + 8, 0x000d);
 	p += 10;
 	t[p] = 4; /* local APIC NMI: all processors, LINT1 */
 	t[p + 1] = 6;
 	t[p + 2] = 0xff;
-	put16(t, p + 3, 0);
+	put_le16(t + p + 3, 0);
 	t[p + 5] = 1;
 	p += 6;
 	finish(t, (uint32_t)len);
@@ -248,7 +239,7 @@ static long build_madt(struct buf *b, unsigned cpus)
 
 int acpi_build(struct acpi_tables *out, uint64_t base, unsigned cpus)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 	memset(out, 0, sizeof(*out));
 	if (base % 16 || base >= (1ull << 32))
 		return -EINVAL;
@@ -265,22 +256,22 @@ int acpi_build(struct acpi_tables *out, uint64_t base, unsigned cpus)
 	}
 	uint8_t *t = b.p + rsdt;
 	header(t, "RSDT", 36 + 8, 1);
-	put32(t, 36, (uint32_t)(base + (uint64_t)fadt));
-	put32(t, 40, (uint32_t)(base + (uint64_t)madt));
+	put_le32(t + 36, (uint32_t)(base + (uint64_t)fadt));
+	put_le32(t + 40, (uint32_t)(base + (uint64_t)madt));
 	finish(t, 44);
 	t = b.p + xsdt;
 	header(t, "XSDT", 36 + 16, 1);
-	put64(t, 36, base + (uint64_t)fadt);
-	put64(t, 44, base + (uint64_t)madt);
+	put_le64(t + 36, base + (uint64_t)fadt);
+	put_le64(t + 44, base + (uint64_t)madt);
 	finish(t, 52);
 
 	t = b.p + rsdp;
 	memcpy(t, "RSD PTR ", 8);
 	memcpy(t + 9, OEM_ID, 6);
-	put8(t, 15, 2); /* revision: ACPI 2.0+ */
-	put32(t, 16, (uint32_t)(base + (uint64_t)rsdt));
-	put32(t, 20, 36);
-	put64(t, 24, base + (uint64_t)xsdt);
+	t[15] = 2; /* revision: ACPI 2.0+ */
+	put_le32(t + 16, (uint32_t)(base + (uint64_t)rsdt));
+	put_le32(t + 20, 36);
+	put_le64(t + 24, base + (uint64_t)xsdt);
 	t[8] = (uint8_t)(0x100 - acpi_checksum(t, 20));
 	t[32] = (uint8_t)(0x100 - acpi_checksum(t, 36));
 

@@ -3,6 +3,7 @@
  * zero page, and the 64-bit (or 32-bit) entry state. */
 #include "hypervisor/boot/boot.h"
 
+#include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
@@ -10,61 +11,40 @@
 #include <string.h>
 
 /* Offsets into the bzImage and into boot_params (the zero page). */
-#define HDR_SETUP_SECTS 0x1f1
-#define HDR_BOOT_FLAG 0x1fe
-#define HDR_JUMP 0x200
-#define HDR_MAGIC 0x202
-#define HDR_VERSION 0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS 0x211
-#define HDR_CODE32_START 0x214
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE 0x21c
-#define HDR_HEAP_END_PTR 0x224
-#define HDR_CMD_LINE_PTR 0x228
-#define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_SETUP_SECTS	     0x1f1
+#define HDR_BOOT_FLAG	     0x1fe
+#define HDR_JUMP	     0x200
+#define HDR_MAGIC	     0x202
+#define HDR_VERSION	     0x206
+#define HDR_TYPE_OF_LOADER   0x210
+#define HDR_LOADFLAGS	     0x211
+#define HDR_CODE32_START     0x214
+#define HDR_RAMDISK_IMAGE    0x218
+#define HDR_RAMDISK_SIZE     0x21c
+#define HDR_HEAP_END_PTR     0x224
+#define HDR_CMD_LINE_PTR     0x228
+#define HDR_INITRD_ADDR_MAX  0x22c
 #define HDR_KERNEL_ALIGNMENT 0x230
-#define HDR_RELOCATABLE 0x234
-#define HDR_XLOADFLAGS 0x236
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_PREF_ADDRESS 0x258
-#define HDR_INIT_SIZE 0x260
+#define HDR_RELOCATABLE	     0x234
+#define HDR_XLOADFLAGS	     0x236
+#define HDR_CMDLINE_SIZE     0x238
+#define HDR_PREF_ADDRESS     0x258
+#define HDR_INIT_SIZE	     0x260
 
-#define BP_ACPI_RSDP_ADDR 0x070
+#define BP_ACPI_RSDP_ADDR    0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
-#define BP_EXT_RAMDISK_SIZE 0x0c4
-#define BP_EXT_CMD_LINE_PTR 0x0c8
-#define BP_E820_ENTRIES 0x1e8
-#define BP_E820_TABLE 0x2d0
+#define BP_EXT_RAMDISK_SIZE  0x0c4
+#define BP_EXT_CMD_LINE_PTR  0x0c8
+#define BP_E820_ENTRIES	     0x1e8
+#define BP_E820_TABLE	     0x2d0
 
-#define LOADED_HIGH 0x01
-#define CAN_USE_HEAP 0x80
-#define XLF_KERNEL_64 0x01
+#define LOADED_HIGH	      0x01
+#define CAN_USE_HEAP	      0x80
+#define XLF_KERNEL_64	      0x01
 #define LOADER_TYPE_UNDEFINED 0xff /* osio has no assigned boot loader id */
 
-#define MIN_VERSION 0x0206 /* cmdline_size, 2.06 */
+#define MIN_VERSION	    0x0206 /* cmdline_size, 2.06 */
 #define KERNEL_DEFAULT_ADDR 0x100000ull
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 bool linux_detect(const uint8_t *img, size_t size)
 {
@@ -97,7 +77,7 @@ static int layout(const struct boot_plan *b, const struct machine *m, struct ker
 		log_error("kernel %s: truncated Linux boot header", path);
 		return -ENOEXEC;
 	}
-	k->version = rd16(img + HDR_VERSION);
+	k->version = get_le16(img + HDR_VERSION);
 	if (k->version < MIN_VERSION) {
 		log_error("kernel %s uses Linux boot protocol %u.%02u; osio needs 2.06 or later "
 			  "(Linux 2.6.22+)",
@@ -116,19 +96,19 @@ static int layout(const struct boot_plan *b, const struct machine *m, struct ker
 		return -ENOEXEC;
 	}
 	uint64_t kernel_size = size - k->setup_size;
-	uint64_t init_size = k->version >= 0x020a ? rd32(img + HDR_INIT_SIZE) : 0;
+	uint64_t init_size = k->version >= 0x020a ? get_le32(img + HDR_INIT_SIZE) : 0;
 	k->mem_size = init_size > kernel_size ? init_size : kernel_size;
 
 	k->load_addr = KERNEL_DEFAULT_ADDR;
 	if (k->version >= 0x020a && img[HDR_RELOCATABLE]) {
-		uint64_t pref = rd64(img + HDR_PREF_ADDRESS);
-		uint32_t align = rd32(img + HDR_KERNEL_ALIGNMENT);
+		uint64_t pref = get_le64(img + HDR_PREF_ADDRESS);
+		uint32_t align = get_le32(img + HDR_KERNEL_ALIGNMENT);
 		if (align && (align & (align - 1)) == 0)
 			pref = align_up(pref, align);
 		if (pref >= KERNEL_DEFAULT_ADDR && pref + k->mem_size <= m->ram_below_4g)
 			k->load_addr = pref;
 	} else if (k->version >= 0x020a) {
-		k->load_addr = rd64(img + HDR_PREF_ADDRESS);
+		k->load_addr = get_le64(img + HDR_PREF_ADDRESS);
 	}
 	if (k->load_addr < KERNEL_DEFAULT_ADDR || k->load_addr + k->mem_size > m->ram_below_4g) {
 		log_error("kernel %s needs %llu MiB of RAM from 0x%llx; give the VM more memory "
@@ -138,8 +118,8 @@ static int layout(const struct boot_plan *b, const struct machine *m, struct ker
 			  (unsigned long long)(m->ram_below_4g >> 20));
 		return -ENOSPC;
 	}
-	k->entry64 = k->version >= 0x020c && (rd16(img + HDR_XLOADFLAGS) & XLF_KERNEL_64);
-	k->cmdline_max = rd32(img + HDR_CMDLINE_SIZE);
+	k->entry64 = k->version >= 0x020c && (get_le16(img + HDR_XLOADFLAGS) & XLF_KERNEL_64);
+	k->cmdline_max = get_le32(img + HDR_CMDLINE_SIZE);
 	if (strlen(b->append) > k->cmdline_max) {
 		log_error("the kernel command line is %zu bytes; kernel %s accepts at most %u",
 			  strlen(b->append), path, k->cmdline_max);
@@ -151,14 +131,16 @@ static int layout(const struct boot_plan *b, const struct machine *m, struct ker
 	}
 
 	if (b->initrd.size) {
-		uint64_t max = k->version >= 0x0203 ? rd32(img + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
+		uint64_t max =
+		    k->version >= 0x0203 ? get_le32(img + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
 		uint64_t top = m->ram_below_4g < max + 1 ? m->ram_below_4g : max + 1;
 		uint64_t kernel_end = align_up(k->load_addr + k->mem_size, 4096);
 		if (top < b->initrd.size || ((top - b->initrd.size) & ~0xfffull) < kernel_end) {
-			log_error("initrd %s (%llu MiB) does not fit between the kernel and 0x%llx; "
-				  "give the VM more memory",
-				  b->initrd.path, (unsigned long long)(b->initrd.size >> 20),
-				  (unsigned long long)top);
+			log_error(
+			    "initrd %s (%llu MiB) does not fit between the kernel and 0x%llx; "
+			    "give the VM more memory",
+			    b->initrd.path, (unsigned long long)(b->initrd.size >> 20),
+			    (unsigned long long)top);
 			return -ENOSPC;
 		}
 		k->initrd_addr = (top - b->initrd.size) & ~0xfffull;
@@ -204,9 +186,11 @@ int linux_load(const struct boot_plan *b, struct machine *m, struct boot_cpu_sta
 	if (r < 0)
 		return r;
 	const uint8_t *img = b->kernel.data;
-	if (guest_write(&m->mem, k.load_addr, img + k.setup_size, b->kernel.size - k.setup_size) < 0)
+	if (guest_write(&m->mem, k.load_addr, img + k.setup_size, b->kernel.size - k.setup_size) <
+	    0)
 		return -EFAULT;
-	if (b->initrd.size && guest_write(&m->mem, k.initrd_addr, b->initrd.data, b->initrd.size) < 0)
+	if (b->initrd.size &&
+	    guest_write(&m->mem, k.initrd_addr, b->initrd.data, b->initrd.size) < 0)
 		return -EFAULT;
 	if (guest_write(&m->mem, BOOT_CMDLINE_ADDR, b->append, strlen(b->append) + 1) < 0)
 		return -EFAULT;
@@ -220,16 +204,16 @@ int linux_load(const struct boot_plan *b, struct machine *m, struct boot_cpu_sta
 	zp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
 	zp[HDR_HEAP_END_PTR] = 0x00;
 	zp[HDR_HEAP_END_PTR + 1] = 0xfe; /* 0xfe00: the usual end of the setup heap */
-	wr32(zp + HDR_CODE32_START, (uint32_t)k.load_addr);
-	wr32(zp + HDR_CMD_LINE_PTR, (uint32_t)BOOT_CMDLINE_ADDR);
-	wr32(zp + BP_EXT_CMD_LINE_PTR, 0);
-	wr32(zp + HDR_RAMDISK_IMAGE, (uint32_t)k.initrd_addr);
-	wr32(zp + HDR_RAMDISK_SIZE, (uint32_t)b->initrd.size);
-	wr32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(k.initrd_addr >> 32));
-	wr32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)b->initrd.size >> 32));
+	put_le32(zp + HDR_CODE32_START, (uint32_t)k.load_addr);
+	put_le32(zp + HDR_CMD_LINE_PTR, (uint32_t)BOOT_CMDLINE_ADDR);
+	put_le32(zp + BP_EXT_CMD_LINE_PTR, 0);
+	put_le32(zp + HDR_RAMDISK_IMAGE, (uint32_t)k.initrd_addr);
+	put_le32(zp + HDR_RAMDISK_SIZE, (uint32_t)b->initrd.size);
+	put_le32(zp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(k.initrd_addr >> 32));
+	put_le32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)b->initrd.size >> 32));
 	if (k.version >= 0x020e) {
-		wr32(zp + BP_ACPI_RSDP_ADDR, (uint32_t)b->acpi.rsdp);
-		wr32(zp + BP_ACPI_RSDP_ADDR + 4, (uint32_t)(b->acpi.rsdp >> 32));
+		put_le32(zp + BP_ACPI_RSDP_ADDR, (uint32_t)b->acpi.rsdp);
+		put_le32(zp + BP_ACPI_RSDP_ADDR + 4, (uint32_t)(b->acpi.rsdp >> 32));
 	}
 	unsigned n = b->e820.n < E820_MAX_ENTRIES ? b->e820.n : E820_MAX_ENTRIES;
 	zp[BP_E820_ENTRIES] = (uint8_t)n;
@@ -246,9 +230,9 @@ int linux_load(const struct boot_plan *b, struct machine *m, struct boot_cpu_sta
 		if ((r = write_page_tables(m)) < 0)
 			return r;
 		st->sregs.cr3 = BOOT_PML4_ADDR;
-		st->sregs.cr4 = 0x20;	      /* PAE */
-		st->sregs.cr0 = 0x80000011;   /* PG, ET, PE */
-		st->sregs.efer = 0x500;	      /* LME, LMA */
+		st->sregs.cr4 = 0x20;	    /* PAE */
+		st->sregs.cr0 = 0x80000011; /* PG, ET, PE */
+		st->sregs.efer = 0x500;	    /* LME, LMA */
 		st->regs.rip = k.load_addr + 0x200;
 	} else {
 		st->sregs.cr0 = 0x11;

@@ -3,6 +3,7 @@
  * 32-bit protected-mode entry state the specification defines. */
 #include "hypervisor/boot/boot.h"
 
+#include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
@@ -11,21 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MB_MAGIC 0x1badb002u
-#define MB_BOOT_MAGIC 0x2badb002u
-#define MB_SEARCH 8192
-#define MB_FLAG_PAGE_ALIGN (1u << 0)
-#define MB_FLAG_MEMINFO (1u << 1)
-#define MB_FLAG_VIDEO (1u << 2)
-#define MB_FLAG_AOUT (1u << 16)
+#define MB_MAGIC	      0x1badb002u
+#define MB_BOOT_MAGIC	      0x2badb002u
+#define MB_SEARCH	      8192
+#define MB_FLAG_PAGE_ALIGN    (1u << 0)
+#define MB_FLAG_MEMINFO	      (1u << 1)
+#define MB_FLAG_VIDEO	      (1u << 2)
+#define MB_FLAG_AOUT	      (1u << 16)
 #define MB_KNOWN_REQUIREMENTS (MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMINFO | MB_FLAG_VIDEO)
 
-#define MBI_MEM (1u << 0)
-#define MBI_CMDLINE (1u << 2)
-#define MBI_MODS (1u << 3)
-#define MBI_MMAP (1u << 6)
+#define MBI_MEM		(1u << 0)
+#define MBI_CMDLINE	(1u << 2)
+#define MBI_MODS	(1u << 3)
+#define MBI_MMAP	(1u << 6)
 #define MBI_LOADER_NAME (1u << 9)
-#define MBI_SIZE 116
+#define MBI_SIZE	116
 
 #define MAX_SEGMENTS 32
 
@@ -41,27 +42,13 @@ struct layout {
 	uint32_t flags;
 };
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static long find_header(const uint8_t *img, size_t size)
 {
 	size_t limit = size < MB_SEARCH ? size : MB_SEARCH;
 	for (size_t off = 0; off + 12 <= limit; off += 4) {
-		uint32_t magic = rd32(img + off);
-		if (magic == MB_MAGIC && magic + rd32(img + off + 4) + rd32(img + off + 8) == 0)
+		uint32_t magic = get_le32(img + off);
+		if (magic == MB_MAGIC &&
+		    magic + get_le32(img + off + 4) + get_le32(img + off + 8) == 0)
 			return (long)off;
 	}
 	return -1;
@@ -81,15 +68,15 @@ static int add_segment(struct layout *l, const char *path, uint64_t off, uint64_
 		log_error("kernel %s: more than %d loadable segments", path, MAX_SEGMENTS);
 		return -E2BIG;
 	}
-	if (filesz > memsz || off > size || filesz > size - off ||
-	    paddr + memsz < paddr || paddr + memsz > HIGHMEM_START) {
+	if (filesz > memsz || off > size || filesz > size - off || paddr + memsz < paddr ||
+	    paddr + memsz > HIGHMEM_START) {
 		log_error("kernel %s: a segment (file offset 0x%llx, %llu bytes to 0x%llx) lies "
 			  "outside the file or above 4 GiB",
 			  path, (unsigned long long)off, (unsigned long long)memsz,
 			  (unsigned long long)paddr);
 		return -ENOEXEC;
 	}
-	l->seg[l->n++] = (struct segment){ off, paddr, filesz, memsz };
+	l->seg[l->n++] = (struct segment){off, paddr, filesz, memsz};
 	if (paddr + memsz > l->end)
 		l->end = paddr + memsz;
 	return 0;
@@ -97,7 +84,12 @@ static int add_segment(struct layout *l, const char *path, uint64_t off, uint64_
 
 static int parse_elf(struct layout *l, const char *path, const uint8_t *img, size_t size)
 {
-	if (size < 52 || memcmp(img, "\x7f" "ELF", 4) != 0 || img[5] != 1) {
+	if (size < 52 ||
+	    memcmp(img,
+		   "\x7f"
+		   "ELF",
+		   4) != 0 ||
+	    img[5] != 1) {
 		log_error("kernel %s: multiboot header without the a.out fields, and not a "
 			  "little-endian ELF file",
 			  path);
@@ -111,17 +103,17 @@ static int parse_elf(struct layout *l, const char *path, const uint8_t *img, siz
 	if (is64) {
 		if (size < 64)
 			goto bad;
-		entry = rd64(img + 24);
-		phoff = rd64(img + 32);
-		phentsize = rd16(img + 54);
-		phnum = rd16(img + 56);
+		entry = get_le64(img + 24);
+		phoff = get_le64(img + 32);
+		phentsize = get_le16(img + 54);
+		phnum = get_le16(img + 56);
 		if (phentsize < 56)
 			goto bad;
 	} else {
-		entry = rd32(img + 24);
-		phoff = rd32(img + 28);
-		phentsize = rd16(img + 42);
-		phnum = rd16(img + 44);
+		entry = get_le32(img + 24);
+		phoff = get_le32(img + 28);
+		phentsize = get_le16(img + 42);
+		phnum = get_le16(img + 44);
 		if (phentsize < 32)
 			goto bad;
 	}
@@ -132,20 +124,20 @@ static int parse_elf(struct layout *l, const char *path, const uint8_t *img, siz
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
 		uint64_t off, vaddr, paddr, filesz, memsz;
-		if (rd32(ph) != 1) /* PT_LOAD */
+		if (get_le32(ph) != 1) /* PT_LOAD */
 			continue;
 		if (is64) {
-			off = rd64(ph + 8);
-			vaddr = rd64(ph + 16);
-			paddr = rd64(ph + 24);
-			filesz = rd64(ph + 32);
-			memsz = rd64(ph + 40);
+			off = get_le64(ph + 8);
+			vaddr = get_le64(ph + 16);
+			paddr = get_le64(ph + 24);
+			filesz = get_le64(ph + 32);
+			memsz = get_le64(ph + 40);
 		} else {
-			off = rd32(ph + 4);
-			vaddr = rd32(ph + 8);
-			paddr = rd32(ph + 12);
-			filesz = rd32(ph + 16);
-			memsz = rd32(ph + 20);
+			off = get_le32(ph + 4);
+			vaddr = get_le32(ph + 8);
+			paddr = get_le32(ph + 12);
+			filesz = get_le32(ph + 16);
+			memsz = get_le32(ph + 20);
 		}
 		int r = add_segment(l, path, off, paddr, filesz, memsz, size);
 		if (r < 0)
@@ -174,7 +166,7 @@ static int parse(struct layout *l, const char *path, const uint8_t *img, size_t 
 	if (hoff < 0)
 		return -ENOEXEC;
 	const uint8_t *h = img + hoff;
-	l->flags = rd32(h + 4);
+	l->flags = get_le32(h + 4);
 	uint32_t unknown = l->flags & 0xffffu & ~MB_KNOWN_REQUIREMENTS;
 	if (unknown) {
 		log_error("kernel %s: its multiboot header requires features osio does not "
@@ -189,9 +181,9 @@ static int parse(struct layout *l, const char *path, const uint8_t *img, size_t 
 		log_error("kernel %s: truncated multiboot header", path);
 		return -ENOEXEC;
 	}
-	uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16);
-	uint32_t load_end = rd32(h + 20), bss_end = rd32(h + 24);
-	l->entry = rd32(h + 28);
+	uint32_t header_addr = get_le32(h + 12), load_addr = get_le32(h + 16);
+	uint32_t load_end = get_le32(h + 20), bss_end = get_le32(h + 24);
+	l->entry = get_le32(h + 28);
 	if (load_addr > header_addr || header_addr - load_addr > (uint64_t)hoff) {
 		log_error("kernel %s: multiboot header_addr/load_addr do not match the file", path);
 		return -ENOEXEC;
@@ -205,7 +197,8 @@ static int parse(struct layout *l, const char *path, const uint8_t *img, size_t 
 	uint64_t memsz = filesz;
 	if (bss_end) {
 		if (bss_end < load_addr + filesz) {
-			log_error("kernel %s: multiboot bss_end_addr is below the loaded image", path);
+			log_error("kernel %s: multiboot bss_end_addr is below the loaded image",
+				  path);
 			return -ENOEXEC;
 		}
 		memsz = (uint64_t)bss_end - load_addr;
@@ -260,8 +253,7 @@ int multiboot_check(const struct boot_plan *b, const struct machine *m)
 		}
 	}
 	size_t need = MBI_SIZE + 16 + strlen(b->kernel.path) + 1 + strlen(b->append) + 1 +
-		      strlen(b->initrd.path ? b->initrd.path : "") + 1 + 8 +
-		      b->e820.n * 24 + 64;
+		      strlen(b->initrd.path ? b->initrd.path : "") + 1 + 8 + b->e820.n * 24 + 64;
 	if (need > BOOT_INFO_END - BOOT_INFO_ADDR) {
 		log_error("the multiboot command line is too long (%zu bytes)", strlen(b->append));
 		return -E2BIG;
@@ -302,8 +294,8 @@ int multiboot_load(const struct boot_plan *b, struct machine *m, struct boot_cpu
 	if (!info)
 		return -EFAULT;
 	memset(info, 0, BOOT_INFO_END - BOOT_INFO_ADDR);
-	struct info_writer w = { .m = m, .next = BOOT_INFO_ADDR + MBI_SIZE };
-	uint8_t mbi[MBI_SIZE] = { 0 };
+	struct info_writer w = {.m = m, .next = BOOT_INFO_ADDR + MBI_SIZE};
+	uint8_t mbi[MBI_SIZE] = {0};
 	uint32_t flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME;
 
 	/* Like GRUB and QEMU: the command line starts with the kernel's
@@ -323,9 +315,9 @@ int multiboot_load(const struct boot_plan *b, struct machine *m, struct boot_cpu
 		if (guest_write(&m->mem, start, b->initrd.data, b->initrd.size) < 0)
 			return -EFAULT;
 		uint64_t name_at = info_put(&w, b->initrd.path, strlen(b->initrd.path) + 1, 1);
-		uint8_t mod[16] = { 0 };
-		uint32_t v[3] = { (uint32_t)start, (uint32_t)(start + b->initrd.size),
-				  (uint32_t)name_at };
+		uint8_t mod[16] = {0};
+		uint32_t v[3] = {(uint32_t)start, (uint32_t)(start + b->initrd.size),
+				 (uint32_t)name_at};
 		memcpy(mod, v, sizeof(v));
 		uint64_t mods_at = info_put(&w, mod, sizeof(mod), 4);
 		flags |= MBI_MODS;
@@ -345,7 +337,7 @@ int multiboot_load(const struct boot_plan *b, struct machine *m, struct boot_cpu
 	}
 	uint32_t mem_lower = (uint32_t)(EBDA_START >> 10);
 	uint32_t mem_upper = (uint32_t)((m->ram_below_4g - BIOS_AREA_END) >> 10);
-	uint32_t fields[] = { flags, mem_lower, mem_upper };
+	uint32_t fields[] = {flags, mem_lower, mem_upper};
 	memcpy(mbi, fields, sizeof(fields));
 	uint32_t v32 = (uint32_t)cmd_at;
 	memcpy(mbi + 16, &v32, 4);
