@@ -1,173 +1,10 @@
-/* i8042 keyboard controller, PS/2 keyboard and mouse, driven the way SeaBIOS
- * (ps2port.c) and Linux (i8042.c, atkbd.c, psmouse) drive them. */
-#include "devices/i8042.h"
-#include "hypervisor/platform.h"
-#include "tests/devices/harness.h"
+/* i8042 keyboard controller: status, command byte, controller commands, reset line, A20, IRQ
+ * gating and the probe sequences of SeaBIOS (ps2port.c) and Linux (i8042.c). The keyboard and
+ * mouse behind it are in test_ps2.c. */
+#include "tests/devices/i8042_driver.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define STS_OBF	     0x01
-#define STS_IBF	     0x02
-#define STS_SYS	     0x04
-#define STS_CMD	     0x08
-#define STS_UNLOCKED 0x10
-#define STS_AUX	     0x20
-
-#define CTR_KBDINT 0x01
-#define CTR_AUXINT 0x02
-#define CTR_SYS	   0x04
-#define CTR_KBDDIS 0x10
-#define CTR_AUXDIS 0x20
-#define CTR_XLATE  0x40
-
-static struct harness h;
-static void *kbc;
-
-static int setup(void **state)
-{
-	harness_init(&h, 1 * MiB);
-	harness_add(&h, "i8042", "kbc", NULL);
-	kbc = machine_device(&h.m, "kbc");
-	assert_non_null(kbc);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	harness_fini(&h);
-	return 0;
-}
-
-static uint8_t status(void)
-{
-	return hinb(&h, PORT_I8042_CMD);
-}
-
-/* Like i8042_wait_write(): the input buffer must be empty first. */
-static void cmd(uint8_t c)
-{
-	assert_false(status() & STS_IBF);
-	houtb(&h, PORT_I8042_CMD, c);
-}
-
-static void dat(uint8_t v)
-{
-	assert_false(status() & STS_IBF);
-	houtb(&h, PORT_I8042_DATA, v);
-}
-
-/* Reads the next byte and checks which device it came from. */
-static void expect(uint8_t want, bool aux)
-{
-	uint8_t st = status();
-	if (!(st & STS_OBF))
-		fail_msg("expected 0x%02x, but the output buffer is empty", want);
-	uint8_t got = hinb(&h, PORT_I8042_DATA);
-	if (got != want)
-		fail_msg("expected 0x%02x, read 0x%02x", want, got);
-	if (!!(st & STS_AUX) != aux)
-		fail_msg("0x%02x: AUX data bit is %d, expected %d", got, !!(st & STS_AUX), aux);
-}
-
-static void expect_seq(const uint8_t *want, size_t n, bool aux)
-{
-	for (size_t i = 0; i < n; i++)
-		expect(want[i], aux);
-}
-
-#define EXPECT_KBD(...)                                                                            \
-	do {                                                                                       \
-		static const uint8_t w_[] = {__VA_ARGS__};                                         \
-		expect_seq(w_, sizeof(w_), false);                                                 \
-	} while (0)
-#define EXPECT_AUX(...)                                                                            \
-	do {                                                                                       \
-		static const uint8_t w_[] = {__VA_ARGS__};                                         \
-		expect_seq(w_, sizeof(w_), true);                                                  \
-	} while (0)
-#define KEY(...)                                                                                   \
-	do {                                                                                       \
-		static const uint8_t k_[] = {__VA_ARGS__};                                         \
-		i8042_key_event(kbc, k_, sizeof(k_));                                              \
-	} while (0)
-
-static void expect_empty(void)
-{
-	assert_false(status() & STS_OBF);
-}
-
-/* i8042_flush(): at most 16 bytes, or Linux gives up on the controller. */
-static int flush(void)
-{
-	int n = 0;
-	while (status() & STS_OBF) {
-		hinb(&h, PORT_I8042_DATA);
-		if (++n > 16)
-			fail_msg("more than 16 bytes to flush");
-	}
-	return n;
-}
-
-static void cmd_data(uint8_t c, uint8_t v)
-{
-	cmd(c);
-	dat(v);
-}
-
-static uint8_t read_ctr(void)
-{
-	cmd(0x20);
-	assert_true(status() & STS_OBF);
-	return hinb(&h, PORT_I8042_DATA);
-}
-
-static void write_ctr(uint8_t v)
-{
-	cmd_data(0x60, v);
-}
-
-static void kbd_cmd(uint8_t v)
-{
-	dat(v);
-}
-
-static void aux_cmd(uint8_t v)
-{
-	cmd_data(0xd4, v);
-}
-
-#define TO_KBD(...)                                                                                \
-	do {                                                                                       \
-		static const uint8_t b_[] = {__VA_ARGS__};                                         \
-		for (size_t i_ = 0; i_ < sizeof(b_); i_++)                                         \
-			kbd_cmd(b_[i_]);                                                           \
-	} while (0)
-#define TO_AUX(...)                                                                                \
-	do {                                                                                       \
-		static const uint8_t b_[] = {__VA_ARGS__};                                         \
-		for (size_t i_ = 0; i_ < sizeof(b_); i_++)                                         \
-			aux_cmd(b_[i_]);                                                           \
-	} while (0)
-
-/* A byte to the device that it acknowledges with 0xFA. */
-static void kbd_ack(uint8_t v)
-{
-	kbd_cmd(v);
-	expect(0xfa, false);
-}
-
-static void aux_ack(uint8_t v)
-{
-	aux_cmd(v);
-	expect(0xfa, true);
-}
 
 static void test_power_on_and_selftest(void **state)
 {
@@ -316,90 +153,6 @@ static void test_seabios_keyboard_setup(void **state)
 	assert_false(h.irq_level[IRQ_KBD]);
 }
 
-static void test_keyboard_commands(void **state)
-{
-	write_ctr(CTR_KBDINT); /* no translation */
-	kbd_cmd(0xff);
-	EXPECT_KBD(0xfa, 0xaa);
-	kbd_cmd(0xf2);
-	EXPECT_KBD(0xfa, 0xab, 0x83);
-	kbd_cmd(0xed); /* LEDs: ack, argument, ack */
-	EXPECT_KBD(0xfa);
-	kbd_ack(0x05);
-	assert_int_equal(i8042_kbd_leds(kbc), 0x05);
-	kbd_cmd(0xee);
-	EXPECT_KBD(0xee);
-	TO_KBD(0xf0, 0x00);
-	EXPECT_KBD(0xfa, 0xfa, 0x02);
-	TO_KBD(0xf0, 0x01);
-	EXPECT_KBD(0xfa, 0xfa);
-	TO_KBD(0xf0, 0x00);
-	EXPECT_KBD(0xfa, 0xfa, 0x01);
-	TO_KBD(0xf0, 0x03); /* set 3 is not offered */
-	EXPECT_KBD(0xfa, 0xfe);
-	kbd_ack(0x02);
-	TO_KBD(0xf3, 0x80); /* bit 7 set: invalid */
-	kbd_cmd(0x20);
-	EXPECT_KBD(0xfa, 0xfe, 0xfa);
-	TO_KBD(0xed, 0xf2); /* a command instead of the argument */
-	EXPECT_KBD(0xfa, 0xfa, 0xab, 0x83);
-	assert_int_equal(i8042_kbd_leds(kbc), 0x05);
-	kbd_cmd(0xfe); /* resend the last byte */
-	EXPECT_KBD(0x83);
-	kbd_cmd(0x12); /* not a command */
-	EXPECT_KBD(0xfe);
-	kbd_ack(0xf6);
-	kbd_cmd(0xff);
-	EXPECT_KBD(0xfa, 0xaa);
-	assert_int_equal(i8042_kbd_leds(kbc), 0);
-	expect_empty();
-
-	/* Translated: the controller maps the answers too. */
-	write_ctr(CTR_KBDINT | CTR_XLATE);
-	kbd_cmd(0xf2);
-	EXPECT_KBD(0xfa, 0xab, 0x41);
-	TO_KBD(0xf0, 0x00);
-	EXPECT_KBD(0xfa, 0xfa, 0x41); /* set 2, as translated */
-}
-
-static void test_key_events(void **state)
-{
-	write_ctr(CTR_KBDINT);
-	KEY(0x1c);
-	EXPECT_KBD(0x1c);
-	KEY(0xf0, 0x1c);
-	EXPECT_KBD(0xf0, 0x1c);
-	KEY(0xe0, 0x75);
-	KEY(0xe0, 0xf0, 0x75);
-	EXPECT_KBD(0xe0, 0x75, 0xe0, 0xf0, 0x75);
-	expect_empty();
-
-	write_ctr(CTR_KBDINT | CTR_XLATE);
-	KEY(0x1c); /* A */
-	KEY(0xf0, 0x1c);
-	EXPECT_KBD(0x1e, 0x9e);
-	KEY(0xe0, 0x75); /* Up */
-	KEY(0xe0, 0xf0, 0x75);
-	EXPECT_KBD(0xe0, 0x48, 0xe0, 0xc8);
-	KEY(0x76, 0x05, 0x83, 0x84); /* Esc, F1, F7, Alt+SysRq */
-	EXPECT_KBD(0x01, 0x3b, 0x41, 0x54);
-	KEY(0xf0, 0x83);
-	EXPECT_KBD(0xc1);
-	KEY(0xe1, 0x14, 0x77, 0xe1, 0xf0, 0x14, 0xf0, 0x77); /* Pause */
-	EXPECT_KBD(0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5);
-	KEY(0x5a, 0x29, 0x12, 0x59); /* Enter, Space, LShift, RShift */
-	EXPECT_KBD(0x1c, 0x39, 0x2a, 0x36);
-	expect_empty();
-
-	/* The keyboard itself in set 1, controller not translating. */
-	write_ctr(CTR_KBDINT);
-	TO_KBD(0xf0, 0x01);
-	EXPECT_KBD(0xfa, 0xfa);
-	KEY(0x1c);
-	KEY(0xe0, 0xf0, 0x75);
-	EXPECT_KBD(0x1e, 0xe0, 0xc8);
-}
-
 static void test_irq1(void **state)
 {
 	write_ctr(CTR_KBDINT);
@@ -458,35 +211,6 @@ static void test_keyboard_disabled_holds_input(void **state)
 	EXPECT_KBD(0x1d);
 }
 
-static void test_keyboard_buffer_bound(void **state)
-{
-	write_ctr(CTR_KBDINT);
-	for (int i = 0; i < 40; i++)
-		KEY(0x1c);
-	uint64_t kd = 0, md = 0;
-	i8042_input_dropped(kbc, &kd, &md);
-	assert_int_equal(kd, 25);
-	assert_int_equal(md, 0);
-	/* 16 bytes: 15 keys and the overrun code; Linux's flush copes. */
-	for (int i = 0; i < 15; i++)
-		EXPECT_KBD(0x1c);
-	EXPECT_KBD(0x00);
-	expect_empty();
-	KEY(0x1c);
-	EXPECT_KBD(0x1c);
-
-	/* Translated, the overrun code reads 0xff; too long an event is lost. */
-	write_ctr(CTR_KBDINT | CTR_XLATE);
-	uint8_t big[40];
-	memset(big, 0x1c, sizeof(big));
-	i8042_key_event(kbc, big, sizeof(big));
-	for (int i = 0; i < 40; i++)
-		KEY(0x1c);
-	assert_int_equal(flush(), 16);
-	i8042_input_dropped(kbc, &kd, NULL);
-	assert_int_equal(kd, 25 + 1 + 26);
-}
-
 static void test_aux_enable_disable(void **state)
 {
 	write_ctr(CTR_KBDINT | CTR_AUXINT);
@@ -514,159 +238,6 @@ static void test_aux_enable_disable(void **state)
 	aux_cmd(0xf2);
 	EXPECT_AUX(0xfa, 0x00);
 	assert_false(read_ctr() & CTR_AUXDIS);
-}
-
-static void test_mouse_commands(void **state)
-{
-	write_ctr(CTR_AUXINT | CTR_KBDDIS);
-	unsigned raised = h.irq_raised[IRQ_MOUSE];
-	aux_cmd(0xff);
-	assert_true(h.irq_level[IRQ_MOUSE]);
-	EXPECT_AUX(0xfa, 0xaa, 0x00);
-	assert_true(h.irq_raised[IRQ_MOUSE] >= raised + 3);
-	assert_false(h.irq_level[IRQ_MOUSE]);
-	assert_false(h.irq_level[IRQ_KBD]);
-	aux_cmd(0xf2);
-	EXPECT_AUX(0xfa, 0x00);
-	aux_cmd(0xe9); /* status: stream, disabled, 1:1; 4 counts/mm; 100/s */
-	EXPECT_AUX(0xfa, 0x00, 0x02, 100);
-
-	/* IntelliMouse knock: 200, 100, 80 */
-	static const uint8_t knock[] = {200, 100, 80};
-	for (size_t i = 0; i < sizeof(knock); i++) {
-		aux_cmd(0xf3);
-		aux_cmd(knock[i]);
-		EXPECT_AUX(0xfa, 0xfa);
-	}
-	aux_cmd(0xf2);
-	EXPECT_AUX(0xfa, 0x03);
-
-	/* Drivers read each answer before the next byte: a new command
-	 * discards what the mouse had not sent yet. */
-	static const uint8_t setup_cmds[] = {0xe8, 0x03, 0xe7, 0xf0, 0xf4};
-	for (size_t i = 0; i < sizeof(setup_cmds); i++)
-		aux_ack(setup_cmds[i]);
-	i8042_mouse_event(kbc, 0, 0, 0, I8042_BUTTON_LEFT | I8042_BUTTON_RIGHT);
-	aux_cmd(0xe9);
-	EXPECT_AUX(0xfa, 0x40 | 0x20 | 0x10 | 0x04 | 0x01, 0x03, 80);
-	static const uint8_t stream_cmds[] = {0xe6, 0xea, 0xf5};
-	for (size_t i = 0; i < sizeof(stream_cmds); i++)
-		aux_ack(stream_cmds[i]);
-	aux_cmd(0xe9);
-	EXPECT_AUX(0xfa, 0x04 | 0x01, 0x03, 80);
-
-	/* Bad sample rate: resend, then error on a second bad byte. */
-	TO_AUX(0xf3, 7, 7);
-	EXPECT_AUX(0xfa, 0xfe, 0xfc);
-	TO_AUX(0xf3, 7, 40);
-	EXPECT_AUX(0xfa, 0xfe, 0xfa);
-	TO_AUX(0xe8, 9);
-	EXPECT_AUX(0xfa, 0xfe);
-	aux_cmd(2);
-	EXPECT_AUX(0xfa);
-
-	/* Wrap mode echoes until 0xEC. */
-	aux_ack(0xee);
-	aux_cmd(0x12);
-	EXPECT_AUX(0x12);
-	aux_cmd(0xf4);
-	EXPECT_AUX(0xf4);
-	aux_ack(0xec);
-	aux_cmd(0x01); /* unknown */
-	EXPECT_AUX(0xfe);
-	TO_AUX(0xf6, 0xfe); /* resend the last answer */
-	EXPECT_AUX(0xfa, 0xfa);
-	aux_cmd(0xf2); /* defaults keep the wheel */
-	EXPECT_AUX(0xfa, 0x03);
-	aux_cmd(0xff); /* reset drops it */
-	EXPECT_AUX(0xfa, 0xaa, 0x00);
-	aux_cmd(0xf2);
-	EXPECT_AUX(0xfa, 0x00);
-	/* A command arriving before the answers were read discards them. */
-	TO_AUX(0xff, 0xf2);
-	EXPECT_AUX(0xfa, 0xfa, 0x00);
-	expect_empty();
-}
-
-static void test_mouse_packets(void **state)
-{
-	write_ctr(CTR_AUXINT | CTR_KBDDIS);
-	aux_cmd(0xff);
-	EXPECT_AUX(0xfa, 0xaa, 0x00);
-	aux_ack(0xf4);
-
-	unsigned raised = h.irq_raised[IRQ_MOUSE];
-	i8042_mouse_event(kbc, 10, -5, 0, I8042_BUTTON_LEFT);
-	assert_true(h.irq_level[IRQ_MOUSE]);
-	assert_int_equal(h.irq_raised[IRQ_MOUSE], raised + 1);
-	EXPECT_AUX(0x09, 10, 5); /* up the screen is +y for PS/2 */
-	i8042_mouse_event(kbc, -3, 4, 0, I8042_BUTTON_LEFT);
-	EXPECT_AUX(0x08 | 0x10 | 0x20 | 0x01, 0xfd, 0xfc);
-	i8042_mouse_event(kbc, 0, 0, 0, 0); /* button released */
-	EXPECT_AUX(0x08, 0x00, 0x00);
-	i8042_mouse_event(kbc, 0, 0, 0, I8042_BUTTON_MIDDLE);
-	EXPECT_AUX(0x0c, 0x00, 0x00);
-	i8042_mouse_event(kbc, 0, 0, 3, I8042_BUTTON_MIDDLE); /* no wheel yet */
-	expect_empty();
-
-	/* Large motion is split over packets. */
-	i8042_mouse_event(kbc, 600, 0, 0, 0);
-	EXPECT_AUX(0x08, 0xff, 0x00, 0x08, 0xff, 0x00, 0x08, 90, 0x00);
-	expect_empty();
-	/* Motion beyond four waiting packets is merged, not lost. */
-	for (int i = 0; i < 10; i++)
-		i8042_mouse_event(kbc, 1, 0, 0, 0);
-	EXPECT_AUX(0x08, 1, 0, 0x08, 1, 0, 0x08, 1, 0, 0x08, 1, 0);
-	EXPECT_AUX(0x08, 6, 0);
-	expect_empty();
-
-	/* Wheel mouse: four-byte packets. */
-	static const uint8_t knock[] = {200, 100, 80};
-	for (size_t i = 0; i < sizeof(knock); i++) {
-		aux_cmd(0xf3);
-		aux_cmd(knock[i]);
-		EXPECT_AUX(0xfa, 0xfa);
-	}
-	i8042_mouse_event(kbc, 0, 0, 2, 0);
-	EXPECT_AUX(0x08, 0x00, 0x00, 0x02);
-	i8042_mouse_event(kbc, 1, 1, -1, I8042_BUTTON_RIGHT);
-	EXPECT_AUX(0x08 | 0x20 | 0x02, 0x01, 0xff, 0xff);
-	i8042_mouse_event(kbc, 0, 0, 20, I8042_BUTTON_RIGHT);
-	EXPECT_AUX(0x0a, 0, 0, 7, 0x0a, 0, 0, 7, 0x0a, 0, 0, 6);
-
-	/* 2:1 scaling applies to stream reports. */
-	aux_ack(0xe7);
-	i8042_mouse_event(kbc, 3, 0, 0, I8042_BUTTON_RIGHT);
-	EXPECT_AUX(0x0a, 3, 0, 0);
-	i8042_mouse_event(kbc, 5, 0, 0, I8042_BUTTON_RIGHT);
-	EXPECT_AUX(0x0a, 9, 0, 0);
-	i8042_mouse_event(kbc, 40, 0, 0, I8042_BUTTON_RIGHT);
-	EXPECT_AUX(0x0a, 80, 0, 0);
-	aux_ack(0xe6);
-
-	/* Remote mode: nothing streams; 0xEB reads the motion so far. */
-	aux_ack(0xf0);
-	i8042_mouse_event(kbc, 7, 0, 0, 0);
-	i8042_mouse_event(kbc, 3, -2, 0, 0);
-	expect_empty();
-	aux_cmd(0xeb);
-	EXPECT_AUX(0xfa, 0x08, 10, 2, 0);
-	aux_cmd(0xeb);
-	EXPECT_AUX(0xfa, 0x08, 0, 0, 0);
-
-	/* Reporting off in stream mode: motion is not kept. */
-	TO_AUX(0xea, 0xf5);
-	EXPECT_AUX(0xfa, 0xfa);
-	i8042_mouse_event(kbc, 9, 9, 0, 0);
-	expect_empty();
-	aux_ack(0xf4);
-	expect_empty();
-
-	/* A command stops the report that was waiting. */
-	i8042_mouse_event(kbc, 1, 0, 0, 0);
-	aux_cmd(0xf2);
-	EXPECT_AUX(0x08, 0xfa, 0x03); /* the byte already in the controller stays */
-	expect_empty();
 }
 
 static void test_reset_line(void **state)
@@ -850,24 +421,21 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_power_on_and_selftest, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_command_byte_and_ram, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_linux_probe, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_seabios_keyboard_setup, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keyboard_commands, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_key_events, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_irq1, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keyboard_disabled_holds_input, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keyboard_buffer_bound, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_aux_enable_disable, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mouse_commands, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mouse_packets, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reset_line, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_a20, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_device_reset, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_input_from_another_thread, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_power_on_and_selftest, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_command_byte_and_ram, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_linux_probe, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_seabios_keyboard_setup, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_irq1, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_keyboard_disabled_holds_input, kbc_setup,
+					    kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_aux_enable_disable, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_line, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_a20, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_device_reset, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage, kbc_setup, kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_input_from_another_thread, kbc_setup,
+					    kbc_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_arguments, kbc_setup, kbc_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Command line check: a NUL-terminated string within cmdline_size, echoed for the runner to
  * compare, and the words other checks use: mem=, initrd_size=, initrd_crc=, cpus=. */
+#include "../common/number.h"
 #include "guest.h"
 
 struct arg {
@@ -41,69 +42,20 @@ static const char *next_arg(const char *p, struct arg *a)
 	return p;
 }
 
-/* Decimal or 0x hex, with a K/M/G suffix when allowed (as Linux's memparse). */
-static bool parse_u64(const char *s, uint64_t *out, bool suffix)
-{
-	unsigned base = 10;
-	uint64_t v = 0;
-	const char *start;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	start = s;
-	for (;; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			break;
-		if (v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	if (s == start)
-		return false;
-	if (suffix && *s) {
-		unsigned shift = 0;
-
-		if (*s == 'K' || *s == 'k')
-			shift = 10;
-		else if (*s == 'M' || *s == 'm')
-			shift = 20;
-		else if (*s == 'G' || *s == 'g')
-			shift = 30;
-		if (!shift || v > UINT64_MAX >> shift)
-			return false;
-		v <<= shift;
-		s++;
-	}
-	if (*s)
-		return false;
-	*out = v;
-	return true;
-}
-
 static void echo(const char *s, size_t len)
 {
-	kputs("cmdline: \"");
+	console_puts("cmdline: \"");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == '\\')
-			kputs("\\\\");
+			console_puts("\\\\");
 		else if (ch >= 0x20 && ch < 0x7f)
 			kprintf("%c", ch);
 		else
 			kprintf("\\x%02x", ch);
 	}
-	kputs("\"\n");
+	console_puts("\"\n");
 }
 
 static void take(struct boot_ctx *c, const struct arg *a)
@@ -113,22 +65,20 @@ static void take(struct boot_ctx *c, const struct arg *a)
 	if (!a->has_val)
 		return;
 	if (strncmp(a->key, "mem", sizeof(a->key)) == 0) {
-		c->have_mem = !a->too_long && parse_u64(a->val, &c->mem, true);
+		c->have_mem = !a->too_long && parse_size(a->val, &c->mem);
 		if (!c->have_mem)
 			fail("cmdline: mem=%s is not a size", a->val);
 	} else if (strncmp(a->key, "initrd_size", sizeof(a->key)) == 0) {
-		c->have_initrd_size =
-		    !a->too_long && parse_u64(a->val, &c->want_initrd_size, false);
+		c->have_initrd_size = !a->too_long && parse_u64(a->val, &c->want_initrd_size);
 		if (!c->have_initrd_size)
 			fail("cmdline: initrd_size=%s is not a number", a->val);
 	} else if (strncmp(a->key, "initrd_crc", sizeof(a->key)) == 0) {
-		c->have_initrd_crc =
-		    !a->too_long && parse_u64(a->val, &v, false) && v <= UINT32_MAX;
+		c->have_initrd_crc = !a->too_long && parse_u64(a->val, &v) && v <= UINT32_MAX;
 		c->want_initrd_crc = (uint32_t)v;
 		if (!c->have_initrd_crc)
 			fail("cmdline: initrd_crc=%s is not a 32-bit number", a->val);
 	} else if (strncmp(a->key, "cpus", sizeof(a->key)) == 0) {
-		c->have_cpus = !a->too_long && parse_u64(a->val, &v, false) && v && v <= 4096;
+		c->have_cpus = !a->too_long && parse_u64(a->val, &v) && v && v <= 4096;
 		c->cpus = (unsigned)v;
 		if (!c->have_cpus)
 			fail("cmdline: cpus=%s is not a processor count", a->val);

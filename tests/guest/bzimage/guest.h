@@ -1,8 +1,12 @@
 /* The bzImage test guest's C side: boot_params as C structures, the console, the check
- * helpers and the pieces each check file provides. Freestanding; no libc. */
+ * helpers and the pieces each check file provides. Freestanding; no libc: port I/O, the COM1
+ * console and the string functions are the ones both test guests share (../common/). */
 #ifndef BZ_GUEST_H
 #define BZ_GUEST_H
 
+#include "../common/console.h"
+#include "../common/ioport.h"
+#include "../common/str.h"
 #include "bootparam.h"
 #include "entry.h"
 
@@ -143,32 +147,9 @@ struct setup_data {
 	uint32_t len;
 } __attribute__((packed));
 
-/* Port I/O. */
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-/* console.c: polled 16550 on COM1. */
-void serial_init(void);
-void kputs(const char *s);
+/* console.c: printf on the console (../common/console.h). */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
-
-/* lib.c: what the compiler may call, and small string helpers. */
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strncmp(const char *a, const char *b, size_t n);
 
 /* crc32.c: CRC-32 (ISO-HDLC, as zlib and gzip); crc32_update(0, ...) starts a new one. */
 void crc32_init(void);

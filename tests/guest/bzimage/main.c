@@ -7,9 +7,9 @@ unsigned failures;
 
 static void line(const char *prefix, const char *fmt, va_list ap)
 {
-	kputs(prefix);
+	console_puts(prefix);
 	kvprintf(fmt, ap);
-	kputs("\n");
+	console_puts("\n");
 }
 
 void pass(const char *fmt, ...)
@@ -45,7 +45,7 @@ static __attribute__((noreturn)) void finish(void)
 	if (failures)
 		kprintf("RESULT: FAIL %u\n", failures);
 	else
-		kputs("RESULT: PASS\n");
+		console_puts("RESULT: PASS\n");
 	/* osio exits with this value; QEMU's isa-debug-exit with (value << 1) | 1. */
 	outb(DEBUG_EXIT_PORT, failures ? 1 : 0);
 	for (;;)
@@ -112,9 +112,9 @@ __attribute__((noreturn)) void kmain(void)
 	struct boot_ctx c = {0};
 
 	idt_init();
-	serial_init();
+	console_init();
 	crc32_init();
-	kputs("osio bzImage test guest: Linux boot protocol 2.15\n");
+	console_puts("osio bzImage test guest: Linux boot protocol 2.15\n");
 	if (crc32_update(0, "123456789", 9) == 0xcbf43926)
 		pass("crc32: check value of \"123456789\" is 0xcbf43926");
 	else

@@ -3,6 +3,7 @@
 #ifndef GUEST_CMDLINE_H
 #define GUEST_CMDLINE_H
 
+#include "../common/number.h"
 #include "types.h"
 
 void cmdline_init(const char *cmdline);
@@ -10,10 +11,8 @@ void cmdline_init(const char *cmdline);
 const char *arg_str(const char *key);
 /* Decimal or 0x-hex number; false if absent or malformed. */
 bool arg_u64(const char *key, u64 *v);
-/* A size with an optional K/M/G/T suffix (powers of 1024). */
+/* A size with an optional K/M/G/T suffix (powers of 1024). parse_u64() and
+ * parse_size() (../common/number.h) read the same syntax out of a string. */
 bool arg_size(const char *key, u64 *bytes);
-/* Parses the same syntax out of a string; false if malformed. */
-bool parse_size(const char *s, u64 *bytes);
-bool parse_u64(const char *s, u64 *v);
 
 #endif

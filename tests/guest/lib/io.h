@@ -1,49 +1,11 @@
-/* Port I/O, MMIO, CPUID, control registers and interrupt-flag helpers for
- * the guest test programs (32-bit protected mode, paging off unless a
- * program turns it on). */
+/* Port I/O (../common/ioport.h), MMIO, CPUID, control registers and
+ * interrupt-flag helpers for the guest test programs (32-bit protected mode,
+ * paging off unless a program turns it on). */
 #ifndef GUEST_IO_H
 #define GUEST_IO_H
 
+#include "../common/ioport.h"
 #include "types.h"
-
-static inline void outb(u16 port, u8 v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outw(u16 port, u16 v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outl(u16 port, u32 v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline u16 inw(u16 port)
-{
-	u16 v;
-
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline u32 inl(u16 port)
-{
-	u32 v;
-
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static inline u32 mmio_read32(uintptr_t addr)
 {

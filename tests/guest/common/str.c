@@ -1,19 +1,21 @@
-/* String and memory helpers of the guest test library. */
+/* String and memory helpers of the freestanding test guests, built into both of them. */
 #include "str.h"
+
+#include <stdint.h>
 
 void *memset(void *dst, int c, size_t n)
 {
-	u8 *d = dst;
+	uint8_t *d = dst;
 
 	while (n--)
-		*d++ = (u8)c;
+		*d++ = (uint8_t)c;
 	return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	u8 *d = dst;
-	const u8 *s = src;
+	uint8_t *d = dst;
+	const uint8_t *s = src;
 
 	while (n--)
 		*d++ = *s++;
@@ -22,8 +24,8 @@ void *memcpy(void *dst, const void *src, size_t n)
 
 void *memmove(void *dst, const void *src, size_t n)
 {
-	u8 *d = dst;
-	const u8 *s = src;
+	uint8_t *d = dst;
+	const uint8_t *s = src;
 
 	if (d <= s || d >= s + n)
 		return memcpy(dst, src, n);
@@ -34,7 +36,7 @@ void *memmove(void *dst, const void *src, size_t n)
 
 int memcmp(const void *a, const void *b, size_t n)
 {
-	const u8 *x = a, *y = b;
+	const uint8_t *x = a, *y = b;
 
 	for (; n; n--, x++, y++)
 		if (*x != *y)
@@ -66,14 +68,14 @@ int strcmp(const char *a, const char *b)
 		a++;
 		b++;
 	}
-	return (u8)*a - (u8)*b;
+	return (uint8_t)*a - (uint8_t)*b;
 }
 
 int strncmp(const char *a, const char *b, size_t n)
 {
 	for (; n; n--, a++, b++) {
 		if (*a != *b)
-			return (u8)*a - (u8)*b;
+			return (uint8_t)*a - (uint8_t)*b;
 		if (!*a)
 			return 0;
 	}
