@@ -231,7 +231,7 @@ static void select_key(struct fw_cfg *fw, uint16_t key)
 
 /* Zeroes guest RAM [gpa, gpa+len): all of it, or nothing if any byte is not
  * RAM (checked page by page first when it spans regions). */
-static int zero_fill(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
+static int zero_fill(struct guest_memory *mem, uint64_t gpa, uint64_t len)
 {
 	if (gpa + len < gpa)
 		return -EFAULT;
@@ -263,7 +263,7 @@ enum dma_op { DMA_NONE, DMA_READ, DMA_WRITE, DMA_SKIP };
  * then read, write or skip; control becomes 0 or the error bit. */
 static void dma_transfer(struct fw_cfg *fw)
 {
-	const struct guest_memory *mem = &fw->m->mem;
+	struct guest_memory *mem = &fw->m->mem;
 	uint64_t desc = fw->dma_addr;
 	uint8_t raw[16], ctl[4];
 

@@ -11,6 +11,8 @@
 int machine_init(struct machine *m)
 {
 	memset(m, 0, sizeof(*m));
+	guestmem_init(&m->mem);
+	m->legacy_slot = -1;
 	pthread_mutex_init(&m->irq_lock, NULL);
 	m->pio = bus_new("io", 0x10000);
 	m->mmio = bus_new("mmio", 0);
@@ -30,6 +32,7 @@ void machine_destroy(struct machine *m)
 	m->pio = m->mmio = NULL;
 	m->loop = NULL;
 	pthread_mutex_destroy(&m->irq_lock);
+	guestmem_destroy(&m->mem);
 }
 
 int machine_irq_line(struct machine *m, unsigned gsi, struct irq_line *line)
@@ -92,6 +95,14 @@ static void *alloc_region(uint64_t size, bool hugepages)
 	return p;
 }
 
+/* [gpa, gpa+size) of the low buffer as RAM, skipping empty pieces. */
+static int map_low(struct machine *m, uint64_t gpa, uint64_t end, const char *name)
+{
+	if (end <= gpa)
+		return -1; /* nothing to map: no slot */
+	return guestmem_map(&m->mem, gpa, end - gpa, m->ram_low + gpa, 0, name);
+}
+
 int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages)
 {
 	if (ram < MiB || ram % (4 * KiB)) {
@@ -105,8 +116,9 @@ int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages)
 		log_error("memory size with huge pages must be a multiple of 2M");
 		return -EINVAL;
 	}
-	void *lo = alloc_region(low, hugepages);
-	if (!lo) {
+	m->legacy_slot = -1;
+	m->ram_low = alloc_region(low, hugepages);
+	if (!m->ram_low) {
 		int e = errno;
 		if (hugepages)
 			log_error("cannot reserve %llu MiB of guest RAM in huge pages: %s; reserve "
@@ -119,32 +131,47 @@ int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages)
 				  (unsigned long long)(low >> 20), strerror(e));
 		return -e;
 	}
-	int r = guestmem_add(&m->mem, 0, low, lo, false, "ram-low");
-	if (r == 0 && high) {
-		void *hi = alloc_region(high, hugepages);
-		if (!hi) {
+	m->ram_below_4g = low;
+	int r = map_low(m, 0, low < VGA_START ? low : VGA_START, "ram-conventional");
+	if (r >= 0 && low > SHADOW_START) {
+		r = map_low(m, SHADOW_START, low < BIOS_AREA_END ? low : BIOS_AREA_END, "ram-shadow");
+		m->legacy_slot = r;
+	}
+	if (r >= 0 && low > BIOS_AREA_END)
+		r = map_low(m, BIOS_AREA_END, low, "ram-upper");
+	if (r >= 0 && high) {
+		m->ram_high = alloc_region(high, hugepages);
+		if (!m->ram_high) {
 			r = -errno;
 			log_error("cannot reserve %llu MiB of guest RAM above 4 GiB%s: %s",
 				  (unsigned long long)(high >> 20), hugepages ? " in huge pages" : "",
 				  strerror(-r));
 		} else {
-			r = guestmem_add(&m->mem, HIGHMEM_START, high, hi, false, "ram-high");
+			r = guestmem_map(&m->mem, HIGHMEM_START, high, m->ram_high, 0, "ram-high");
+			m->ram_above_4g = high;
 		}
 	}
-	if (r < 0) {
+	if (r < -1) {
 		machine_free_ram(m);
 		return r;
 	}
-	m->ram_below_4g = low;
-	m->ram_above_4g = high;
 	return 0;
 }
 
 void machine_free_ram(struct machine *m)
 {
-	for (unsigned i = 0; i < m->mem.n; i++)
-		if (!m->mem.regions[i].readonly)
-			munmap(m->mem.regions[i].hva, m->mem.regions[i].size);
-	memset(&m->mem, 0, sizeof(m->mem));
+	for (int i = 0; i < GUESTMEM_MAX_REGIONS; i++) {
+		uint8_t *hva = m->mem.regions[i].hva;
+		bool ours = (m->ram_low && hva >= m->ram_low && hva < m->ram_low + m->ram_below_4g) ||
+			    (m->ram_high && hva >= m->ram_high && hva < m->ram_high + m->ram_above_4g);
+		if (m->mem.regions[i].size && ours)
+			guestmem_unmap(&m->mem, i);
+	}
+	if (m->ram_low)
+		munmap(m->ram_low, m->ram_below_4g);
+	if (m->ram_high)
+		munmap(m->ram_high, m->ram_above_4g);
+	m->ram_low = m->ram_high = NULL;
 	m->ram_below_4g = m->ram_above_4g = 0;
+	m->legacy_slot = -1;
 }

@@ -58,6 +58,12 @@ struct machine {
 	/* Platform facts that devices report to the guest. */
 	uint64_t ram_below_4g; /* bytes of RAM from 0 */
 	uint64_t ram_above_4g; /* bytes of RAM from 4 GiB */
+	/* The host memory behind them. The first MiB's top (0xA0000-0xFFFFF:
+	 * the VGA window, option ROMs, the BIOS) is not mapped as RAM except
+	 * for the shadow RAM at 0xC0000-0xFFFFF in `legacy_slot`, which the
+	 * chipset model takes over to shadow the firmware. */
+	uint8_t *ram_low, *ram_high;
+	int legacy_slot; /* -1 when the machine has less than 1 MiB */
 	unsigned cpus;
 
 	struct device *devices; /* in creation order */
@@ -86,9 +92,9 @@ static inline void machine_request(struct machine *m, enum machine_request req, 
 }
 
 /* Lays out `ram` bytes of guest RAM the way a PC does (below the PCI hole,
- * the rest above 4 GiB), allocates it (MAP_NORESERVE; huge pages if asked)
- * and records it in m->mem and ram_below/above_4g. -errno on failure, with
- * the reason logged. */
+ * the rest above 4 GiB; nothing at 0xA0000-0xBFFFF, the VGA window),
+ * allocates it (MAP_NORESERVE; huge pages if asked) and records it in m->mem
+ * and ram_below/above_4g. -errno on failure, with the reason logged. */
 int machine_alloc_ram(struct machine *m, uint64_t ram, bool hugepages);
 void machine_free_ram(struct machine *m);
 

@@ -58,26 +58,43 @@ static int setup_gsi_routing(struct partition *p)
 	return ret;
 }
 
-static int map_memory(struct partition *p)
+/* Mirrors the machine's memory map into KVM slots (slot number = region
+ * slot). A changed region is removed and added again. */
+static void region_set(void *opaque, unsigned slot, const struct mem_region *r)
 {
-	for (unsigned i = 0; i < p->m->mem.n; i++) {
-		const struct mem_region *mr = &p->m->mem.regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.flags = mr->readonly ? KVM_MEM_READONLY : 0,
-			.guest_phys_addr = mr->gpa,
-			.memory_size = mr->size,
-			.userspace_addr = (uintptr_t)mr->hva,
-		};
-		if (ioctl(p->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			int e = errno;
-			log_error("cannot map guest memory %s (0x%llx, %llu MiB): %s", mr->name,
-				  (unsigned long long)mr->gpa, (unsigned long long)(mr->size >> 20),
-				  strerror(e));
-			return -e;
-		}
+	struct partition *p = opaque;
+	struct kvm_userspace_memory_region del = { .slot = slot };
+	if (p->slot_mapped[slot] && ioctl(p->vm_fd, KVM_SET_USER_MEMORY_REGION, &del) < 0)
+		log_warn("cannot remove KVM memory slot %u: %s", slot, strerror(errno));
+	p->slot_mapped[slot] = false;
+	if (r->size == 0)
+		return;
+	struct kvm_userspace_memory_region add = {
+		.slot = slot,
+		.flags = ((r->flags & MEM_READONLY) ? KVM_MEM_READONLY : 0) |
+			 ((r->flags & MEM_DIRTY_LOG) ? KVM_MEM_LOG_DIRTY_PAGES : 0),
+		.guest_phys_addr = r->gpa,
+		.memory_size = r->size,
+		.userspace_addr = (uintptr_t)r->hva,
+	};
+	if (ioctl(p->vm_fd, KVM_SET_USER_MEMORY_REGION, &add) < 0) {
+		/* The guest then sees nothing there (accesses exit as MMIO). */
+		log_error("cannot map guest memory %s at 0x%llx (%llu KiB): %s", r->name,
+			  (unsigned long long)r->gpa, (unsigned long long)(r->size >> 10),
+			  strerror(errno));
+		p->map_errors++;
+		return;
 	}
-	return 0;
+	p->slot_mapped[slot] = true;
+}
+
+static int dirty_log(void *opaque, unsigned slot, uint64_t *bitmap)
+{
+	struct partition *p = opaque;
+	if (!p->slot_mapped[slot])
+		return -ENOENT;
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
+	return ioctl(p->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
 }
 
 int partition_create(struct partition *p, struct kvm_host *host, struct machine *m, unsigned cpus)
@@ -132,8 +149,14 @@ int partition_create(struct partition *p, struct kvm_host *host, struct machine 
 		errno = -r;
 		goto fail_step;
 	}
-	if ((r = map_memory(p)) < 0)
+	p->listener = (struct memory_listener){ .region_set = region_set,
+						.dirty_log = dirty_log,
+						.opaque = p };
+	guestmem_set_listener(&m->mem, &p->listener);
+	if (p->map_errors) {
+		r = -ENOMEM;
 		goto fail;
+	}
 
 	p->vcpus = calloc(cpus, sizeof(*p->vcpus));
 	if (!p->vcpus) {
@@ -167,6 +190,8 @@ fail:
 void partition_destroy(struct partition *p)
 {
 	partition_stop(p);
+	if (p->m && p->m->mem.listener == &p->listener)
+		guestmem_set_listener(&p->m->mem, NULL);
 	for (unsigned i = 0; i < p->nvcpus; i++)
 		vcpu_destroy(p->vcpus[i]);
 	free(p->vcpus);

@@ -18,6 +18,9 @@ struct partition {
 	unsigned nvcpus; /* created so far */
 	struct vcpu **vcpus;
 	pthread_mutex_t irq_lock; /* vm_fd use from device threads */
+	struct memory_listener listener;
+	bool slot_mapped[GUESTMEM_MAX_REGIONS];
+	unsigned map_errors;
 };
 
 /* Creates the VM with the machine's RAM mapped and `cpus` vCPUs (not yet

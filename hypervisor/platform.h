@@ -16,6 +16,8 @@
 /* Legacy areas inside the first MiB. */
 #define EBDA_START 0x9fc00ull
 #define VGA_START 0xa0000ull
+#define VGA_END 0xc0000ull
+#define SHADOW_START 0xc0000ull /* option ROMs and the BIOS, shadowed in RAM */
 #define BIOS_AREA_START 0xe0000ull /* ACPI tables, RSDP */
 #define BIOS_AREA_END 0x100000ull
 

@@ -45,8 +45,8 @@ static void test_add_rules(void **state)
 	assert_int_equal(m.regions[0].gpa, 0x10000);
 	assert_int_equal(m.regions[0].size, 0x2000);
 	assert_ptr_equal(m.regions[0].hva, buf_b);
-	assert_false(m.regions[0].readonly);
-	assert_true(m.regions[2].readonly);
+	assert_false(m.regions[0].flags & MEM_READONLY);
+	assert_true(m.regions[2].flags & MEM_READONLY);
 	assert_string_equal(m.regions[1].name, "a");
 }
 
@@ -259,6 +259,89 @@ static void test_ram_size(void **state)
 	assert_int_equal(guestmem_ram_size(&m), 0x3000 + (1ull << 36));
 }
 
+/* A listener recording what a KVM partition would be told. */
+struct recorder {
+	unsigned calls;
+	struct {
+		unsigned slot;
+		struct mem_region r;
+	} log[16];
+};
+
+static void rec_set(void *opaque, unsigned slot, const struct mem_region *r)
+{
+	struct recorder *rec = opaque;
+	if (rec->calls < 16) {
+		rec->log[rec->calls].slot = slot;
+		rec->log[rec->calls].r = *r;
+	}
+	rec->calls++;
+}
+
+static void test_remap_and_unmap(void **state)
+{
+	struct guest_memory m;
+	guestmem_init(&m);
+	int a = guestmem_map(&m, 0x0, 0x1000, buf_a, 0, "a");
+	int b = guestmem_map(&m, 0x10000, 0x2000, buf_b, 0, "b");
+	assert_true(a >= 0 && b >= 0 && a != b);
+	/* A BAR moving: the old place is gone, the new one translates. */
+	assert_int_equal(guestmem_remap(&m, b, 0x40000, 0x2000, buf_b, 0), 0);
+	assert_null(gpa_to_hva(&m, 0x10000, 1));
+	assert_ptr_equal(gpa_to_hva(&m, 0x40000, 1), buf_b);
+	/* Onto another region: refused, nothing changes. */
+	assert_int_equal(guestmem_remap(&m, b, 0x800, 0x2000, buf_b, 0), -EEXIST);
+	assert_ptr_equal(gpa_to_hva(&m, 0x40000, 1), buf_b);
+	/* Shadow RAM turned read-only: reads only. */
+	assert_int_equal(guestmem_remap(&m, a, 0x0, 0x1000, buf_a, MEM_READONLY), 0);
+	assert_null(gpa_to_hva(&m, 0x10, 1));
+	assert_ptr_equal(gpa_to_hva_ro(&m, 0x10, 1), buf_a + 0x10);
+	assert_int_equal(guest_write(&m, 0x10, "x", 1), -EFAULT);
+	assert_int_equal(guestmem_unmap(&m, a), 0);
+	assert_int_equal(guestmem_unmap(&m, a), -ENOENT);
+	assert_int_equal(guestmem_remap(&m, a, 0, 0x1000, buf_a, 0), -ENOENT);
+	assert_null(gpa_to_hva_ro(&m, 0x10, 1));
+	assert_int_equal(m.n, 1);
+	/* A freed slot is reused. */
+	assert_int_equal(guestmem_map(&m, 0x0, 0x1000, buf_a, 0, "a2"), a);
+	assert_int_equal(guestmem_remap(&m, 99, 0, 1, buf_a, 0), -ENOENT);
+	assert_int_equal(guestmem_unmap(&m, -1), -ENOENT);
+	guestmem_destroy(&m);
+}
+
+static void test_listener(void **state)
+{
+	struct guest_memory m;
+	guestmem_init(&m);
+	int a = guestmem_map(&m, 0x0, 0x1000, buf_a, 0, "a");
+	struct recorder rec = { 0 };
+	struct memory_listener l = { .region_set = rec_set, .opaque = &rec };
+	/* Installing replays what is already mapped. */
+	guestmem_set_listener(&m, &l);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.log[0].slot, (unsigned)a);
+	assert_ptr_equal(rec.log[0].r.hva, buf_a);
+	int b = guestmem_map(&m, 0x10000, 0x1000, buf_b, MEM_DIRTY_LOG, "fb");
+	assert_int_equal(rec.calls, 2);
+	assert_int_equal(rec.log[1].r.flags, MEM_DIRTY_LOG);
+	/* A remap that changes nothing tells nothing. */
+	assert_int_equal(guestmem_remap(&m, b, 0x10000, 0x1000, buf_b, MEM_DIRTY_LOG), 0);
+	assert_int_equal(rec.calls, 2);
+	assert_int_equal(guestmem_remap(&m, b, 0x20000, 0x1000, buf_b, MEM_DIRTY_LOG), 0);
+	assert_int_equal(rec.log[2].r.gpa, 0x20000);
+	assert_int_equal(guestmem_unmap(&m, b), 0);
+	assert_int_equal(rec.log[3].slot, (unsigned)b);
+	assert_int_equal(rec.log[3].r.size, 0);
+	/* No dirty logging without a listener that does it. */
+	uint64_t bitmap[1];
+	assert_int_equal(guestmem_dirty_log(&m, a, bitmap), -ENOTSUP);
+	assert_int_equal(guestmem_dirty_log(&m, b, bitmap), -ENOENT);
+	guestmem_set_listener(&m, NULL);
+	guestmem_map(&m, 0x30000, 0x1000, buf_c, 0, "c");
+	assert_int_equal(rec.calls, 4);
+	guestmem_destroy(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +354,8 @@ int main(void)
 	    cmocka_unit_test(test_copy_is_all_or_nothing),
 	    cmocka_unit_test(test_copy_at_top_of_address_space),
 	    cmocka_unit_test(test_ram_size),
+	    cmocka_unit_test(test_remap_and_unmap),
+	    cmocka_unit_test(test_listener),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
