@@ -28,6 +28,7 @@
 struct acpi_pm {
 	struct machine *m;
 	uint16_t base;
+	bool decoding; /* registered at base */
 	unsigned irq;
 	struct irq_line sci_line;
 	pthread_mutex_t lock;
@@ -216,6 +217,23 @@ static void acpi_pm_reset(void *state)
 	pthread_mutex_unlock(&pm->lock);
 }
 
+int acpi_pm_set_base(void *state, uint16_t base, bool enabled)
+{
+	struct acpi_pm *pm = state;
+	if (pm->decoding && (!enabled || base != pm->base)) {
+		bus_unregister(pm->m->pio, pm->base, pm);
+		pm->decoding = false;
+	}
+	pm->base = base;
+	if (!enabled || pm->decoding)
+		return 0;
+	if (base > 0x10000 - ACPI_PM_LEN)
+		return -EINVAL;
+	int r = bus_register(pm->m->pio, base, ACPI_PM_LEN, &pm_ops, pm, "acpi-pm");
+	pm->decoding = r == 0;
+	return r;
+}
+
 static int acpi_pm_create(struct machine *m, const char *id, const struct devargs *args,
 			  void **state)
 {
@@ -257,6 +275,7 @@ static int acpi_pm_create(struct machine *m, const char *id, const struct devarg
 		goto fail;
 	}
 	r = bus_register(m->pio, base, ACPI_PM_LEN, &pm_ops, pm, "acpi-pm");
+	pm->decoding = r == 0;
 	if (r < 0)
 		goto fail_timer;
 	*state = pm;
@@ -274,7 +293,8 @@ fail:
 static void acpi_pm_destroy(void *state)
 {
 	struct acpi_pm *pm = state;
-	bus_unregister(pm->m->pio, pm->base, pm);
+	if (pm->decoding)
+		bus_unregister(pm->m->pio, pm->base, pm);
 	evtimer_free(pm->timer);
 	irq_line_release(&pm->sci_line);
 	pthread_mutex_destroy(&pm->lock);

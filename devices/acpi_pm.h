@@ -3,6 +3,9 @@
 #ifndef OSIO_ACPI_PM_H
 #define OSIO_ACPI_PM_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* The PM timer is 24 bits wide, as on the PIIX4 that QEMU models: the FADT
  * must leave TMR_VAL_EXT (flags bit 8) clear. Reads of bits 24-31 give 0. */
 #define ACPI_PM_TMR_32BIT 0
@@ -36,5 +39,11 @@
  * the power button: sets PWRBTN_STS and so raises the SCI if PWRBTN_EN is
  * set (an ACPI OS then shuts down). Safe from any thread. */
 void acpi_pm_power_button(void *pm);
+
+/* Moves the register block to I/O port `base`, or takes it off the bus
+ * (enabled false): the PIIX4 PM function's PMBA and PMIOSE registers do
+ * this. -EEXIST when something else holds the new ports (the block then
+ * decodes nothing). */
+int acpi_pm_set_base(void *pm, uint16_t base, bool enabled);
 
 #endif

@@ -23,6 +23,7 @@ enum machine_request {
 
 struct device;
 struct machine;
+struct pci_bus;
 
 #define MACHINE_GSIS 24 /* the IOAPIC's pins; ISA IRQs are GSIs 0-15 */
 
@@ -67,6 +68,7 @@ struct machine {
 	unsigned cpus;
 
 	struct device *devices; /* in creation order */
+	struct pci_bus *pci;	/* made by the host bridge model ("i440fx"), or NULL */
 
 	/* Set when a reset, power-off or exit has been requested: a vCPU
 	 * that sees it after an exit does not enter the guest again, so a
