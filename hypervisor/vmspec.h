@@ -26,6 +26,41 @@ enum serial_backend {
 	SERIAL_FILE,   /* output appended to a file; no input */
 };
 
+enum firmware_kind {
+	FIRMWARE_AUTO, /* the BIOS, unless a kernel is given to boot directly */
+	FIRMWARE_BIOS, /* SeaBIOS: boots from the drives in boot_order */
+	FIRMWARE_NONE, /* the kernel is loaded and entered directly */
+};
+
+enum boot_device {
+	BOOT_DVD,
+	BOOT_DISK,
+	BOOT_NETWORK,
+};
+#define VM_BOOT_DEVICES 3
+
+enum drive_media {
+	DRIVE_NONE, /* no drive at this IDE position */
+	DRIVE_DISK, /* an ATA hard disk */
+	DRIVE_DVD,  /* an ATAPI DVD-ROM drive */
+};
+
+/* IDE positions: index = controller * 2 + location (0 master, 1 slave),
+ * like Hyper-V's "IDE controller 0, location 1". */
+#define VM_IDE_DRIVES 4
+
+struct drive_spec {
+	enum drive_media media;
+	char path[PATH_MAX]; /* disk image; for a DVD the ISO, "" for an empty drive */
+	bool readonly;	     /* disks only: DVDs are read-only */
+	char name[VM_NAME_MAX]; /* the vmconfig section's name, for messages */
+};
+
+enum display_adapter {
+	DISPLAY_VGA,  /* standard VGA with Bochs VBE (PCI 1234:1111) */
+	DISPLAY_NONE, /* no display adapter */
+};
+
 struct serial_spec {
 	bool present;
 	enum serial_backend backend;
@@ -46,9 +81,20 @@ struct vm_spec {
 	char append[VM_APPEND_MAX];
 
 	struct serial_spec serial[VM_SERIAL_PORTS]; /* COM1..COM4 */
+
+	/* Firmware boot. Empty paths: found in the usual Debian places. */
+	enum firmware_kind firmware;
+	char bios[PATH_MAX];
+	char vgabios[PATH_MAX];
+	enum boot_device boot_order[VM_BOOT_DEVICES];
+	unsigned boot_order_n;
+
+	struct drive_spec ide[VM_IDE_DRIVES];
+	enum display_adapter display;
 };
 
-/* Defaults: name "vm", 512 MiB, 1 vCPU, on_reboot reset, COM1 on stdio. */
+/* Defaults: name "vm", 512 MiB, 1 vCPU, on_reboot reset, COM1 on stdio,
+ * firmware auto, boot order dvd, disk, network, no drives, VGA. */
 void vm_spec_defaults(struct vm_spec *s);
 
 #endif

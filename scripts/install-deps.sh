@@ -9,6 +9,10 @@ packages=(
 	cmake ninja-build gcc libc6-dev pkg-config linux-libc-dev
 	# unit tests
 	libcmocka-dev
+	# screenshots (PNG)
+	libpng-dev zlib1g-dev
+	# firmware and boot software the VMs run, and the tools that build test media
+	seabios grub-rescue-pc xorriso isolinux
 	# guest programs (freestanding, built with the host gcc) and initramfs
 	binutils cpio busybox-static
 	# peers for differential tests and benchmarks

@@ -19,6 +19,12 @@ void vm_spec_defaults(struct vm_spec *s)
 	s->on_reboot = ON_REBOOT_RESET;
 	s->serial[0].present = true;
 	s->serial[0].backend = SERIAL_STDIO;
+	s->firmware = FIRMWARE_AUTO;
+	s->boot_order[0] = BOOT_DVD;
+	s->boot_order[1] = BOOT_DISK;
+	s->boot_order[2] = BOOT_NETWORK;
+	s->boot_order_n = 3;
+	s->display = DISPLAY_VGA;
 }
 
 struct spec_ctx {
