@@ -40,10 +40,24 @@ static char *concat(const char *a, size_t alen, const char *b, const char *c, si
 	return s;
 }
 
-static int replace_value(struct vmconfig *cfg, size_t i, const char *value)
+/* The value as written: vc_encode_value's choice, but a list reads well
+ * bare with its spaces ("dvd, disk"); its entries hold no quote, '#' or
+ * ';', and only spaces at its ends need quotes to be kept. */
+static char *encode(const struct vmconfig_key_info *k, const char *value, bool quoted)
+{
+	size_t len = strlen(value);
+
+	if (!quoted && k->type == VMCONFIG_T_LIST && len && value[0] != ' ' && value[0] != '\t' &&
+	    value[len - 1] != ' ' && value[len - 1] != '\t' && !strpbrk(value, "\"#;\\\n"))
+		return strdup(value);
+	return vc_encode_value(value, quoted);
+}
+
+static int replace_value(struct vmconfig *cfg, size_t i, const struct vmconfig_key_info *k,
+			 const char *value)
 {
 	struct vc_line *old = &cfg->lines[i], l;
-	char *enc = vc_encode_value(value, old->quoted), *mid;
+	char *enc = encode(k, value, old->quoted), *mid;
 	const char *tail = old->text + old->value_end;
 	size_t tail_len = old->len - old->value_end;
 	/* An empty value, as in "key =# c", gets room on both sides:
@@ -77,9 +91,11 @@ static int replace_value(struct vmconfig *cfg, size_t i, const char *value)
 	return 0;
 }
 
-static char *key_text(const char *indent, size_t indent_len, const char *key, const char *value)
+static char *key_text(const char *indent, size_t indent_len, const struct vmconfig_key_info *k,
+		      const char *value)
 {
-	char *enc = vc_encode_value(value, false), *s;
+	const char *key = k->key;
+	char *enc = encode(k, value, false), *s;
 	size_t n;
 
 	if (!enc)
@@ -92,7 +108,8 @@ static char *key_text(const char *indent, size_t indent_len, const char *key, co
 	return s;
 }
 
-static int add_key(struct vmconfig *cfg, size_t h, const char *key, const char *value)
+static int add_key(struct vmconfig *cfg, size_t h, const struct vmconfig_key_info *key,
+		   const char *value)
 {
 	size_t end = vc_section_end(cfg, h), last = h;
 	struct vc_line l;
@@ -112,8 +129,8 @@ static int add_key(struct vmconfig *cfg, size_t h, const char *key, const char *
 	return r;
 }
 
-static int add_section(struct vmconfig *cfg, const char *type, const char *name, const char *key,
-		       const char *value)
+static int add_section(struct vmconfig *cfg, const char *type, const char *name,
+		       const struct vmconfig_key_info *key, const char *value)
 {
 	struct vc_line lines[3];
 	size_t n = 0, len;
@@ -168,7 +185,7 @@ int vmconfig_set(struct vmconfig *cfg, const char *section, const char *name, co
 		name = NULL;
 	if (vc_check_section(section, name, &s, msg, sizeof(msg)) ||
 	    vc_find_key_info(s, key, &k, msg, sizeof(msg)) ||
-	    vc_check_key_value(k, value, msg, sizeof(msg))) {
+	    vc_check_key_value(k, value, NULL, msg, sizeof(msg))) {
 		vc_error(err, cfg->path, 0, 0, "%s", msg);
 		return -EINVAL;
 	}
@@ -179,13 +196,13 @@ int vmconfig_set(struct vmconfig *cfg, const char *section, const char *name, co
 				 section, VMCONFIG_MAX_REPEAT);
 			return -EINVAL;
 		}
-		r = add_section(cfg, section, name, key, value);
+		r = add_section(cfg, section, name, k, value);
 	} else {
 		ki = vc_find_key(cfg, (size_t)h, key);
 		if (ki >= 0)
-			r = replace_value(cfg, (size_t)ki, value);
+			r = replace_value(cfg, (size_t)ki, k, value);
 		else
-			r = add_key(cfg, (size_t)h, key, value);
+			r = add_key(cfg, (size_t)h, k, value);
 	}
 	if (r == -ENOMEM)
 		vc_error(err, cfg->path, 0, 0, "out of memory");

@@ -68,6 +68,20 @@ bool vc_needs_quotes(const char *value);
  * quoted or needed. malloc'd, NULL when out of memory. */
 char *vc_encode_value(const char *value, bool quoted);
 void vc_line_clear(struct vc_line *line);
+/* The offset in line->text of byte off of its (unescaped) value. */
+size_t vc_value_offset(const struct vc_line *line, size_t off);
+
+/* values.c */
+/* Most entries in a VMCONFIG_T_LIST value (and choices of its key). */
+#define VC_LIST_MAX 8
+/* The words of [boot] order, in the order of enum boot_device. */
+extern const char *const vc_boot_devices[];
+/* A list of distinct choices (any case) separated by commas, spaces and
+ * tabs around them ignored: their indexes into idx (room for VC_LIST_MAX),
+ * their number into *n. 0, or -EINVAL with why and *at, the offset of the
+ * entry at fault in s. */
+int vc_parse_list(const char *s, const char *const *choices, int *idx, unsigned *n, size_t *at,
+		  char *why, size_t whylen);
 
 /* suggest.c */
 /* Optimal string alignment distance (Damerau-Levenshtein with adjacent
@@ -87,11 +101,20 @@ int vc_check_section(const char *type, const char *name, const struct vmconfig_s
 int vc_find_key_info(const struct vmconfig_section_info *s, const char *key,
 		     const struct vmconfig_key_info **out, char *msg, size_t msglen);
 /* Checks a value against its key's type and range; msg is the whole
- * message ("memory = '2X': not a size; ..."). */
-int vc_check_key_value(const struct vmconfig_key_info *k, const char *value, char *msg,
-		       size_t msglen);
+ * message ("memory = '2X': not a size; ..."), *where (when not NULL) the
+ * offset in value of the part at fault (0: the whole value). */
+int vc_check_key_value(const struct vmconfig_key_info *k, const char *value, size_t *where,
+		       char *msg, size_t msglen);
 /* Index of value in a key's choices (any case), or -1. */
 int vc_choice_index(const struct vmconfig_key_info *k, const char *value);
+
+/* drives.c */
+/* Places the IDE drives ([disk] on bus = ide and [dvd]) at their positions
+ * (controller * 2 + location): pos[i] is the header line of the section at
+ * position i, or -1. 0, or -EINVAL with err naming the section that does
+ * not fit. */
+int vc_place_drives(const struct vmconfig *cfg, long pos[VM_IDE_DRIVES],
+		    struct vmconfig_error *err);
 
 /* document.c */
 /* Index of the header line of a section, or -1. name NULL or "": unnamed. */

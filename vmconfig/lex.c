@@ -373,3 +373,16 @@ void vc_line_clear(struct vc_line *line)
 	free(line->value);
 	memset(line, 0, sizeof(*line));
 }
+
+size_t vc_value_offset(const struct vc_line *line, size_t off)
+{
+	size_t i = line->value_at;
+
+	/* Part 0 is the whole value: its token, quote included. */
+	if (!line->quoted || off == 0)
+		return i + off;
+	/* Past the opening quote, an escape is two bytes for one. */
+	for (i++; off > 0 && i < line->value_end; off--)
+		i += line->text[i] == '\\' ? 2 : 1;
+	return i;
+}

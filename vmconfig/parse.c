@@ -89,6 +89,7 @@ static int check_key(struct parse_state *st, const struct vc_line *l)
 	const struct vmconfig_key_info *k = NULL;
 	const char *home = NULL;
 	char msg[512], ex[96];
+	size_t part;
 
 	if (st->header < 0) {
 		vc_value_excerpt(l->key, ex, sizeof(ex));
@@ -116,8 +117,8 @@ static int check_key(struct parse_state *st, const struct vc_line *l)
 			return fail_at(st, l, l->at, msg);
 		}
 	}
-	if (vc_check_key_value(k, l->value, msg, sizeof(msg)))
-		return fail_at(st, l, l->value_at, msg);
+	if (vc_check_key_value(k, l->value, &part, msg, sizeof(msg)))
+		return fail_at(st, l, vc_value_offset(l, part), msg);
 	/* Keys are unique and come from the schema: there are few. */
 	if (st->nkeys < sizeof(st->keys) / sizeof(st->keys[0]))
 		st->keys[st->nkeys++] = st->cfg->nlines;

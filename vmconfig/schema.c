@@ -18,6 +18,8 @@ static const char *const bus_choices[] = {"ide", "virtio", NULL};
 static const char *const nic_model_choices[] = {"e1000", "virtio", NULL};
 static const char *const backend_choices[] = {"stdio", "pty", "socket", "file", "none", NULL};
 static const char *const serial_names[] = {"com1", "com2", "com3", "com4", NULL};
+static const char *const firmware_choices[] = {"bios", "none", NULL};
+static const char *const adapter_choices[] = {"vga", "none", NULL};
 
 static const struct vmconfig_key_info vm_keys[] = {
     {.key = "name", .type = VMCONFIG_T_NAME, .def = "vm", .help = "the VM's name"},
@@ -46,6 +48,24 @@ static const struct vmconfig_key_info vm_keys[] = {
 };
 
 static const struct vmconfig_key_info boot_keys[] = {
+    /* No default written: bios, or none when a kernel is set. */
+    {.key = "firmware",
+     .type = VMCONFIG_T_ENUM,
+     .choices = firmware_choices,
+     .help = "bios (SeaBIOS boots from the drives), or none to boot a kernel directly"},
+    {.key = "order",
+     .type = VMCONFIG_T_LIST,
+     .def = "dvd, disk, network",
+     .choices = vc_boot_devices,
+     .help = "the devices the BIOS boots from, first to last"},
+    {.key = "bios",
+     .type = VMCONFIG_T_PATH,
+     .maxlen = PATH_MAX - 1,
+     .help = "the BIOS image (default: Debian's /usr/share/seabios/bios-256k.bin)"},
+    {.key = "vgabios",
+     .type = VMCONFIG_T_PATH,
+     .maxlen = PATH_MAX - 1,
+     .help = "the VGA BIOS (default: Debian's /usr/share/seabios/vgabios-stdvga.bin)"},
     {.key = "kernel",
      .type = VMCONFIG_T_PATH,
      .maxlen = PATH_MAX - 1,
@@ -73,13 +93,38 @@ static const struct vmconfig_key_info disk_keys[] = {
      .choices = bus_choices,
      .help = "the controller the disk hangs on"},
     {.key = "readonly", .type = VMCONFIG_T_BOOL, .def = "no", .help = "refuse the guest's writes"},
+    /* Hyper-V's names for an IDE position: the controller (channel) and
+     * the location on it (master or slave). No default: drives without
+     * them are placed by rule. */
+    {.key = "controller",
+     .type = VMCONFIG_T_UINT,
+     .min = 0,
+     .max = 1,
+     .help = "the IDE controller (channel): 0 or 1"},
+    {.key = "location",
+     .type = VMCONFIG_T_UINT,
+     .min = 0,
+     .max = 1,
+     .help = "the place on the IDE controller: 0 (master) or 1 (slave)"},
 };
 
 static const struct vmconfig_key_info dvd_keys[] = {
     {.key = "file",
      .type = VMCONFIG_T_PATH,
+     .allow_empty = true,
      .maxlen = PATH_MAX - 1,
-     .help = "the ISO image in the drive; absent: an empty drive"},
+     .help = "the ISO image in the drive; absent or \"\": an empty drive"},
+    /* As for [disk]. */
+    {.key = "controller",
+     .type = VMCONFIG_T_UINT,
+     .min = 0,
+     .max = 1,
+     .help = "the IDE controller (channel): 0 or 1"},
+    {.key = "location",
+     .type = VMCONFIG_T_UINT,
+     .min = 0,
+     .max = 1,
+     .help = "the place on the IDE controller: 0 (master) or 1 (slave)"},
 };
 
 static const struct vmconfig_key_info nic_keys[] = {
@@ -108,6 +153,12 @@ static const struct vmconfig_key_info serial_keys[] = {
 };
 
 static const struct vmconfig_key_info display_keys[] = {
+    {.key = "adapter",
+     .type = VMCONFIG_T_ENUM,
+     .def = "vga",
+     .choices = adapter_choices,
+     .help = "the display adapter: standard VGA, or none"},
+    /* The default is auto with an adapter, none without. */
     {.key = "vnc",
      .type = VMCONFIG_T_VNC,
      .def = "auto",
@@ -118,7 +169,10 @@ static const struct vmconfig_key_info display_keys[] = {
 
 const struct vmconfig_section_info vmconfig_sections[] = {
     {.type = "vm", .naming = VMCONFIG_SINGLE, KEYS(vm_keys), .help = "the machine"},
-    {.type = "boot", .naming = VMCONFIG_SINGLE, KEYS(boot_keys), .help = "direct kernel boot"},
+    {.type = "boot",
+     .naming = VMCONFIG_SINGLE,
+     KEYS(boot_keys),
+     .help = "firmware and boot order, or a kernel booted directly"},
     {.type = "disk", .naming = VMCONFIG_REPEATED, KEYS(disk_keys), .help = "a hard disk"},
     {.type = "dvd", .naming = VMCONFIG_REPEATED, KEYS(dvd_keys), .help = "a DVD drive"},
     {.type = "nic", .naming = VMCONFIG_REPEATED, KEYS(nic_keys), .help = "a network adapter"},
@@ -315,15 +369,23 @@ static const char *type_hint(const struct vmconfig_key_info *k, char *buf, size_
 		return "a MAC address such as 52:54:00:12:34:56";
 	case VMCONFIG_T_VNC:
 		return "auto, none, HOST:PORT or an absolute socket path";
+	case VMCONFIG_T_LIST:
+		while (k->choices[n])
+			n++;
+		join_words(k->choices, n, ", ", list, sizeof(list));
+		snprintf(buf, size, "a list such as %s", list);
+		return buf;
 	}
 	return "a value";
 }
 
-static int check_typed(const struct vmconfig_key_info *k, const char *value, char *why,
+static int check_typed(const struct vmconfig_key_info *k, const char *value, size_t *at, char *why,
 		       size_t whylen)
 {
 	char a[32], lower[65], list[128];
+	int idx[VC_LIST_MAX];
 	const char *hint;
+	unsigned nidx;
 	uint64_t u;
 	uint8_t mac[6];
 	bool b;
@@ -382,16 +444,20 @@ static int check_typed(const struct vmconfig_key_info *k, const char *value, cha
 		return vmconfig_parse_mac(value, mac, why, whylen);
 	case VMCONFIG_T_VNC:
 		return vmconfig_parse_vnc(value, NULL, why, whylen);
+	case VMCONFIG_T_LIST:
+		return vc_parse_list(value, k->choices, idx, &nidx, at, why, whylen);
 	}
 	return 0;
 }
 
-int vc_check_key_value(const struct vmconfig_key_info *k, const char *value, char *msg,
-		       size_t msglen)
+int vc_check_key_value(const struct vmconfig_key_info *k, const char *value, size_t *where,
+		       char *msg, size_t msglen)
 {
 	char why[256], ex[96], hint[160];
-	size_t at;
+	size_t at, part = 0;
 
+	if (where)
+		*where = 0;
 	if (!value[0] && !k->allow_empty) {
 		snprintf(msg, msglen, "%s has no value; write %s%s", k->key,
 			 type_hint(k, hint, sizeof(hint)),
@@ -408,8 +474,10 @@ int vc_check_key_value(const struct vmconfig_key_info *k, const char *value, cha
 					       : "not valid UTF-8 text");
 		return -EINVAL;
 	}
-	if (check_typed(k, value, why, sizeof(why))) {
+	if (check_typed(k, value, &part, why, sizeof(why))) {
 		snprintf(msg, msglen, "%s = '%s': %s", k->key, ex, why);
+		if (where)
+			*where = part;
 		return -EINVAL;
 	}
 	return 0;
@@ -431,5 +499,5 @@ int vmconfig_check_value(const char *section, const char *key, const char *value
 		snprintf(msg, msglen, "%s", m);
 		return -ENOENT;
 	}
-	return vc_check_key_value(k, value, msg, msglen);
+	return vc_check_key_value(k, value, NULL, msg, msglen);
 }

@@ -17,6 +17,7 @@ enum vmconfig_type {
 	VMCONFIG_T_PATH,   /* a file path, relative to the vmconfig's directory */
 	VMCONFIG_T_MAC,	   /* a unicast MAC address */
 	VMCONFIG_T_VNC,	   /* auto | none | HOST:PORT | /socket/path */
+	VMCONFIG_T_LIST,   /* distinct choices separated by commas: dvd, disk */
 };
 
 struct vmconfig_key_info {
@@ -25,7 +26,7 @@ struct vmconfig_key_info {
 	const char *def;	    /* the default as it would be written; NULL: none */
 	bool required;		    /* the section is incomplete without it */
 	bool allow_empty;	    /* "" is a meaningful value */
-	const char *const *choices; /* VMCONFIG_T_ENUM: NULL-terminated */
+	const char *const *choices; /* VMCONFIG_T_ENUM, VMCONFIG_T_LIST: NULL-terminated */
 	uint64_t min, max;	    /* VMCONFIG_T_SIZE, VMCONFIG_T_UINT */
 	uint64_t align;		    /* VMCONFIG_T_SIZE: a multiple of this (0: any) */
 	size_t maxlen;		    /* VMCONFIG_T_STRING, VMCONFIG_T_PATH: at most, in bytes */

@@ -1,5 +1,6 @@
 /* From a vmconfig to the worker's settings (struct vm_spec): defaults, paths
- * resolved, and sections this osio cannot run yet refused with their line. */
+ * resolved, IDE drives placed, and what this osio cannot run yet refused
+ * with its line. */
 #include "vmconfig/internal.h"
 
 #include <errno.h>
@@ -108,8 +109,58 @@ static int fill_boot(struct spec_ctx *c, size_t h, size_t end)
 			r = resolve(c, i, s->initrd, sizeof(s->initrd));
 		else if (strcmp(l->key, "append") == 0)
 			snprintf(s->append, sizeof(s->append), "%s", l->value);
+		else if (strcmp(l->key, "firmware") == 0)
+			s->firmware =
+			    strcasecmp(l->value, "none") == 0 ? FIRMWARE_NONE : FIRMWARE_BIOS;
+		else if (strcmp(l->key, "bios") == 0)
+			r = resolve(c, i, s->bios, sizeof(s->bios));
+		else if (strcmp(l->key, "vgabios") == 0)
+			r = resolve(c, i, s->vgabios, sizeof(s->vgabios));
+		else if (strcmp(l->key, "order") == 0)
+			/* Checked when it was read or set. */
+			vmconfig_parse_boot_order(l->value, s->boot_order, &s->boot_order_n, NULL,
+						  0);
 	}
 	return r;
+}
+
+/* The IDE drives: all four positions when the file has any drive. */
+static int fill_drives(struct spec_ctx *c)
+{
+	const struct vmconfig *cfg = c->cfg;
+	long pos[VM_IDE_DRIVES];
+	bool any = false, b;
+	int r;
+
+	r = vc_place_drives(cfg, pos, c->err);
+	if (r)
+		return r; /* cannot happen: validated */
+	for (unsigned i = 0; i < VM_IDE_DRIVES; i++)
+		any |= pos[i] >= 0;
+	for (unsigned i = 0; any && i < VM_IDE_DRIVES; i++) {
+		struct drive_spec *d = &c->spec->ide[i];
+		const struct vc_line *l;
+		long file, ro;
+
+		memset(d, 0, sizeof(*d));
+		if (pos[i] < 0)
+			continue;
+		l = &cfg->lines[pos[i]];
+		d->media = strcmp(l->type, "dvd") == 0 ? DRIVE_DVD : DRIVE_DISK;
+		snprintf(d->name, sizeof(d->name), "%s", l->name ? l->name : "");
+		d->readonly = d->media == DRIVE_DVD;
+		ro = vc_find_key(cfg, (size_t)pos[i], "readonly");
+		if (ro >= 0 && vmconfig_parse_bool(cfg->lines[ro].value, &b, NULL, 0) == 0)
+			d->readonly = b;
+		/* A DVD drive's file = "": an empty drive, like no file. */
+		file = vc_find_key(cfg, (size_t)pos[i], "file");
+		if (file >= 0 && cfg->lines[file].value[0]) {
+			r = resolve(c, (size_t)file, d->path, sizeof(d->path));
+			if (r)
+				return r;
+		}
+	}
+	return 0;
 }
 
 static int fill_serial(struct spec_ctx *c, size_t h)
@@ -139,37 +190,51 @@ static int fill_serial(struct spec_ctx *c, size_t h)
 	return 0;
 }
 
+/* The display adapter; a VNC server, which this osio cannot run yet, is
+ * refused. */
+static int fill_display(struct spec_ctx *c, size_t h)
+{
+	const struct vmconfig *cfg = c->cfg;
+	long a = vc_find_key(cfg, h, "adapter"), v = vc_find_key(cfg, h, "vnc");
+	bool none = a >= 0 && strcasecmp(cfg->lines[a].value, "none") == 0;
+	/* vnc defaults to auto with an adapter, to none without one. */
+	const char *vnc = v >= 0 ? cfg->lines[v].value : none ? "none" : "auto";
+	char label[160], msg[512];
+
+	if (a >= 0)
+		c->spec->display = none ? DISPLAY_NONE : DISPLAY_VGA;
+	if (strcasecmp(vnc, "none") == 0)
+		return 0;
+	vc_section_label(cfg->lines[h].type, NULL, label, sizeof(label));
+	snprintf(msg, sizeof(msg),
+		 "%s: this osio cannot serve the display over VNC yet; set vnc = none or remove "
+		 "the section",
+		 label);
+	return fail_line(c, v >= 0 ? (size_t)v : h, 0, msg);
+}
+
 /* A section this osio cannot run yet, or 0 for one it can. */
 static int refuse(struct spec_ctx *c, size_t h)
 {
 	const struct vc_line *l = &c->cfg->lines[h];
 	char label[160], msg[512];
-	const char *what = NULL;
-	long v;
+	long bus;
 
 	vc_section_label(l->type, l->name, label, sizeof(label));
-	if (strcmp(l->type, "disk") == 0)
-		what = "attach disks";
-	else if (strcmp(l->type, "dvd") == 0)
-		what = "attach DVD drives";
-	else if (strcmp(l->type, "nic") == 0)
-		what = "connect network adapters";
-	if (what) {
+	if (strcmp(l->type, "nic") == 0) {
 		snprintf(msg, sizeof(msg),
-			 "%s: this osio cannot %s yet; remove or comment out the section to run "
-			 "without it",
-			 label, what);
+			 "%s: this osio cannot connect network adapters yet; remove or comment "
+			 "out the section to run without it",
+			 label);
 		return fail_line(c, h, 0, msg);
 	}
-	if (strcmp(l->type, "display") == 0) {
-		v = vc_find_key(c->cfg, h, "vnc");
-		if (v >= 0 && strcasecmp(c->cfg->lines[v].value, "none") == 0)
-			return 0;
+	bus = strcmp(l->type, "disk") == 0 ? vc_find_key(c->cfg, h, "bus") : -1;
+	if (bus >= 0 && strcasecmp(c->cfg->lines[bus].value, "virtio") == 0) {
 		snprintf(msg, sizeof(msg),
-			 "%s: this osio cannot serve the display over VNC yet; set vnc = none or "
-			 "remove the section",
+			 "%s: this osio cannot attach disks on bus = virtio yet; set bus = ide, or "
+			 "remove or comment out the section to run without it",
 			 label);
-		return fail_line(c, v >= 0 ? (size_t)v : h, 0, msg);
+		return fail_line(c, (size_t)bus, 0, msg);
 	}
 	return 0;
 }
@@ -229,9 +294,13 @@ int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vm
 			r = fill_boot(&c, h, end);
 		else if (strcmp(l->type, "serial") == 0)
 			r = fill_serial(&c, h);
+		else if (strcmp(l->type, "display") == 0)
+			r = fill_display(&c, h);
 		else
 			r = refuse(&c, h);
 	}
+	if (!r)
+		r = fill_drives(&c);
 	if (!r)
 		r = check_stdio(&c);
 	if (!r)

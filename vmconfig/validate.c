@@ -1,5 +1,6 @@
 /* vmconfig rules between keys: required keys, a serial backend and its path,
- * boot keys that need a kernel, MAC addresses and disk images used twice. */
+ * boot keys that need a kernel or firmware, MAC addresses and disk images
+ * used twice, IDE positions, a VNC server without a screen. */
 #include "vmconfig/internal.h"
 
 #include <errno.h>
@@ -101,12 +102,12 @@ static int check_serial(struct validate_state *vs, size_t h, const char *label)
 static int check_boot(struct validate_state *vs, size_t h)
 {
 	static const char *const needs_kernel[] = {"initrd", "append"};
+	static const char *const needs_firmware[] = {"order", "bios", "vgabios"};
 	const struct vmconfig *cfg = vs->cfg;
+	long kernel = vc_find_key(cfg, h, "kernel"), fw = vc_find_key(cfg, h, "firmware");
 	char msg[512];
 
-	if (vc_find_key(cfg, h, "kernel") >= 0)
-		return 0;
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; kernel < 0 && i < 2; i++) {
 		long k = vc_find_key(cfg, h, needs_kernel[i]);
 
 		if (k < 0)
@@ -116,7 +117,81 @@ static int check_boot(struct validate_state *vs, size_t h)
 			 needs_kernel[i], needs_kernel[i]);
 		return fail(vs, (size_t)k, cfg->lines[k].at, msg);
 	}
+	if (fw >= 0) {
+		const struct vc_line *l = &cfg->lines[fw];
+		bool bios = strcasecmp(l->value, "bios") == 0;
+
+		if (bios && kernel >= 0) {
+			snprintf(msg, sizeof(msg),
+				 "firmware = bios, but the kernel on line %ld is booted without "
+				 "firmware; remove kernel to start from the BIOS, or remove "
+				 "firmware",
+				 kernel + 1);
+			return fail(vs, (size_t)fw, l->value_at, msg);
+		}
+		if (!bios && kernel < 0) {
+			snprintf(msg, sizeof(msg),
+				 "firmware = none needs a kernel to boot; add kernel = FILE to "
+				 "[boot] or set firmware = bios");
+			return fail(vs, (size_t)fw, l->value_at, msg);
+		}
+	}
+	/* From here, a kernel means no firmware. */
+	for (unsigned i = 0; kernel >= 0 && i < 3; i++) {
+		long k = vc_find_key(cfg, h, needs_firmware[i]);
+
+		if (k < 0)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "%s is used only when the VM starts from firmware, and the kernel on "
+			 "line %ld is booted without it; remove %s, or remove kernel to start "
+			 "from the BIOS",
+			 needs_firmware[i], kernel + 1, needs_firmware[i]);
+		return fail(vs, (size_t)k, cfg->lines[k].at, msg);
+	}
 	return 0;
+}
+
+/* controller and location place a disk on IDE only. */
+static int check_disk(struct validate_state *vs, size_t h, const char *label)
+{
+	static const char *const ide_keys[] = {"controller", "location"};
+	const struct vmconfig *cfg = vs->cfg;
+	long bus = vc_find_key(cfg, h, "bus");
+	char msg[512];
+
+	if (bus < 0 || strcasecmp(cfg->lines[bus].value, "ide") == 0)
+		return 0;
+	for (unsigned i = 0; i < 2; i++) {
+		long k = vc_find_key(cfg, h, ide_keys[i]);
+
+		if (k < 0)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "%s: %s is used only with bus = ide, and line %ld sets bus = %s; remove "
+			 "%s or set bus = ide",
+			 label, ide_keys[i], bus + 1, cfg->lines[bus].value, ide_keys[i]);
+		return fail(vs, (size_t)k, cfg->lines[k].at, msg);
+	}
+	return 0;
+}
+
+/* Without an adapter there is no screen to serve. */
+static int check_display(struct validate_state *vs, size_t h)
+{
+	const struct vmconfig *cfg = vs->cfg;
+	long adapter = vc_find_key(cfg, h, "adapter"), vnc = vc_find_key(cfg, h, "vnc");
+	char ex[96], msg[512];
+
+	if (adapter < 0 || vnc < 0 || strcasecmp(cfg->lines[adapter].value, "none") != 0 ||
+	    strcasecmp(cfg->lines[vnc].value, "none") == 0)
+		return 0;
+	vc_value_excerpt(cfg->lines[vnc].value, ex, sizeof(ex));
+	snprintf(msg, sizeof(msg),
+		 "vnc = '%s': adapter = none on line %ld leaves no screen to serve; set vnc = "
+		 "none or adapter = vga",
+		 ex, adapter + 1);
+	return fail(vs, (size_t)vnc, cfg->lines[vnc].value_at, msg);
 }
 
 /* A key whose value must differ between the sections of one type; lines
@@ -176,8 +251,17 @@ int vmconfig_validate(const struct vmconfig *cfg, struct vmconfig_error *err)
 			r = check_unique(&vs, h, "mac", vs.macs, &vs.nmacs, true,
 					 "give each adapter its own address");
 		else if (strcmp(l->type, "disk") == 0)
+			r = check_disk(&vs, h, label);
+		else if (strcmp(l->type, "display") == 0)
+			r = check_display(&vs, h);
+		if (!r && strcmp(l->type, "disk") == 0)
 			r = check_unique(&vs, h, "file", vs.disks, &vs.ndisks, false,
 					 "a disk image can be attached once");
+	}
+	if (!r) {
+		long pos[VM_IDE_DRIVES];
+
+		r = vc_place_drives(cfg, pos, err);
 	}
 	return r;
 }

@@ -1,7 +1,9 @@
 /* vmconfig value parsers (sizes, booleans, numbers, MAC addresses, names,
- * VNC addresses), shared with the command line so both validate alike. */
+ * VNC addresses, lists), shared with the command line so both validate
+ * alike. */
 #include "vmconfig/internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -276,5 +278,132 @@ int vmconfig_parse_vnc(const char *s, struct vmconfig_vnc *out, char *why, size_
 	}
 	if (out)
 		*out = v;
+	return 0;
+}
+
+const char *const vc_boot_devices[] = {
+    [BOOT_DVD] = "dvd",
+    [BOOT_DISK] = "disk",
+    [BOOT_NETWORK] = "network",
+    NULL,
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* why = "'ENTRY' REST", the entry shortened for a message. */
+static int fail_entry(char *why, size_t whylen, const char *entry, size_t len, const char *rest)
+{
+	char word[128], ex[96];
+
+	if (!why || !whylen)
+		return -EINVAL;
+	snprintf(word, sizeof(word), "%.*s", (int)(len < 100 ? len : 100), entry);
+	vc_value_excerpt(word, ex, sizeof(ex));
+	snprintf(why, whylen, "'%s' %s", ex, rest);
+	return -EINVAL;
+}
+
+/* Index of the choice that entry (len bytes) names, any case, or -1. */
+static int find_choice(const char *const *choices, size_t nch, const char *entry, size_t len)
+{
+	for (size_t i = 0; i < nch; i++)
+		if (strlen(choices[i]) == len && strncasecmp(choices[i], entry, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int vc_parse_list(const char *s, const char *const *choices, int *idx, unsigned *n, size_t *at,
+		  char *why, size_t whylen)
+{
+	char list[128] = "", example[64], lower[65], rest[256];
+	size_t nch = 0, o = 0;
+	unsigned count = 0;
+	const char *p = s;
+
+	while (choices[nch] && nch < VC_LIST_MAX)
+		nch++;
+	for (size_t i = 0; i < nch && o < sizeof(list); i++)
+		o += snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", choices[i]);
+	snprintf(example, sizeof(example), "%s%s%s", choices[0], nch > 1 ? ", " : "",
+		 nch > 1 ? choices[1] : "");
+	for (;;) {
+		const char *w, *end, *hint = NULL;
+		size_t len;
+		int found;
+
+		while (is_space(*p))
+			p++;
+		w = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > w && is_space(end[-1]))
+			end--;
+		len = (size_t)(end - w);
+		if (at)
+			*at = (size_t)(w - s);
+		if (len == 0) {
+			snprintf(rest, sizeof(rest),
+				 "an empty entry; write the entries separated by commas, e.g. %s",
+				 example);
+			return fail(why, whylen, rest);
+		}
+		for (const char *q = w; q < end; q++) {
+			if (is_space(*q)) {
+				snprintf(rest, sizeof(rest),
+					 "is not one entry; separate the entries with commas, "
+					 "e.g. %s",
+					 example);
+				return fail_entry(why, whylen, w, len, rest);
+			}
+		}
+		found = find_choice(choices, nch, w, len);
+		if (found < 0) {
+			if (len < sizeof(lower)) {
+				for (size_t i = 0; i < len; i++)
+					lower[i] = (char)tolower((unsigned char)w[i]);
+				lower[len] = '\0';
+				hint = vc_suggest(lower, choices, nch);
+			}
+			if (hint)
+				snprintf(rest, sizeof(rest), "is not one of %s; did you mean '%s'?",
+					 list, hint);
+			else
+				snprintf(rest, sizeof(rest), "is not one of %s; list only those",
+					 list);
+			return fail_entry(why, whylen, w, len, rest);
+		}
+		for (unsigned i = 0; i < count; i++)
+			if (idx[i] == found)
+				return fail_entry(why, whylen, w, len,
+						  "is listed twice; list each one once");
+		idx[count++] = found;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	*n = count;
+	return 0;
+}
+
+int vmconfig_parse_boot_order(const char *s, enum boot_device order[VM_BOOT_DEVICES], unsigned *n,
+			      char *why, size_t whylen)
+{
+	int idx[VC_LIST_MAX];
+	unsigned count;
+	size_t at;
+
+	if (!s[0])
+		return fail(why, whylen,
+			    "an empty list; write the devices to boot from, e.g. dvd, disk");
+	if (vc_parse_list(s, vc_boot_devices, idx, &count, &at, why, whylen))
+		return -EINVAL;
+	/* Distinct choices: count is at most VM_BOOT_DEVICES. */
+	for (unsigned i = 0; i < count; i++)
+		order[i] = (enum boot_device)idx[i];
+	*n = count;
 	return 0;
 }

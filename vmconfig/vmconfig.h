@@ -87,16 +87,20 @@ unsigned vmconfig_line(const struct vmconfig *cfg, const char *section, const ch
 		       const char *key);
 
 /* The rules between keys and sections (also run by parse and to_spec): a
- * [disk] needs a file, socket and file serial backends need a path, ...
- * 0, or -EINVAL with err naming the line. */
+ * [disk] needs a file, socket and file serial backends need a path, a
+ * kernel is booted without firmware, at most four IDE drives and one at
+ * each position, ... 0, or -EINVAL with err naming the line. */
 int vmconfig_validate(const struct vmconfig *cfg, struct vmconfig_error *err);
 
 /* Fills spec from cfg, on top of what spec already holds (keys that are
- * absent leave their field alone). Relative paths are resolved against the
- * directory of the vmconfig's path (the current directory when it has
- * none). Sections this osio cannot run yet ([disk], [dvd], [nic], [display]
- * with vnc other than none) are refused here, naming their line. spec is
- * left untouched on error. 0 or -EINVAL (err filled), -ENOMEM. */
+ * absent leave their field alone; firmware stays FIRMWARE_AUTO unless set).
+ * Relative paths are resolved against the directory of the vmconfig's path
+ * (the current directory when it has none). A file with any IDE drive
+ * ([disk] on bus = ide, [dvd]) sets all four spec->ide[] positions, placed
+ * by the rule of osio-vmconfig(5); one without leaves them alone. What this
+ * osio cannot run yet ([nic], [disk] with bus = virtio, [display] with vnc
+ * other than none) is refused here, naming its line. spec is left untouched
+ * on error. 0 or -EINVAL (err filled), -ENOMEM. */
 int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vmconfig_error *err);
 
 /*
@@ -113,6 +117,10 @@ int vmconfig_parse_bool(const char *s, bool *out, char *why, size_t whylen);
 /* A decimal whole number in [min, max]. */
 int vmconfig_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why,
 			size_t whylen);
+/* A boot order: one to three distinct devices of dvd, disk, network (any
+ * case) separated by commas, e.g. "dvd, disk"; into order[0..*n). */
+int vmconfig_parse_boot_order(const char *s, enum boot_device order[VM_BOOT_DEVICES], unsigned *n,
+			      char *why, size_t whylen);
 /* A unicast MAC address written as six hex pairs separated by ':'. */
 int vmconfig_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen);
 /* A VM, switch or section name: 1 to 63 letters, digits, '.', '_', '-',

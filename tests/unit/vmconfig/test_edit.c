@@ -110,6 +110,41 @@ static void test_set_new_section(void **state)
 		       "[disk \"a\"]\nfile = a.img\n\n[disk]\nfile = b.img\n");
 }
 
+/* A list reads well bare: no quotes for its spaces, unless it had them or
+ * its ends are spaces. */
+static void test_set_list(void **state)
+{
+	set_and_expect("[boot]\norder = dvd, disk # the DVD first\n", "boot", NULL, "order",
+		       "disk, dvd, network",
+		       "[boot]\norder = disk, dvd, network # the DVD first\n");
+	set_and_expect("[boot]\n", "boot", NULL, "order", "disk", "[boot]\norder = disk\n");
+	set_and_expect("", "boot", NULL, "order", "network,dvd", "[boot]\norder = network,dvd\n");
+	set_and_expect("[boot]\norder = \"dvd\"\n", "boot", NULL, "order", "disk, dvd",
+		       "[boot]\norder = \"disk, dvd\"\n");
+	set_and_expect("[boot]\norder = dvd\n", "boot", NULL, "order", " disk",
+		       "[boot]\norder = \" disk\"\n");
+	set_and_expect("[boot]\norder = dvd\n", "boot", NULL, "order", "disk\t",
+		       "[boot]\norder = \"disk\\t\"\n");
+	/* Other keys with spaces still get quotes. */
+	set_and_expect("[boot]\n", "boot", NULL, "bios", "my bios.bin",
+		       "[boot]\nbios = \"my bios.bin\"\n");
+}
+
+/* The keys of drives and the display, as the console or the command line
+ * set them. */
+static void test_set_drives(void **state)
+{
+	/* An empty DVD drive, as --dvd '' makes it. */
+	set_and_expect("[vm]\nname = a\n", "dvd", "dvd0", "file", "",
+		       "[vm]\nname = a\n\n[dvd \"dvd0\"]\nfile = \"\"\n");
+	set_and_expect("[dvd \"cd\"]\nfile = x.iso\n", "dvd", "cd", "controller", "1",
+		       "[dvd \"cd\"]\nfile = x.iso\ncontroller = 1\n");
+	set_and_expect("[disk \"a\"]\nfile = a.img\nlocation = 0 # master\n", "disk", "a",
+		       "location", "1", "[disk \"a\"]\nfile = a.img\nlocation = 1 # master\n");
+	set_and_expect("[display]\nvnc = none\n", "display", NULL, "adapter", "none",
+		       "[display]\nvnc = none\nadapter = none\n");
+}
+
 /* A document built from nothing, as the command line does. */
 static void test_build_from_new(void **state)
 {
@@ -206,8 +241,16 @@ static void test_too_many_sections(void **state)
 	assert_int_equal(vmconfig_count(cfg, "disk"), VMCONFIG_MAX_REPEAT);
 	assert_int_equal(vmconfig_set(cfg, "disk", "one-more", "file", "x", &err), -EINVAL);
 	assert_string_equal(err.message, "too many [disk] sections (at most 64)");
-	/* Existing ones still change. */
-	assert_int_equal(vmconfig_set(cfg, "disk", "d7", "bus", "virtio", &err), 0);
+	/* 64 disks on IDE, which has room for four: the fifth is named. */
+	assert_int_equal(vmconfig_validate(cfg, &err), -EINVAL);
+	assert_int_equal(err.line, vmconfig_line(cfg, "disk", "d4", NULL));
+	assert_int_equal(err.line, 13);
+	assert_non_null(strstr(err.message, "[disk \"d4\"]: a fifth IDE drive"));
+	/* Existing ones still change: all but four move to virtio. */
+	for (unsigned i = 4; i < VMCONFIG_MAX_REPEAT; i++) {
+		snprintf(name, sizeof(name), "d%u", i);
+		assert_int_equal(vmconfig_set(cfg, "disk", name, "bus", "virtio", &err), 0);
+	}
 	assert_int_equal(vmconfig_validate(cfg, &err), 0);
 	vmconfig_free(cfg);
 }
@@ -296,25 +339,38 @@ static void test_edits_read_back(void **state)
 	assert_int_equal(vmconfig_unset(cfg, "dvd", "installer", "file"), 0);
 	assert_int_equal(vmconfig_remove_section(cfg, "display", NULL), 0);
 	assert_int_equal(vmconfig_set(cfg, "serial", "com1", "path", "/tmp/c1.sock", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "boot", NULL, "order", "dvd, disk", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "dvd", "installer", "controller", "0", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "dvd", "installer", "location", "1", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "display", NULL, "adapter", "none", &err), 0);
 	out = vmconfig_format(cfg, NULL);
 	back = vct_parse(out, path);
 	assert_string_equal(vmconfig_get(back, "vm", NULL, "memory"), "8G");
 	assert_string_equal(vmconfig_get(back, "vm", NULL, "name"), "workstation");
 	assert_string_equal(vmconfig_get(back, "disk", "system", "readonly"), "yes");
-	assert_string_equal(vmconfig_get(back, "disk", "system", "bus"), "virtio");
+	assert_string_equal(vmconfig_get(back, "disk", "system", "bus"), "ide");
+	assert_string_equal(vmconfig_get(back, "disk", "data", "bus"), "virtio");
+	assert_string_equal(vmconfig_get(back, "boot", NULL, "order"), "dvd, disk");
+	assert_string_equal(vmconfig_get(back, "dvd", "installer", "controller"), "0");
+	assert_string_equal(vmconfig_get(back, "dvd", "installer", "location"), "1");
+	assert_string_equal(vmconfig_get(back, "display", NULL, "adapter"), "none");
 	assert_string_equal(vmconfig_get(back, "disk", "data", "file"), "/srv/a \"b\"#c.img");
 	assert_string_equal(vmconfig_get(back, "nic", "lan", "mac"), "52:54:00:aa:bb:cc");
 	assert_string_equal(vmconfig_get(back, "nic", "wan", "switch"), "external0");
 	assert_int_equal(vmconfig_count(back, "nic"), 2);
 	assert_int_equal(vmconfig_count(back, "dvd"), 1);
 	assert_null(vmconfig_get(back, "dvd", "installer", "file"));
-	assert_int_equal(vmconfig_count(back, "display"), 0);
+	/* Removed, then made again by a set. */
+	assert_int_equal(vmconfig_count(back, "display"), 1);
+	assert_null(vmconfig_get(back, "display", NULL, "vnc"));
 	assert_string_equal(vmconfig_get(back, "serial", "com1", "path"), "/tmp/c1.sock");
 	/* The comments on edited lines are still there. */
 	assert_non_null(strstr(out, "memory = 8G\n"));
 	assert_non_null(strstr(out, "readonly = yes\n"));
 	assert_non_null(strstr(out, "mac = 52:54:00:aa:bb:cc\n"));
-	assert_non_null(strstr(out, "bus = virtio                    # faster than ide"));
+	assert_non_null(strstr(out, "bus = virtio                    # NEEDS A LATER OSIO"));
+	assert_non_null(
+	    strstr(out, "order = dvd, disk               # the installed system first"));
 	assert_non_null(strstr(out, "path = /tmp/c1.sock   # a socket path must be absolute"));
 	vmconfig_free(back);
 	free(out);
@@ -345,11 +401,18 @@ static void test_validate_after_edits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_set_existing),	 cmocka_unit_test(test_quoting),
-	    cmocka_unit_test(test_set_new_key),		 cmocka_unit_test(test_set_new_section),
-	    cmocka_unit_test(test_build_from_new),	 cmocka_unit_test(test_set_refused),
-	    cmocka_unit_test(test_too_many_sections),	 cmocka_unit_test(test_unset),
-	    cmocka_unit_test(test_remove_section),	 cmocka_unit_test(test_edits_read_back),
+	    cmocka_unit_test(test_set_existing),
+	    cmocka_unit_test(test_quoting),
+	    cmocka_unit_test(test_set_new_key),
+	    cmocka_unit_test(test_set_new_section),
+	    cmocka_unit_test(test_set_list),
+	    cmocka_unit_test(test_set_drives),
+	    cmocka_unit_test(test_build_from_new),
+	    cmocka_unit_test(test_set_refused),
+	    cmocka_unit_test(test_too_many_sections),
+	    cmocka_unit_test(test_unset),
+	    cmocka_unit_test(test_remove_section),
+	    cmocka_unit_test(test_edits_read_back),
 	    cmocka_unit_test(test_validate_after_edits),
 	};
 

@@ -53,16 +53,16 @@ static unsigned round_trip_dir(const char *dir)
 static void test_examples_round_trip(void **state)
 {
 	static const char *const required[] = {"linux-direct", "multiboot-test", "serial-pty",
-					       "workstation"};
+					       "workstation", "installer"};
 	char dir[PATH_MAX], path[PATH_MAX + 64];
 	struct stat st;
 
 	vct_source_path("share/examples", dir, sizeof(dir));
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.vmconfig", dir, required[i]);
 		assert_int_equal(stat(path, &st), 0);
 	}
-	assert_true(round_trip_dir(dir) >= 4);
+	assert_true(round_trip_dir(dir) >= 5);
 }
 
 static void test_data_round_trip(void **state)
@@ -239,9 +239,20 @@ static const struct bad bad_files[] = {
     {"[vm]\ncpu = 1\n", 0, 2, 1, "unknown key 'cpu' in [vm]; did you mean 'cpus'?"},
     {"[vm]\nkernel = x\n", 0, 2, 1, "unknown key 'kernel' in [vm]; it belongs in [boot]"},
     {"[display]\nfoo = 1\n", 0, 2, 1,
-     "unknown key 'foo' in [display]; the keys of [display] are vnc"},
+     "unknown key 'foo' in [display]; the keys of [display] are adapter and vnc"},
     {"[disk]\nsize = 1\n", 0, 2, 1,
-     "unknown key 'size' in [disk]; the keys of [disk] are file, bus and readonly"},
+     "unknown key 'size' in [disk]; the keys of [disk] are file, bus, readonly, controller and "
+     "location"},
+    {"[boot]\nboot = dvd\n", 0, 2, 1,
+     "unknown key 'boot' in [boot]; the keys of [boot] are firmware, order, bios, vgabios, "
+     "kernel, initrd and append"},
+    {"[boot]\nodrer = dvd\n", 0, 2, 1, "unknown key 'odrer' in [boot]; did you mean 'order'?"},
+    {"[dvd]\ncontroler = 1\n", 0, 2, 1,
+     "unknown key 'controler' in [dvd]; did you mean 'controller'?"},
+    {"[disk \"a\"]\nfile = a\nlocaton = 1\n", 0, 3, 1,
+     "unknown key 'locaton' in [disk]; did you mean 'location'?"},
+    {"[vm]\nadapter = vga\n", 0, 2, 1, "unknown key 'adapter' in [vm]; it belongs in [display]"},
+    {"[vm]\norder = dvd\n", 0, 2, 1, "unknown key 'order' in [vm]; it belongs in [boot]"},
     /* Values. */
     {"[vm]\nmemory =\n", 0, 2, 9,
      "memory has no value; write a size such as 512M or 2G, or remove the line"},
@@ -308,6 +319,100 @@ static const struct bad bad_files[] = {
      "address"},
     {"[disk \"a\"]\nfile = x.img\n[disk \"b\"]\n  file = x.img\n", 0, 4, 10,
      "file = 'x.img': [disk \"a\"] on line 2 has it too; a disk image can be attached once"},
+    /* Firmware and boot order. The column of a list points at the entry. */
+    {"[boot]\norder = dvd, dsk\n", 0, 2, 14,
+     "order = 'dvd, dsk': 'dsk' is not one of dvd, disk, network; did you mean 'disk'?"},
+    {"[boot]\norder = dvd, floppy # no\n", 0, 2, 14,
+     "order = 'dvd, floppy': 'floppy' is not one of dvd, disk, network; list only those"},
+    {"[boot]\norder = Dsik\n", 0, 2, 9,
+     "order = 'Dsik': 'Dsik' is not one of dvd, disk, network; did you mean 'disk'?"},
+    {"[boot]\norder = disk, dvd, DISK\n", 0, 2, 20,
+     "order = 'disk, dvd, DISK': 'DISK' is listed twice; list each one once"},
+    {"[boot]\norder = dvd,, disk\n", 0, 2, 13,
+     "order = 'dvd,, disk': an empty entry; write the entries separated by commas, e.g. dvd, "
+     "disk"},
+    {"[boot]\norder = dvd,\n", 0, 2, 13,
+     "order = 'dvd,': an empty entry; write the entries separated by commas, e.g. dvd, disk"},
+    {"[boot]\norder = , dvd\n", 0, 2, 9,
+     "order = ', dvd': an empty entry; write the entries separated by commas, e.g. dvd, disk"},
+    {"[boot]\norder = dvd disk\n", 0, 2, 9,
+     "order = 'dvd disk': 'dvd disk' is not one entry; separate the entries with commas, e.g. "
+     "dvd, disk"},
+    /* In quotes, escapes before the entry are counted as written. */
+    {"[boot]\norder = \"dvd,\\tdsk\"\n", 0, 2, 16,
+     "order = 'dvd,\\tdsk': 'dsk' is not one of dvd, disk, network; did you mean 'disk'?"},
+    {"[boot]\norder = \"\"\n", 0, 2, 9,
+     "order has no value; write a list such as dvd, disk, network, or remove the line"},
+    {"[boot]\nfirmware = bois\n", 0, 2, 12,
+     "firmware = 'bois': not one of bios, none; did you mean 'bios'?"},
+    {"[boot]\nfirmware = uefi\n", 0, 2, 12,
+     "firmware = 'uefi': not one of bios, none; write one of them"},
+    {"[boot]\nkernel = k\nfirmware = bios\n", 0, 3, 12,
+     "firmware = bios, but the kernel on line 2 is booted without firmware; remove kernel to "
+     "start from the BIOS, or remove firmware"},
+    {"[boot]\nfirmware = BIOS\n\nkernel = k\n", 0, 2, 12,
+     "firmware = bios, but the kernel on line 4 is booted without firmware; remove kernel to "
+     "start from the BIOS, or remove firmware"},
+    {"[boot]\nfirmware = none\n", 0, 2, 12,
+     "firmware = none needs a kernel to boot; add kernel = FILE to [boot] or set firmware = "
+     "bios"},
+    {"[boot]\nkernel = k\norder = disk\n", 0, 3, 1,
+     "order is used only when the VM starts from firmware, and the kernel on line 2 is booted "
+     "without it; remove order, or remove kernel to start from the BIOS"},
+    {"[boot]\nbios = b.bin\nkernel = k\n", 0, 2, 1,
+     "bios is used only when the VM starts from firmware, and the kernel on line 3 is booted "
+     "without it; remove bios, or remove kernel to start from the BIOS"},
+    {"[boot]\nkernel = k\nfirmware = none\n  vgabios = v.bin\n", 0, 4, 3,
+     "vgabios is used only when the VM starts from firmware, and the kernel on line 2 is "
+     "booted without it; remove vgabios, or remove kernel to start from the BIOS"},
+    /* IDE positions. */
+    {"[disk \"a\"]\nfile = a\ncontroller = 2\n", 0, 3, 14,
+     "controller = '2': out of range; write a number from 0 to 1"},
+    {"[dvd]\nlocation = master\n", 0, 2, 12,
+     "location = 'master': not a whole number; write a number from 0 to 1"},
+    {"[dvd]\nlocation =\n", 0, 2, 11,
+     "location has no value; write a number from 0 to 1, or remove the line"},
+    {"[disk \"a\"]\nfile = a\nbus = virtio\ncontroller = 0\n", 0, 4, 1,
+     "[disk \"a\"]: controller is used only with bus = ide, and line 3 sets bus = virtio; "
+     "remove controller or set bus = ide"},
+    {"[disk]\n location = 1\nbus = VIRTIO\nfile = a\n", 0, 2, 2,
+     "[disk]: location is used only with bus = ide, and line 3 sets bus = VIRTIO; remove "
+     "location or set bus = ide"},
+    {"[disk \"a\"]\nfile = a\ncontroller = 1\nlocation = 0\n[dvd \"b\"]\ncontroller = 1\n"
+     "location = 0\n",
+     0, 5, 1,
+     "[dvd \"b\"]: IDE controller 1, location 0 is taken by [disk \"a\"] on line 1; give one of "
+     "them another controller or location"},
+    {"[disk \"a\"]\nfile = a\n[disk \"b\"]\nfile = b\n[disk \"c\"]\nfile = c\n[dvd \"d\"]\n"
+     "  [dvd \"e\"]\n",
+     0, 8, 3,
+     "[dvd \"e\"]: a fifth IDE drive, but IDE holds four (locations 0 and 1 on controllers 0 "
+     "and 1); remove a [disk] or [dvd] section"},
+    {"[dvd]\n[dvd \"b\"]\n[disk \"v\"]\nfile = v\nbus = virtio\n[dvd \"c\"]\n[dvd \"d\"]\n"
+     "[disk \"e\"]\nfile = e\n",
+     0, 8, 1,
+     "[disk \"e\"]: a fifth IDE drive, but IDE holds four (locations 0 and 1 on controllers 0 "
+     "and 1); remove a [disk] or [dvd] section"},
+    {"[disk \"a\"]\nfile = a\ncontroller = 0\n[disk \"b\"]\nfile = b\nlocation = 1\n"
+     "controller = 0\n[dvd \"c\"]\n controller = 0\n",
+     0, 9, 2,
+     "[dvd \"c\"]: controller 0 has no free location ([disk \"a\"] on line 1 and [disk \"b\"] "
+     "on line 4 take them); set controller = 1, or remove controller to let osio place the "
+     "drive"},
+    {"[dvd \"x\"]\nlocation = 1\ncontroller = 0\n[dvd \"y\"]\nlocation = 1\ncontroller = 1\n"
+     "[disk \"z\"]\nfile = z\nlocation = 1\n",
+     0, 9, 1,
+     "[disk \"z\"]: location 1 is taken on both controllers (by [dvd \"x\"] on line 1 and "
+     "[dvd \"y\"] on line 4); set location = 0, or remove location to let osio place the "
+     "drive"},
+    /* The display. */
+    {"[display]\nadapter = vag\n", 0, 2, 11,
+     "adapter = 'vag': not one of vga, none; did you mean 'vga'?"},
+    {"[display]\nadapter = cirrus\n", 0, 2, 11,
+     "adapter = 'cirrus': not one of vga, none; write one of them"},
+    {"[display]\nadapter = none\nvnc = auto\n", 0, 3, 7,
+     "vnc = 'auto': adapter = none on line 2 leaves no screen to serve; set vnc = none or "
+     "adapter = vga"},
 };
 
 static void test_errors(void **state)

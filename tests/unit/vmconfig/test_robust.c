@@ -50,12 +50,12 @@ static void check_one(const char *text, size_t len)
 static void test_mutations(void **state)
 {
 	static const char *const names[] = {"linux-direct", "multiboot-test", "serial-pty",
-					    "workstation"};
+					    "workstation", "installer"};
 	static const char alphabet[] = "[]\"\\=#; \t\n\r\0abcxyzMG0129:/.-\xc3\xa9\xff";
 	char path[PATH_MAX], rel[64];
 	unsigned parsed = 0, refused = 0;
 
-	for (size_t f = 0; f < 4; f++) {
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
 		size_t len;
 		char *orig, *buf;
 
@@ -118,10 +118,13 @@ static void test_random_edits(void **state)
 	static const struct {
 		const char *section, *name, *key;
 	} keys[] = {
-	    {"vm", NULL, "name"},	{"vm", NULL, "memory"},	  {"vm", NULL, "cpus"},
-	    {"boot", NULL, "append"},	{"boot", NULL, "kernel"}, {"serial", "com2", "backend"},
-	    {"serial", "com2", "path"}, {"nic", "lan", "mac"},	  {"disk", "d", "file"},
-	    {"display", NULL, "vnc"},
+	    {"vm", NULL, "name"},	  {"vm", NULL, "memory"},    {"vm", NULL, "cpus"},
+	    {"boot", NULL, "append"},	  {"boot", NULL, "kernel"},  {"serial", "com2", "backend"},
+	    {"serial", "com2", "path"},	  {"nic", "lan", "mac"},     {"disk", "d", "file"},
+	    {"display", NULL, "vnc"},	  {"boot", NULL, "order"},   {"boot", NULL, "firmware"},
+	    {"boot", NULL, "bios"},	  {"disk", "d", "bus"},	     {"disk", "d", "controller"},
+	    {"dvd", "cd", "file"},	  {"dvd", "cd", "location"}, {"dvd", NULL, "controller"},
+	    {"display", NULL, "adapter"},
 	};
 	static const char *const values[] = {
 	    "",
@@ -145,6 +148,15 @@ static void test_random_edits(void **state)
 	    "none",
 	    "127.0.0.1:5900",
 	    "caf\xc3\xa9",
+	    "0",
+	    "bios",
+	    "vga",
+	    "virtio",
+	    "dvd, disk",
+	    "disk,dvd,network",
+	    " disk",
+	    "dvd ,\tnetwork ",
+	    "disk, disk",
 	};
 	char path[PATH_MAX];
 	struct vmconfig_error err;

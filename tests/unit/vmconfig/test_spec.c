@@ -1,5 +1,6 @@
 /* vmconfig to the worker's settings: defaults, values, paths relative to the
- * vmconfig's directory, serial ports, refused sections with their line. */
+ * vmconfig's directory, serial ports, firmware and boot order, the display,
+ * what is refused with its line. (IDE drives: test_drives.c.) */
 #include "vctest.h"
 
 #include <errno.h>
@@ -44,6 +45,18 @@ static void test_defaults(void **state)
 	assert_int_equal(s.serial[0].backend, SERIAL_STDIO);
 	for (int i = 1; i < VM_SERIAL_PORTS; i++)
 		assert_false(s.serial[i].present);
+	assert_int_equal(s.firmware, FIRMWARE_AUTO);
+	assert_string_equal(s.bios, "");
+	assert_string_equal(s.vgabios, "");
+	assert_int_equal(s.boot_order_n, 3);
+	assert_int_equal(s.boot_order[0], BOOT_DVD);
+	assert_int_equal(s.boot_order[1], BOOT_DISK);
+	assert_int_equal(s.boot_order[2], BOOT_NETWORK);
+	for (int i = 0; i < VM_IDE_DRIVES; i++) {
+		assert_int_equal(s.ide[i].media, DRIVE_NONE);
+		assert_string_equal(s.ide[i].path, "");
+	}
+	assert_int_equal(s.display, DISPLAY_VGA);
 
 	/* An empty file changes nothing. */
 	struct vm_spec t = s;
@@ -218,12 +231,12 @@ struct refusal {
 static void test_refused_sections(void **state)
 {
 	static const struct refusal cases[] = {
-	    {"[vm]\nname = a\n\n[disk \"system\"]\nfile = system.vhdx\n", 4,
-	     "vm.vmconfig:4: error: [disk \"system\"]: this osio cannot attach disks yet; "
-	     "remove or comment out the section to run without it"},
-	    {"[dvd]\n", 1,
-	     "vm.vmconfig:1: error: [dvd]: this osio cannot attach DVD drives yet; remove or "
-	     "comment out the section to run without it"},
+	    {"[vm]\nname = a\n\n[disk \"system\"]\nfile = system.vhdx\nbus = virtio\n", 6,
+	     "vm.vmconfig:6: error: [disk \"system\"]: this osio cannot attach disks on bus = "
+	     "virtio yet; set bus = ide, or remove or comment out the section to run without it"},
+	    {"[disk]\n  bus = Virtio\nfile = d.img\n", 2,
+	     "vm.vmconfig:2: error: [disk]: this osio cannot attach disks on bus = virtio yet; "
+	     "set bus = ide, or remove or comment out the section to run without it"},
 	    {"[vm]\n[nic \"lan\"]\n", 2,
 	     "vm.vmconfig:2: error: [nic \"lan\"]: this osio cannot connect network adapters "
 	     "yet; remove or comment out the section to run without it"},
@@ -233,6 +246,16 @@ static void test_refused_sections(void **state)
 	    {"[display]\nvnc = 127.0.0.1:5900\n", 2,
 	     "vm.vmconfig:2: error: [display]: this osio cannot serve the display over VNC "
 	     "yet; set vnc = none or remove the section"},
+	    {"[display]\nadapter = vga\n", 1,
+	     "vm.vmconfig:1: error: [display]: this osio cannot serve the display over VNC "
+	     "yet; set vnc = none or remove the section"},
+	    {"[display]\nadapter = VGA\nvnc = /run/vnc.sock\n", 3,
+	     "vm.vmconfig:3: error: [display]: this osio cannot serve the display over VNC "
+	     "yet; set vnc = none or remove the section"},
+	    /* The first refusal in the file is the one named. */
+	    {"[dvd]\n[nic]\n[disk]\nfile = a\nbus = virtio\n", 2,
+	     "vm.vmconfig:2: error: [nic]: this osio cannot connect network adapters yet; "
+	     "remove or comment out the section to run without it"},
 	    {"[serial \"com2\"]\nbackend = stdio\n", 1,
 	     "vm.vmconfig:1: error: [serial \"com2\"]: COM1 already uses stdio (the terminal) "
 	     "by default; set backend = pty, socket, file or none on one of them"},
@@ -263,16 +286,116 @@ static void test_accepted_sections(void **state)
 {
 	struct vmconfig *cfg =
 	    vct_parse("[display]\nvnc = none\n[serial \"com1\"]\nbackend = none\n"
-		      "[serial \"com2\"]\n",
+		      "[serial \"com2\"]\n[disk]\nfile = d.img\nbus = IDE\n[dvd]\n",
 		      NULL);
 	struct vmconfig_error err;
 	struct vm_spec s;
 
 	vm_spec_defaults(&s);
+	s.display = DISPLAY_NONE;
 	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
 	assert_int_equal(s.serial[0].backend, SERIAL_NONE);
 	assert_true(s.serial[1].present);
 	assert_int_equal(s.serial[1].backend, SERIAL_STDIO);
+	assert_int_equal(s.ide[0].media, DRIVE_DISK);
+	assert_int_equal(s.ide[2].media, DRIVE_DVD);
+	/* No adapter key: the display is left as it was. */
+	assert_int_equal(s.display, DISPLAY_NONE);
+	vmconfig_free(cfg);
+}
+
+/* The display adapter; without one, vnc defaults to none. */
+static void test_display(void **state)
+{
+	static const struct {
+		const char *text;
+		enum display_adapter before, after;
+	} cases[] = {
+	    {"[display]\nadapter = none\n", DISPLAY_VGA, DISPLAY_NONE},
+	    {"[display]\nadapter = None\nvnc = none\n", DISPLAY_VGA, DISPLAY_NONE},
+	    {"[display]\nadapter = vga\nvnc = NONE\n", DISPLAY_NONE, DISPLAY_VGA},
+	    {"[display]\nvnc = none\n", DISPLAY_NONE, DISPLAY_NONE},
+	    {"[vm]\n", DISPLAY_NONE, DISPLAY_NONE},
+	};
+	struct vmconfig_error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmconfig *cfg = vct_parse(cases[i].text, NULL);
+		struct vm_spec s;
+
+		vm_spec_defaults(&s);
+		s.display = cases[i].before;
+		assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+		assert_int_equal(s.display, cases[i].after);
+		vmconfig_free(cfg);
+	}
+}
+
+/* Firmware, its files (relative to the vmconfig) and the boot order. */
+static void test_firmware(void **state)
+{
+	struct vmconfig *cfg =
+	    vct_parse("[boot]\nfirmware = BIOS\nbios = fw/bios.bin\nvgabios = /opt/vga.bin\n"
+		      "order = network, DVD\n",
+		      "vms/a.vmconfig");
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.firmware, FIRMWARE_BIOS);
+	assert_string_equal(s.bios, "vms/fw/bios.bin");
+	assert_string_equal(s.vgabios, "/opt/vga.bin");
+	assert_int_equal(s.boot_order_n, 2);
+	assert_int_equal(s.boot_order[0], BOOT_NETWORK);
+	assert_int_equal(s.boot_order[1], BOOT_DVD);
+	vmconfig_free(cfg);
+
+	/* A kernel: firmware none, or left to the worker (auto). */
+	cfg = vct_parse("[boot]\nkernel = k\nfirmware = none\n", "vms/a.vmconfig");
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.firmware, FIRMWARE_NONE);
+	assert_string_equal(s.kernel, "vms/k");
+	assert_int_equal(s.boot_order_n, 3);
+	vmconfig_free(cfg);
+	cfg = vct_parse("[boot]\nkernel = k\n", NULL);
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.firmware, FIRMWARE_AUTO);
+	vmconfig_free(cfg);
+
+	/* One device. */
+	cfg = vct_parse("[boot]\norder = disk\n", NULL);
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.firmware, FIRMWARE_AUTO);
+	assert_int_equal(s.boot_order_n, 1);
+	assert_int_equal(s.boot_order[0], BOOT_DISK);
+	vmconfig_free(cfg);
+}
+
+/* A firmware path too long once joined to the directory: its line and
+ * column, and spec untouched. */
+static void test_firmware_path_too_long(void **state)
+{
+	char bios[PATH_MAX], text[PATH_MAX + 64];
+	struct vmconfig_error err;
+	struct vmconfig *cfg;
+	struct vm_spec s, before;
+
+	memset(bios, 'b', PATH_MAX - 10);
+	bios[PATH_MAX - 10] = '\0';
+	snprintf(text, sizeof(text), "[boot]\norder = disk\n  vgabios = %s\n", bios);
+	cfg = vct_parse(text, "some/longer/dir/x.vmconfig");
+	vm_spec_defaults(&s);
+	before = s;
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.column, 13);
+	assert_non_null(strstr(err.message, "vgabios = 'bbbb"));
+	assert_non_null(strstr(err.message, "the path is too long (4102 bytes once joined"));
+	assert_memory_equal(&s, &before, sizeof(s));
 	vmconfig_free(cfg);
 }
 
@@ -282,15 +405,65 @@ static void test_workstation_refused(void **state)
 	struct vmconfig *cfg = load_example("workstation.vmconfig", path, sizeof(path));
 	struct vmconfig_error err;
 	struct vm_spec s;
+	int r;
 
 	vm_spec_defaults(&s);
 	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
 	vmconfig_error_format(&err, buf, sizeof(buf));
 	snprintf(want, sizeof(want),
-		 "%s:%u: error: [disk \"system\"]: this osio cannot attach disks yet; remove or "
-		 "comment out the section to run without it",
-		 path, vmconfig_line(cfg, "disk", "system", NULL));
+		 "%s:%u: error: [disk \"data\"]: this osio cannot attach disks on bus = virtio "
+		 "yet; set bus = ide, or remove or comment out the section to run without it",
+		 path, vmconfig_line(cfg, "disk", "data", "bus"));
 	assert_string_equal(buf, want);
+	/* What its comments say: without the marked parts, it runs. */
+	assert_int_equal(vmconfig_remove_section(cfg, "disk", "data"), 0);
+	assert_int_equal(vmconfig_remove_section(cfg, "nic", "lan"), 0);
+	r = vmconfig_to_spec(cfg, &s, &err);
+	assert_int_equal(r, -EINVAL);
+	assert_int_equal(err.line, vmconfig_line(cfg, "display", NULL, "vnc"));
+	assert_int_equal(vmconfig_set(cfg, "display", NULL, "vnc", "none", &err), 0);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.ide[0].media, DRIVE_DISK);
+	assert_string_equal(s.ide[0].name, "system");
+	assert_int_equal(s.ide[2].media, DRIVE_DVD);
+	assert_string_equal(s.ide[2].name, "installer");
+	assert_int_equal(s.firmware, FIRMWARE_BIOS);
+	assert_int_equal(s.boot_order_n, 2);
+	assert_int_equal(s.boot_order[0], BOOT_DISK);
+	assert_int_equal(s.boot_order[1], BOOT_DVD);
+	vmconfig_free(cfg);
+}
+
+static void test_installer_example(void **state)
+{
+	char path[PATH_MAX], dir[PATH_MAX], want[PATH_MAX + 32];
+	struct vmconfig *cfg = load_example("installer.vmconfig", path, sizeof(path));
+	struct vmconfig_error err;
+	struct vm_spec s;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	dir_of(path, dir, sizeof(dir));
+	assert_string_equal(s.name, "installer");
+	assert_true(s.memory == 2ull << 30);
+	assert_int_equal(s.firmware, FIRMWARE_AUTO);
+	assert_string_equal(s.kernel, "");
+	assert_int_equal(s.boot_order_n, 2);
+	assert_int_equal(s.boot_order[0], BOOT_DVD);
+	assert_int_equal(s.boot_order[1], BOOT_DISK);
+	assert_int_equal(s.ide[0].media, DRIVE_DISK);
+	snprintf(want, sizeof(want), "%sinstaller-disk.img", dir);
+	assert_string_equal(s.ide[0].path, want);
+	assert_false(s.ide[0].readonly);
+	assert_int_equal(s.ide[1].media, DRIVE_NONE);
+	assert_int_equal(s.ide[2].media, DRIVE_DVD);
+	snprintf(want, sizeof(want), "%sdebian-netinst.iso", dir);
+	assert_string_equal(s.ide[2].path, want);
+	assert_true(s.ide[2].readonly);
+	assert_int_equal(s.ide[3].media, DRIVE_NONE);
+	assert_int_equal(s.display, DISPLAY_VGA);
+	assert_true(s.serial[0].present);
+	assert_int_equal(s.serial[0].backend, SERIAL_STDIO);
 	vmconfig_free(cfg);
 }
 
@@ -317,6 +490,28 @@ static void test_from_options(void **state)
 	assert_int_equal(s.serial[0].backend, SERIAL_SOCKET);
 	assert_string_equal(s.serial[0].path, "/tmp/s");
 	vmconfig_free(cfg);
+
+	/* Firmware boot from drives, as --disk, --dvd '', --boot and
+	 * --firmware write them. */
+	cfg = vmconfig_new(NULL);
+	assert_int_equal(vmconfig_set(cfg, "disk", "disk0", "file", "/abs/a.img", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "dvd", "dvd0", "file", "", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "boot", NULL, "order", "disk,dvd", &err), 0);
+	assert_int_equal(vmconfig_set(cfg, "boot", NULL, "firmware", "bios", &err), 0);
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.firmware, FIRMWARE_BIOS);
+	assert_int_equal(s.ide[0].media, DRIVE_DISK);
+	assert_string_equal(s.ide[0].path, "/abs/a.img");
+	assert_string_equal(s.ide[0].name, "disk0");
+	assert_int_equal(s.ide[2].media, DRIVE_DVD);
+	assert_string_equal(s.ide[2].path, ""); /* an empty drive */
+	assert_int_equal(s.boot_order_n, 2);
+	/* --kernel on top of firmware = bios: the rule holds. */
+	assert_int_equal(vmconfig_set(cfg, "boot", NULL, "kernel", "/k", &err), 0);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "firmware = bios, but the kernel"));
+	vmconfig_free(cfg);
 }
 
 int main(void)
@@ -330,7 +525,11 @@ int main(void)
 	    cmocka_unit_test(test_on_top),
 	    cmocka_unit_test(test_refused_sections),
 	    cmocka_unit_test(test_accepted_sections),
+	    cmocka_unit_test(test_display),
+	    cmocka_unit_test(test_firmware),
+	    cmocka_unit_test(test_firmware_path_too_long),
 	    cmocka_unit_test(test_workstation_refused),
+	    cmocka_unit_test(test_installer_example),
 	    cmocka_unit_test(test_from_options),
 	};
 

@@ -256,6 +256,78 @@ static void test_vnc(void **state)
 	assert_string_equal(why, "the socket path is too long (108 bytes; at most 107)");
 }
 
+/* Boot orders, table-driven: spellings of one order give the same devices;
+ * bad ones say which entry is wrong (its offset) and the fix. */
+static void test_boot_order(void **state)
+{
+	static const struct {
+		const char *s;
+		unsigned n;
+		enum boot_device order[VM_BOOT_DEVICES];
+	} ok[] = {
+	    {"dvd, disk, network", 3, {BOOT_DVD, BOOT_DISK, BOOT_NETWORK}},
+	    {"dvd,disk,network", 3, {BOOT_DVD, BOOT_DISK, BOOT_NETWORK}},
+	    {" DVD ,\tDisk,NETWORK ", 3, {BOOT_DVD, BOOT_DISK, BOOT_NETWORK}},
+	    {"disk", 1, {BOOT_DISK}},
+	    {"network, disk", 2, {BOOT_NETWORK, BOOT_DISK}},
+	    {"disk,dvd", 2, {BOOT_DISK, BOOT_DVD}},
+	};
+	static const struct {
+		const char *s;
+		size_t at;
+		const char *why;
+	} bad[] = {
+	    {"", 0, "an empty list; write the devices to boot from, e.g. dvd, disk"},
+	    {"cd", 0, "'cd' is not one of dvd, disk, network; list only those"},
+	    {"dvd, dsk", 5, "'dsk' is not one of dvd, disk, network; did you mean 'disk'?"},
+	    {"dvd,netwrok", 4,
+	     "'netwrok' is not one of dvd, disk, network; did you mean 'network'?"},
+	    {"disk, disk", 6, "'disk' is listed twice; list each one once"},
+	    {"dvd, disk, network, dvd", 20, "'dvd' is listed twice; list each one once"},
+	    {"dvd;disk", 0, "'dvd;disk' is not one of dvd, disk, network; list only those"},
+	    {"dvd disk", 0,
+	     "'dvd disk' is not one entry; separate the entries with commas, e.g. dvd, disk"},
+	    {"dvd, ,disk", 5,
+	     "an empty entry; write the entries separated by commas, e.g. dvd, disk"},
+	    {" ,", 1, "an empty entry; write the entries separated by commas, e.g. dvd, disk"},
+	};
+	enum boot_device order[VM_BOOT_DEVICES];
+	int idx[VC_LIST_MAX];
+	unsigned n;
+	size_t at;
+	char why[256];
+
+	for (size_t i = 0; i < N(ok); i++) {
+		memset(order, 0x5a, sizeof(order));
+		if (vmconfig_parse_boot_order(ok[i].s, order, &n, why, sizeof(why)))
+			fail_msg("'%s': %s", ok[i].s, why);
+		assert_int_equal(n, ok[i].n);
+		assert_memory_equal(order, ok[i].order, n * sizeof(order[0]));
+	}
+	for (size_t i = 0; i < N(bad); i++) {
+		n = 42;
+		if (vmconfig_parse_boot_order(bad[i].s, order, &n, why, sizeof(why)) != -EINVAL)
+			fail_msg("'%s' parsed", bad[i].s);
+		assert_int_equal(n, 42);
+		if (strcmp(why, bad[i].why) != 0)
+			fail_msg("'%s': %s", bad[i].s, why);
+		/* The generic list parser says where. */
+		if (bad[i].s[0]) {
+			assert_int_equal(vc_parse_list(bad[i].s, vc_boot_devices, idx, &n, &at, why,
+						       sizeof(why)),
+					 -EINVAL);
+			assert_int_equal(at, bad[i].at);
+		}
+	}
+	/* why may be NULL. */
+	assert_int_equal(vmconfig_parse_boot_order("x", order, &n, NULL, 0), -EINVAL);
+	/* The enum and the words agree. */
+	assert_string_equal(vc_boot_devices[BOOT_DVD], "dvd");
+	assert_string_equal(vc_boot_devices[BOOT_DISK], "disk");
+	assert_string_equal(vc_boot_devices[BOOT_NETWORK], "network");
+	assert_null(vc_boot_devices[VM_BOOT_DEVICES]);
+}
+
 /* The command line validates through the schema like the file. */
 static void test_check_value(void **state)
 {
@@ -282,6 +354,26 @@ static void test_check_value(void **state)
 	assert_string_equal(msg, "unknown key 'memroy' in [vm]; did you mean 'memory'?");
 	assert_int_equal(vmconfig_check_value("vn", "memory", "1G", msg, sizeof(msg)), -ENOENT);
 	assert_string_equal(msg, "unknown section [vn]; did you mean [vm]?");
+	/* The keys of firmware boot, drives and the display. */
+	assert_int_equal(vmconfig_check_value("boot", "order", "Disk,dvd", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("boot", "order", "dvd,dvd", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, "order = 'dvd,dvd': 'dvd' is listed twice; list each one once");
+	assert_int_equal(vmconfig_check_value("boot", "firmware", "None", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("boot", "firmware", "efi", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, "firmware = 'efi': not one of bios, none; write one of them");
+	assert_int_equal(vmconfig_check_value("boot", "bios", "my bios.bin", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("dvd", "file", "", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("disk", "file", "", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(vmconfig_check_value("disk", "controller", "1", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("dvd", "location", "01", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("dvd", "location", "2", msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, "location = '2': out of range; write a number from 0 to 1");
+	assert_int_equal(vmconfig_check_value("display", "adapter", "VGA", msg, sizeof(msg)), 0);
+	assert_int_equal(vmconfig_check_value("display", "adapter", "std", msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, "adapter = 'std': not one of vga, none; write one of them");
 }
 
 /* Every key of the schema: its default passes its own check. */
@@ -335,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(test_macs),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_vnc),
+	    cmocka_unit_test(test_boot_order),
 	    cmocka_unit_test(test_check_value),
 	    cmocka_unit_test(test_schema_defaults),
 	    cmocka_unit_test(test_suggest),
