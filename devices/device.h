@@ -11,19 +11,27 @@
 #include <stdint.h>
 
 #define DEVARGS_MAX 32
+#define DEVARGS_VALUE_MAX 4096 /* bytes of one value, with its NUL (a path) */
+#define DEVARGS_TEXT 8192      /* bytes of all values together */
 
 struct devargs {
 	unsigned n;
+	unsigned used; /* bytes of text[] taken */
 	struct {
 		char key[32];
-		char value[480];
+		uint16_t value; /* offset into text[] */
 	} a[DEVARGS_MAX];
+	char text[DEVARGS_TEXT];
 };
 
-/* Parses "key=value,key=value" (a value may be quoted with "..." to hold
- * commas). -EINVAL on malformed input, -E2BIG on too many or too long. */
+/* Parses "key=value,key=value". A value may be quoted with "..." to hold
+ * commas; inside quotes \" and \\ stand for " and \. -EINVAL on
+ * malformed input, -E2BIG on too many or too long. */
 int devargs_parse(struct devargs *args, const char *text);
 int devargs_set(struct devargs *args, const char *key, const char *value);
+/* Writes value quoted and escaped for devargs_parse ("a\"b" for a"b);
+ * -E2BIG when out is too small. */
+int devargs_quote(char *out, size_t size, const char *value);
 const char *devargs_get(const struct devargs *args, const char *key);
 /* Numbers in C syntax (0x.., decimal). -EINVAL if present but not a number
  * or above max; *out = def when absent. */

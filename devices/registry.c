@@ -29,60 +29,95 @@ void device_model_foreach(void (*fn)(const struct device_model *dm, void *ctx), 
 
 int devargs_set(struct devargs *args, const char *key, const char *value)
 {
-	if (strlen(key) >= sizeof(args->a[0].key) || strlen(value) >= sizeof(args->a[0].value))
+	size_t vlen = strlen(value);
+	if (strlen(key) >= sizeof(args->a[0].key) || vlen >= DEVARGS_VALUE_MAX ||
+	    vlen + 1 > DEVARGS_TEXT - args->used)
 		return -E2BIG;
-	for (unsigned i = 0; i < args->n; i++) {
-		if (strcmp(args->a[i].key, key) == 0) {
-			strcpy(args->a[i].value, value);
-			return 0;
-		}
+	unsigned i;
+	for (i = 0; i < args->n; i++)
+		if (strcmp(args->a[i].key, key) == 0)
+			break;
+	if (i == args->n) {
+		if (args->n == DEVARGS_MAX)
+			return -E2BIG;
+		strcpy(args->a[i].key, key);
+		args->n++;
 	}
-	if (args->n == DEVARGS_MAX)
+	/* A replaced value's old bytes stay unused: lists are small. */
+	memcpy(args->text + args->used, value, vlen + 1);
+	args->a[i].value = (uint16_t)args->used;
+	args->used += (unsigned)vlen + 1;
+	return 0;
+}
+
+int devargs_quote(char *out, size_t size, const char *value)
+{
+	size_t n = 0;
+	if (size < 3)
 		return -E2BIG;
-	strcpy(args->a[args->n].key, key);
-	strcpy(args->a[args->n].value, value);
-	args->n++;
+	out[n++] = '"';
+	for (const char *p = value; *p; p++) {
+		if (n + 3 >= size)
+			return -E2BIG;
+		if (*p == '"' || *p == '\\')
+			out[n++] = '\\';
+		out[n++] = *p;
+	}
+	out[n++] = '"';
+	out[n] = 0;
 	return 0;
 }
 
 int devargs_parse(struct devargs *args, const char *text)
 {
+	char value[DEVARGS_VALUE_MAX];
 	const char *p = text;
-	while (*p) {
-		char key[32], value[480];
+	int r = 0;
+	while (*p && r == 0) {
+		char key[32];
 		size_t k = 0, v = 0;
 		while (*p && *p != '=' && *p != ',') {
-			if (k + 1 >= sizeof(key))
-				return -E2BIG;
+			if (k + 1 >= sizeof(key)) {
+				r = -E2BIG;
+				goto out;
+			}
 			key[k++] = *p++;
 		}
 		key[k] = 0;
-		if (k == 0 || *p != '=')
-			return -EINVAL;
+		if (k == 0 || *p != '=') {
+			r = -EINVAL;
+			goto out;
+		}
 		p++;
 		bool quoted = *p == '"';
 		if (quoted)
 			p++;
 		while (*p && (quoted ? *p != '"' : *p != ',')) {
-			if (v + 1 >= sizeof(value))
-				return -E2BIG;
+			if (quoted && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			if (v + 1 >= sizeof(value)) {
+				r = -E2BIG;
+				goto out;
+			}
 			value[v++] = *p++;
 		}
 		value[v] = 0;
 		if (quoted) {
-			if (*p != '"')
-				return -EINVAL;
+			if (*p != '"') {
+				r = -EINVAL;
+				goto out;
+			}
 			p++;
 		}
-		int r = devargs_set(args, key, value);
-		if (r < 0)
-			return r;
+		if ((r = devargs_set(args, key, value)) < 0)
+			goto out;
 		if (*p == ',')
 			p++;
 		else if (*p)
-			return -EINVAL;
+			r = -EINVAL;
 	}
-	return 0;
+out:
+	return r;
 }
 
 const char *devargs_get(const struct devargs *args, const char *key)
@@ -91,7 +126,7 @@ const char *devargs_get(const struct devargs *args, const char *key)
 		return NULL;
 	for (unsigned i = 0; i < args->n; i++)
 		if (strcmp(args->a[i].key, key) == 0)
-			return args->a[i].value;
+			return args->text + args->a[i].value;
 	return NULL;
 }
 

@@ -203,20 +203,30 @@ static void test_parse_limits(void **state)
 	strcpy(key + 32, "=1");
 	assert_int_equal(parse(&a, key), -E2BIG);
 
-	/* A value of 479 bytes fits, 480 does not, quoted or not. */
-	char v[600];
+	/* A value of DEVARGS_VALUE_MAX - 1 bytes (a path) fits, one more
+	 * does not, quoted or not. */
+	enum { VMAX = DEVARGS_VALUE_MAX - 1 };
+	static char v[DEVARGS_VALUE_MAX + 16];
 	strcpy(v, "v=");
-	memset(v + 2, 'x', 479);
-	v[2 + 479] = 0;
+	memset(v + 2, 'x', VMAX);
+	v[2 + VMAX] = 0;
 	assert_int_equal(parse(&a, v), 0);
-	assert_int_equal(strlen(devargs_get(&a, "v")), 479);
-	memset(v + 2, 'x', 480);
-	v[2 + 480] = 0;
+	assert_int_equal(strlen(devargs_get(&a, "v")), VMAX);
+	memset(v + 2, 'x', VMAX + 1);
+	v[2 + VMAX + 1] = 0;
 	assert_int_equal(parse(&a, v), -E2BIG);
 	strcpy(v, "v=\"");
-	memset(v + 3, ',', 480);
-	strcpy(v + 3 + 480, "\"");
+	memset(v + 3, ',', VMAX + 1);
+	strcpy(v + 3 + VMAX + 1, "\"");
 	assert_int_equal(parse(&a, v), -E2BIG);
+	/* Escapes inside quotes, and devargs_quote producing them. */
+	char q[64];
+	assert_int_equal(devargs_quote(q, sizeof(q), "a\"b\\c,d"), 0);
+	assert_string_equal(q, "\"a\\\"b\\\\c,d\"");
+	snprintf(v, sizeof(v), "p=%s,n=1", q);
+	assert_int_equal(parse(&a, v), 0);
+	assert_string_equal(devargs_get(&a, "p"), "a\"b\\c,d");
+	assert_int_equal(devargs_quote(q, 4, "abc"), -E2BIG);
 
 	/* devargs_set has the same limits. */
 	memset(&a, 0, sizeof(a));
@@ -226,8 +236,8 @@ static void test_parse_limits(void **state)
 	assert_string_equal(devargs_get(&a, "a"), "2");
 	key[32] = 0;
 	assert_int_equal(devargs_set(&a, key, "1"), -E2BIG);
-	memset(v, 'x', 480);
-	v[480] = 0;
+	memset(v, 'x', VMAX + 1);
+	v[VMAX + 1] = 0;
 	assert_int_equal(devargs_set(&a, "a", v), -E2BIG);
 	assert_string_equal(devargs_get(&a, "a"), "2");
 }
