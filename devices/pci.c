@@ -252,7 +252,7 @@ static void update_all(struct pci_device *d)
 
 unsigned pci_slot_pirq(uint8_t devfn, unsigned pin)
 {
-	return ((devfn >> 3) + pin) & 3;
+	return ((devfn >> 3) - 1 + pin) & 3;
 }
 
 static void intx_update(struct pci_device *d, bool level)

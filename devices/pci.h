@@ -117,7 +117,8 @@ void pci_bus_free(struct pci_bus *b);
 typedef void (*pci_intx_route_fn)(void *opaque, uint8_t devfn, unsigned pin, bool level);
 void pci_bus_set_intx_router(struct pci_bus *b, pci_intx_route_fn fn, void *opaque);
 /* PIRQ link (0 = A .. 3 = D) a pin of a slot is wired to on the PC board:
- * (slot + pin) % 4, as the i440FX/PIIX boards and QEMU's pc do it. */
+ * (slot - 1 + pin) % 4, as QEMU's pc wires it and SeaBIOS
+ * (piix_pci_slot_get_irq) assumes. */
 unsigned pci_slot_pirq(uint8_t devfn, unsigned pin);
 
 /* Fills the header: ids, class (base class, subclass, prog-if in

@@ -66,6 +66,7 @@ struct machine {
 	uint8_t *ram_low, *ram_high;
 	int legacy_slot; /* -1 when the machine has less than 1 MiB */
 	unsigned cpus;
+	unsigned phys_bits; /* guest physical address width (CPUID 0x80000008), 0 unknown */
 
 	struct device *devices; /* in creation order */
 	struct pci_bus *pci;	/* made by the host bridge model ("i440fx"), or NULL */

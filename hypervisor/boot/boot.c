@@ -113,7 +113,9 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 		log_error("cannot build the memory map: %s", strerror(-r));
 		goto fail;
 	}
-	if ((r = acpi_build(&b->acpi, BIOS_AREA_START, spec->cpus)) < 0) {
+	struct acpi_machine am;
+	acpi_machine_describe(&am, m);
+	if ((r = acpi_build_pc(&b->acpi, BIOS_AREA_START, &am)) < 0) {
 		log_error("cannot build the ACPI tables: %s", strerror(-r));
 		goto fail;
 	}
@@ -126,17 +128,22 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 	if (r < 0)
 		goto fail;
 
-	void *fw = machine_device(m, "fw_cfg");
-	struct e820_table fwmap;
-	if (fw && ((r = e820_build_firmware(&fwmap, m)) < 0 ||
-		   (r = fw_cfg_add_file(fw, "etc/e820", fwmap.e, fwmap.n * sizeof(fwmap.e[0]))) <
-			   0)) {
-		log_error("fw_cfg: cannot add etc/e820: %s", strerror(-r));
+	if ((r = boot_fw_cfg_e820(m)) < 0)
 		goto fail;
-	}
 	return 0;
 fail:
 	boot_release(b);
+	return r;
+}
+
+int boot_fw_cfg_e820(struct machine *m)
+{
+	void *fw = machine_device(m, "fw_cfg");
+	struct e820_table map;
+	int r = 0;
+	if (fw && ((r = e820_build_firmware(&map, m)) < 0 ||
+		   (r = fw_cfg_add_file(fw, "etc/e820", map.e, map.n * sizeof(map.e[0]))) < 0))
+		log_error("fw_cfg: cannot add etc/e820: %s", strerror(-r));
 	return r;
 }
 

@@ -58,6 +58,9 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 int boot_load(struct boot_plan *b, struct machine *m, struct vcpu *bsp);
 void boot_release(struct boot_plan *b);
 
+/* fw_cfg's etc/e820 (whole RAM ranges, as firmware expects them). */
+int boot_fw_cfg_e820(struct machine *m);
+
 /* Shared by the loaders. */
 void boot_flat_segments(struct kvm_sregs *s, bool long_mode);
 int boot_write_gdt(struct machine *m, struct kvm_sregs *s, bool long_mode);

@@ -242,23 +242,23 @@ static void test_intx_routing(void **state)
 	struct testdev *t = calloc(1, sizeof(*t));
 	pci_device_init(&t->pci, "testdev", 0x1234, 0x5678, 0x020000, 1, 0, 0, 1 /* INTA */);
 	assert_int_equal(pci_register(h->m.pci, &t->pci, 3, 0), 0);
-	assert_int_equal(pci_slot_pirq(PCI_DEVFN(3, 0), 0), 3); /* slot 3 INTA: PIRQD */
+	assert_int_equal(pci_slot_pirq(PCI_DEVFN(3, 0), 0), 2); /* slot 3 INTA: PIRQC */
 	/* Unrouted (power-on): nothing arrives. */
 	pci_set_irq(&t->pci, true);
 	for (int i = 0; i < HARNESS_IRQS; i++)
 		assert_false(h->irq_level[i]);
 	assert_true(cfg_read(h, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
-	/* SeaBIOS routes PIRQD to IRQ 11: the held line shows up there. */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x63, 11, 1);
+	/* SeaBIOS routes PIRQC to IRQ 11: the held line shows up there. */
+	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 11, 1);
 	assert_true(h->irq_level[11]);
 	/* Rerouted while asserted: it moves. */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x63, 10, 1);
+	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 10, 1);
 	assert_false(h->irq_level[11]);
 	assert_true(h->irq_level[10]);
 	/* A second device on the same link keeps it up when the first drops. */
 	struct pci_device d2;
 	pci_device_init(&d2, "dev2", 0x1234, 0x9999, 0x020000, 1, 0, 0, 4 /* INTD */);
-	assert_int_equal(pci_register(h->m.pci, &d2, 4, 0), 0); /* slot 4 INTD: (4+3)%4 = D */
+	assert_int_equal(pci_register(h->m.pci, &d2, 4, 0), 0); /* slot 4 INTD: (4-1+3)%4 = C */
 	pci_set_irq(&d2, true);
 	pci_set_irq(&t->pci, false);
 	assert_true(h->irq_level[10]);
@@ -273,9 +273,9 @@ static void test_intx_routing(void **state)
 	cfg_write(h, PCI_DEVFN(3, 0), PCI_COMMAND, 0, 2);
 	assert_true(h->irq_level[10]);
 	/* Routing disabled again (bit 7), or to an IRQ a PIRQ cannot reach. */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x63, 0x80 | 10, 1);
+	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 0x80 | 10, 1);
 	assert_false(h->irq_level[10]);
-	cfg_write(h, PCI_DEVFN(1, 0), 0x63, 2, 1);
+	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 2, 1);
 	assert_false(h->irq_level[2]);
 	pci_set_irq(&t->pci, false);
 	pci_unregister(&d2);

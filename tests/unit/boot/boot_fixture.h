@@ -22,7 +22,8 @@ static inline void boot_machine_init(struct boot_machine *b, uint64_t ram, enum 
 	b->plan.append = append;
 	b->plan.cpus = cpus;
 	assert_int_equal(e820_build_pc(&b->plan.e820, &b->m), 0);
-	assert_int_equal(acpi_build(&b->plan.acpi, BIOS_AREA_START, cpus), 0);
+	struct acpi_machine am = { .cpus = cpus, .ram_below_4g = b->m.ram_below_4g };
+	assert_int_equal(acpi_build_pc(&b->plan.acpi, BIOS_AREA_START, &am), 0);
 }
 
 static inline void boot_machine_fini(struct boot_machine *b)

@@ -1,152 +1,170 @@
-/* ACPI tables: walked the way an OS walks them (RSDP -> XSDT/RSDT -> FADT ->
- * DSDT/FACS, MADT), every checksum and pointer checked. */
-#include "hypervisor/boot/acpi.h"
-#include "hypervisor/platform.h"
-
+/* ACPI tables at a fixed guest address, for directly booted kernels: walked
+ * the way an OS walks them (RSDP -> XSDT/RSDT -> FADT -> DSDT/FACS, MADT),
+ * every checksum and pointer checked and the DSDT read back, for machines
+ * with and without PCI, VGA, serial ports and RAM above 4 GiB. */
 #include <setjmp.h>
-#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <string.h>
 
-#define BASE 0xe0000ull
+#include "tests/unit/boot/test_acpi_walk.h"
+#include "devices/device.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include <errno.h>
 
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
+#define BASE BIOS_AREA_START
 
-static const uint8_t *at(const struct acpi_tables *t, uint64_t addr, size_t len)
-{
-	assert_true(addr >= t->base && addr + len <= t->base + t->size);
-	return t->blob + (addr - t->base);
-}
-
-static const uint8_t *table(const struct acpi_tables *t, uint64_t addr, const char *sig)
-{
-	const uint8_t *h = at(t, addr, 36);
-	assert_memory_equal(h, sig, 4);
-	uint32_t len = rd32(h + 4);
-	at(t, addr, len);
-	assert_int_equal(acpi_checksum(h, len), 0);
-	return h;
-}
-
-static void walk(unsigned cpus)
+static void build_and_walk(const struct acpi_machine *m, const struct acpi_expect *e)
 {
 	struct acpi_tables t;
-	assert_int_equal(acpi_build(&t, BASE, cpus), 0);
+	assert_int_equal(acpi_build_pc(&t, BASE, m), 0);
+	assert_int_equal(t.base, BASE);
 	assert_true(t.size <= BIOS_AREA_END - BIOS_AREA_START);
 	/* The RSDP must be found by a scan of the BIOS area on 16-byte steps. */
-	assert_int_equal(t.rsdp % 16, 0);
-	const uint8_t *rsdp = at(&t, t.rsdp, 36);
-	assert_memory_equal(rsdp, "RSD PTR ", 8);
-	assert_int_equal(acpi_checksum(rsdp, 20), 0);
-	assert_int_equal(acpi_checksum(rsdp, 36), 0);
-	assert_int_equal(rsdp[15], 2);
-
-	const uint8_t *rsdt = table(&t, rd32(rsdp + 16), "RSDT");
-	const uint8_t *xsdt = table(&t, rd64(rsdp + 24), "XSDT");
-	assert_int_equal(rd32(rsdt + 4), 36 + 8);
-	assert_int_equal(rd32(xsdt + 4), 36 + 16);
-	assert_int_equal(rd32(rsdt + 36), rd64(xsdt + 36));
-	assert_int_equal(rd32(rsdt + 40), rd64(xsdt + 44));
-
-	const uint8_t *fadt = table(&t, rd64(xsdt + 36), "FACP");
-	assert_int_equal(rd32(fadt + 40), rd64(fadt + 140)); /* DSDT, 32 and 64 */
-	assert_int_equal(rd32(fadt + 36), rd64(fadt + 132)); /* FACS */
-	assert_int_equal(fadt[46], IRQ_SCI);
-	assert_int_equal(rd32(fadt + 56), ACPI_PM_EVT);
-	assert_int_equal(rd32(fadt + 64), ACPI_PM_CNT);
-	assert_int_equal(rd32(fadt + 76), ACPI_PM_TMR);
-	assert_int_equal(rd64(fadt + 148 + 4), ACPI_PM_EVT);
-	assert_int_equal(rd64(fadt + 172 + 4), ACPI_PM_CNT);
-	assert_int_equal(fadt[88], 4);
-	assert_int_equal(fadt[89], 2);
-	assert_int_equal(fadt[91], 4);
-	assert_true(fadt[109] & 2); /* 8042 present */
-	const uint8_t *facs = at(&t, rd32(fadt + 36), 64);
-	assert_memory_equal(facs, "FACS", 4);
-	assert_int_equal(rd32(fadt + 36) % 64, 0);
-
-	/* \_S5_ with the sleep type the acpi-pm device powers off on. */
-	const uint8_t *dsdt = table(&t, rd32(fadt + 40), "DSDT");
-	uint32_t dlen = rd32(dsdt + 4);
-	const uint8_t *s5 = NULL;
-	for (uint32_t i = 36; i + 4 <= dlen; i++)
-		if (memcmp(dsdt + i, "_S5_", 4) == 0)
-			s5 = dsdt + i;
-	assert_non_null(s5);
-	assert_int_equal(s5[4], 0x12);	       /* PackageOp */
-	assert_int_equal(s5[5], 8);	       /* PkgLength */
-	assert_int_equal(s5[6], 4);	       /* elements */
-	assert_int_equal(s5[7], 0x0a);	       /* BytePrefix */
-	assert_int_equal(s5[8], ACPI_SLP_TYP_S5);
-	assert_true(s5 + 5 + s5[5] <= dsdt + dlen);
-
-	const uint8_t *madt = table(&t, rd64(xsdt + 44), "APIC");
-	assert_int_equal(rd32(madt + 36), LAPIC_ADDR);
-	uint32_t mlen = rd32(madt + 4);
-	unsigned lapics = 0, ioapics = 0, overrides = 0;
-	bool seen[256] = { 0 };
-	for (uint32_t off = 44; off < mlen;) {
-		const uint8_t *e = madt + off;
-		assert_true(e[1] >= 2 && off + e[1] <= mlen);
-		if (e[0] == 0) {
-			assert_true(rd32(e + 4) & 1);
-			assert_false(seen[e[3]]);
-			seen[e[3]] = true;
-			lapics++;
-		} else if (e[0] == 1) {
-			assert_int_equal(rd32(e + 4), IOAPIC_ADDR);
-			assert_int_equal(rd32(e + 8), 0);
-			ioapics++;
-		} else if (e[0] == 2) {
-			if (e[3] == IRQ_PIT)
-				assert_int_equal(rd32(e + 4), 2);
-			overrides++;
-		}
-		off += e[1];
-	}
-	assert_int_equal(lapics, cpus);
-	assert_int_equal(ioapics, 1);
-	assert_int_equal(overrides, 2);
-	for (unsigned i = 0; i < cpus; i++)
-		assert_true(seen[i]);
+	assert_true(t.rsdp >= BIOS_AREA_START && t.rsdp < BIOS_AREA_END);
+	struct gmem g = {.n = 1};
+	g.r[0].addr = t.base;
+	g.r[0].p = t.blob;
+	g.r[0].len = t.size;
+	acpi_walk(&g, t.rsdp, m, e);
 	acpi_free(&t);
 }
 
-static void test_one_cpu(void **state)
+/* The Generation 1 machine with 512 MiB, as osio builds it by default. */
+static void test_pc_small(void **state)
 {
-	walk(1);
+	const struct acpi_machine m = {
+	    .cpus = 1,
+	    .ram_below_4g = 512 * MiB,
+	    .pci = true,
+	    .vga = true,
+	    .serial = 0x1,
+	};
+	const struct acpi_expect e = {.mem32_start = 0x80000000};
+	build_and_walk(&m, &e);
+}
+
+/* SeaBIOS's three starts of the 32-bit window: up to 2 GiB of RAM, up to 3,
+ * more (at most 3.5 GiB below 4 GiB). */
+static void test_pci_window_follows_ram(void **state)
+{
+	struct acpi_machine m = {.cpus = 2, .pci = true, .serial = 0x3};
+	struct acpi_expect e = {0};
+	m.ram_below_4g = 2 * GiB;
+	e.mem32_start = 0x80000000;
+	build_and_walk(&m, &e);
+	m.ram_below_4g = 2 * GiB + 4096;
+	e.mem32_start = 0xc0000000;
+	build_and_walk(&m, &e);
+	m.ram_below_4g = 3 * GiB;
+	build_and_walk(&m, &e);
+	m.ram_below_4g = 3 * GiB + 512 * MiB;
+	e.mem32_start = 0xe0000000;
+	build_and_walk(&m, &e);
+}
+
+/* With the guest's address width known, a 64-bit window from the GiB
+ * boundary above RAM to the top SeaBIOS uses. */
+static void test_pci_window_64(void **state)
+{
+	struct acpi_machine m = {
+	    .cpus = 4,
+	    .ram_below_4g = 3 * GiB,
+	    .ram_above_4g = 2 * GiB + 1,
+	    .pci = true,
+	    .vga = true,
+	    .phys_bits = 40,
+	};
+	struct acpi_expect e = {
+	    .mem32_start = 0xc0000000,
+	    .mem64_start = 7 * GiB,
+	    .mem64_end = (1ull << 40) - 1,
+	};
+	build_and_walk(&m, &e);
+	/* Wider than 44 bits: SeaBIOS keeps below 2^44. */
+	m.phys_bits = 48;
+	m.ram_above_4g = 0;
+	e.mem64_start = 4 * GiB;
+	e.mem64_end = (1ull << 44) - 1;
+	build_and_walk(&m, &e);
+	/* Unknown width: no 64-bit window. */
+	m.phys_bits = 0;
+	e.mem64_start = e.mem64_end = 0;
+	build_and_walk(&m, &e);
+}
+
+/* The machine a kernel was booted on before the PCI bus existed: ISA
+ * devices straight under \_SB, no reset register, only the SCI level. */
+static void test_without_pci(void **state)
+{
+	const struct acpi_machine m = {.cpus = 2, .ram_below_4g = 128 * MiB, .serial = 0xf};
+	const struct acpi_expect e = {0};
+	build_and_walk(&m, &e);
 }
 
 static void test_many_cpus(void **state)
 {
-	walk(2);
-	walk(64);
-	walk(254);
+	struct acpi_machine m = {.ram_below_4g = 1 * GiB, .pci = true, .serial = 0x1};
+	const struct acpi_expect e = {.mem32_start = 0x80000000};
+	static const unsigned counts[] = {2, 16, 64, 254, 255, 256, 1024};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		m.cpus = counts[i];
+		build_and_walk(&m, &e);
+	}
 }
 
-static void test_bad_base(void **state)
+static void test_refusals(void **state)
 {
+	const struct acpi_machine m = {.cpus = 1, .ram_below_4g = 512 * MiB, .pci = true};
 	struct acpi_tables t;
-	assert_true(acpi_build(&t, BASE + 4, 1) < 0);
-	assert_true(acpi_build(&t, 1ull << 32, 1) < 0);
+	assert_int_equal(acpi_build_pc(&t, BASE + 16, &m), -EINVAL); /* FACS unaligned */
+	assert_null(t.blob);
+	assert_int_equal(acpi_build_pc(&t, 1ull << 32, &m), -EINVAL);
+	assert_int_equal(acpi_build_pc(&t, (1ull << 32) - 4096, &m), -E2BIG);
+	const struct acpi_machine none = {.cpus = 0};
+	assert_int_equal(acpi_build_pc(&t, BASE, &none), -EINVAL);
+	const struct acpi_machine huge = {.cpus = ACPI_MAX_CPUS + 1};
+	assert_int_equal(acpi_build_pc(&t, BASE, &huge), -EINVAL);
+}
+
+/* What acpi_machine_describe reads off a machine: its RAM and vCPUs, the
+ * PCI bus the host bridge made, the serial ports by id. */
+static void test_describe(void **state)
+{
+	struct machine mc;
+	struct devargs args = {0};
+	assert_int_equal(machine_init(&mc), 0);
+	assert_int_equal(machine_alloc_ram(&mc, 4 * GiB, false), 0);
+	mc.cpus = 3;
+	struct acpi_machine am;
+	acpi_machine_describe(&am, &mc);
+	assert_int_equal(am.cpus, 3);
+	assert_int_equal(am.ram_below_4g, mc.ram_below_4g);
+	assert_int_equal(am.ram_above_4g, mc.ram_above_4g);
+	assert_true(am.ram_above_4g > 0);
+	assert_false(am.pci);
+	assert_false(am.vga);
+	assert_int_equal(am.serial, 0);
+	assert_int_equal(am.phys_bits, 0);
+
+	assert_int_equal(machine_add_device(&mc, "i440fx", "i440fx", &args), 0);
+	assert_int_equal(devargs_parse(&args, "base=0x2f8,irq=3,backend=none"), 0);
+	assert_int_equal(machine_add_device(&mc, "uart16550", "com2", &args), 0);
+	acpi_machine_describe(&am, &mc);
+	assert_true(am.pci);
+	assert_int_equal(am.serial, 0x2);
+	machine_destroy_devices(&mc);
+	machine_free_ram(&mc);
+	machine_destroy(&mc);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_cpu),
-		cmocka_unit_test(test_many_cpus),
-		cmocka_unit_test(test_bad_base),
+	    cmocka_unit_test(test_pc_small),	  cmocka_unit_test(test_pci_window_follows_ram),
+	    cmocka_unit_test(test_pci_window_64), cmocka_unit_test(test_without_pci),
+	    cmocka_unit_test(test_many_cpus),	  cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
