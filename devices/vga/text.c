@@ -1,0 +1,136 @@
+/* VGA text modes: characters and attributes from planes 0 and 1, glyphs
+ * from the fonts in plane 2, 8- or 9-dot cells, the cursor and underline;
+ * and the text of the screen for tests and firmware checks. */
+#include "devices/vga/vga.h"
+#include "devices/vga/vga_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+void vga_line_span(const struct vga_crtc *c, uint32_t ma, unsigned rs, unsigned chars, uint32_t *lo,
+		   uint32_t *hi)
+{
+	uint32_t a0 = ~0u, a1 = 0;
+	for (unsigned i = 0; i < chars; i++) {
+		uint32_t a = vga_crtc_addr(c, ma + (i >> c->count_shift), rs);
+		a0 = a < a0 ? a : a0;
+		a1 = a > a1 ? a : a1;
+	}
+	*lo = 4 * a0;
+	*hi = 4 * a1 + 3;
+}
+
+bool vga_text_font_changed(struct vga *v, const struct vga_crtc *c)
+{
+	bool changed = false;
+	for (int f = 0; f < 2; f++) {
+		const uint8_t *p = v->vram + 4 * c->font_off[f] + 2;
+		for (unsigned i = 0; i < sizeof(v->last_font[f]); i++) {
+			if (v->last_font[f][i] != p[4 * i]) {
+				v->last_font[f][i] = p[4 * i];
+				changed = true;
+			}
+		}
+	}
+	return changed;
+}
+
+void vga_text_line(const struct vga *v, const struct vga_crtc *c, uint32_t ma, unsigned rs,
+		   uint32_t *out)
+{
+	unsigned cend = c->cursor_end < c->msl ? c->cursor_end : c->msl;
+	bool cursor_row =
+	    c->cursor_on && c->cursor_start <= cend && rs >= c->cursor_start && rs <= cend;
+	unsigned rep = c->dclk2 ? 2 : 1;
+	for (unsigned col = 0; col < c->hchars; col++) {
+		uint32_t cma = ma + (col >> c->count_shift);
+		uint32_t a = vga_crtc_addr(c, cma, rs);
+		uint8_t ch = v->vram[4 * a], at = v->vram[4 * a + 1];
+		uint32_t glyph_at = (c->font_off[(at >> 3) & 1] + ch * 32u + (rs & 31)) & 0xffff;
+		unsigned glyph = v->vram[4 * glyph_at + 2];
+		unsigned bg = at >> 4, fg = at & 0x0f;
+		if (c->blink)
+			bg &= 7; /* bit 7 blinks; the character is shown steadily */
+		bool line9 = c->line_graphics && ch >= 0xc0 && ch <= 0xdf;
+		/* Underline and cursor cover the whole cell, 9th dot too. */
+		if ((c->underline_on && (at & 0x77) == 0x01 && rs == c->underline) ||
+		    (cursor_row && (cma & 0xffff) == c->cursor_addr)) {
+			glyph = 0xff;
+			line9 = true;
+		}
+		uint32_t fgc = v->palette[c->attr_map[fg & c->plane_enable]];
+		uint32_t bgc = v->palette[c->attr_map[bg & c->plane_enable]];
+		if (c->nine)
+			glyph = glyph << 1 | (line9 ? glyph & 1 : 0);
+		unsigned n = c->nine ? 9 : 8;
+		for (unsigned b = 0; b < n; b++) {
+			uint32_t px = (glyph >> (n - 1 - b)) & 1 ? fgc : bgc;
+			for (unsigned r = 0; r < rep; r++)
+				*out++ = px;
+		}
+	}
+}
+
+/* Code page 437 as plain ASCII: box drawing as + - |, blocks as #. */
+static char ascii(uint8_t ch)
+{
+	if (ch >= 0x20 && ch < 0x7f)
+		return (char)ch;
+	if (ch == 0 || ch == 0xff)
+		return ' ';
+	if (ch == 0xb3 || ch == 0xba)
+		return '|';
+	if (ch == 0xc4 || ch == 0xcd)
+		return '-';
+	if ((ch >= 0xb0 && ch <= 0xb2) || (ch >= 0xdb && ch <= 0xdf))
+		return '#';
+	if (ch >= 0xb4 && ch <= 0xda)
+		return '+';
+	return '?';
+}
+
+int vga_text_snapshot(void *vga, char *buf, size_t size, unsigned *cols, unsigned *rows)
+{
+	struct vga *v = vga;
+	if (!buf || size == 0)
+		return -EINVAL;
+	buf[0] = 0;
+	pthread_mutex_lock(&v->lock);
+	if (vga_vbe_enabled(v) || (v->gr[6] & GR6_GRAPHICS)) {
+		pthread_mutex_unlock(&v->lock);
+		return -EINVAL;
+	}
+	struct vga_crtc c;
+	vga_decode_crtc(v, &c, false);
+	unsigned cell = (c.msl + 1) << (c.dscan ? 1 : 0);
+	unsigned nrows = c.height / cell;
+	if (nrows == 0)
+		nrows = 1;
+	size_t pos = 0;
+	int r = 0;
+	for (unsigned row = 0; row < nrows; row++) {
+		char line[257];
+		unsigned len = 0;
+		for (unsigned col = 0; col < c.hchars && col < sizeof(line) - 1; col++) {
+			uint32_t a = vga_crtc_addr(
+			    &c, c.start + row * c.line_inc + (col >> c.count_shift), 0);
+			line[col] = ascii(v->vram[4 * a]);
+			if (line[col] != ' ')
+				len = col + 1;
+		}
+		if (pos + len + 1 >= size) {
+			r = -ENOSPC;
+			break;
+		}
+		memcpy(buf + pos, line, len);
+		pos += len;
+		buf[pos++] = '\n';
+	}
+	buf[pos] = 0;
+	if (cols)
+		*cols = c.hchars;
+	if (rows)
+		*rows = nrows;
+	pthread_mutex_unlock(&v->lock);
+	return r;
+}
