@@ -17,28 +17,68 @@
 
 static void run_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: osio run [OPTIONS] [FILE.vmconfig]\n"
-		"\n"
-		"Runs a VM in the foreground with COM1 on this terminal (Ctrl-A x quits,\n"
-		"Ctrl-A h lists the other keys). Options override the file's settings.\n"
-		"\n"
-		"  -k, --kernel FILE       boot FILE directly: a Linux bzImage or a multiboot kernel\n"
-		"  -i, --initrd FILE       initial ramdisk (Linux) or module (multiboot)\n"
-		"  -a, --append TEXT       kernel command line\n"
-		"  -m, --memory SIZE       guest RAM with a unit, e.g. 512M or 4G (default 512M)\n"
-		"  -c, --cpus N            virtual processors (default 1)\n"
-		"  -n, --name NAME         the VM's name\n"
-		"  -s, --serial BACKEND    COM1: stdio, pty, none, socket:PATH or file:PATH\n"
-		"      --on-reboot ACTION  reset (default) or exit when the guest reboots\n"
-		"      --hugepages         back guest RAM with huge pages\n"
-		"  -q, --quiet             no informational messages\n"
-		"  -h, --help              this text\n"
-		"\n"
-		"Exit status: 0 when the guest powers off (or reboots with --on-reboot exit),\n"
-		"the value a test kernel writes to the debug-exit port 0xf4, 1 when the VM\n"
-		"cannot start, 3 when the guest crashes, 2 for a usage error.\n"
-		"See osio-vmconfig(5) for the file format.\n");
+	fprintf(
+	    f,
+	    "usage: osio run [OPTIONS] [FILE.vmconfig]\n"
+	    "\n"
+	    "Runs a VM in the foreground with COM1 on this terminal (Ctrl-A x quits,\n"
+	    "Ctrl-A h lists the other keys). Options override the file's settings.\n"
+	    "\n"
+	    "  -k, --kernel FILE       boot FILE directly: a Linux bzImage or a multiboot kernel\n"
+	    "  -i, --initrd FILE       initial ramdisk (Linux) or module (multiboot)\n"
+	    "  -a, --append TEXT       kernel command line\n"
+	    "  -m, --memory SIZE       guest RAM with a unit, e.g. 512M or 4G (default 512M)\n"
+	    "  -c, --cpus N            virtual processors (default 1)\n"
+	    "  -n, --name NAME         the VM's name\n"
+	    "  -s, --serial BACKEND    COM1: stdio, pty, none, socket:PATH or file:PATH\n"
+	    "  -d, --disk FILE         an IDE hard disk (raw image); repeat for more\n"
+	    "      --dvd FILE          an IDE DVD drive with FILE (an ISO) in it; --dvd '' for an\n"
+	    "                          empty drive\n"
+	    "  -b, --boot ORDER        firmware boot order, e.g. dvd,disk (default "
+	    "dvd,disk,network)\n"
+	    "      --firmware KIND     bios (default without --kernel) or none\n"
+	    "      --bios FILE         the BIOS image (default: Debian's SeaBIOS bios-256k.bin)\n"
+	    "      --vgabios FILE      the VGA BIOS (default: SeaBIOS's vgabios-stdvga.bin)\n"
+	    "      --firmware-log FILE write the firmware's debug log (port 0x402) to FILE\n"
+	    "      --timeout TIME      turn the VM off after TIME (e.g. 90s, 5m); status 124\n"
+	    "      --screenshot FILE   the VGA screen as PNG when the VM ends (or --after TIME)\n"
+	    "      --screen-text FILE  the text-mode screen as text, likewise\n"
+	    "      --after TIME        take the screenshot/screen text at TIME, running on\n"
+	    "      --on-reboot ACTION  reset (default) or exit when the guest reboots\n"
+	    "      --hugepages         back guest RAM with huge pages\n"
+	    "  -q, --quiet             no informational messages\n"
+	    "  -h, --help              this text\n"
+	    "\n"
+	    "Without --kernel the VM starts its BIOS (SeaBIOS), which boots from the\n"
+	    "drives in the boot order.\n"
+	    "\n"
+	    "Exit status: 0 when the guest powers off (or reboots with --on-reboot exit),\n"
+	    "the value a test kernel writes to the debug-exit port 0xf4, 1 when the VM\n"
+	    "cannot start, 3 when the guest crashes, 124 after --timeout, 2 for a usage\n"
+	    "error.\n"
+	    "See osio-vmconfig(5) for the file format.\n");
+}
+
+/* "90s", "1500ms", "5m", "2h" (a bare number is seconds) into ns; false if
+ * not a duration. */
+static bool parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v > 1e7)
+		return false;
+	double mult = 1e9;
+	if (strcmp(end, "ms") == 0)
+		mult = 1e6;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60e9;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600e9;
+	else if (*end && strcmp(end, "s") != 0)
+		return false;
+	*ns = (uint64_t)(v * mult);
+	return *ns > 0;
 }
 
 /* A relative path from the command line is relative to the current
@@ -87,34 +127,61 @@ static int apply(struct vmconfig *cfg, const struct option_setting *o)
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_ON_REBOOT = 256, OPT_HUGEPAGES };
-	static const struct option longopts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
-		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	enum {
+		OPT_ON_REBOOT = 256,
+		OPT_HUGEPAGES,
+		OPT_DVD,
+		OPT_FIRMWARE,
+		OPT_BIOS,
+		OPT_VGABIOS,
+		OPT_FIRMWARE_LOG,
+		OPT_TIMEOUT,
+		OPT_SCREENSHOT,
+		OPT_SCREEN_TEXT,
+		OPT_AFTER,
 	};
-	struct option_setting settings[16];
-	unsigned n = 0;
+	static const struct option longopts[] = {
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"serial", required_argument, NULL, 's'},
+	    {"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
+	    {"hugepages", no_argument, NULL, OPT_HUGEPAGES},
+	    {"disk", required_argument, NULL, 'd'},
+	    {"dvd", required_argument, NULL, OPT_DVD},
+	    {"boot", required_argument, NULL, 'b'},
+	    {"firmware", required_argument, NULL, OPT_FIRMWARE},
+	    {"bios", required_argument, NULL, OPT_BIOS},
+	    {"vgabios", required_argument, NULL, OPT_VGABIOS},
+	    {"firmware-log", required_argument, NULL, OPT_FIRMWARE_LOG},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
+	    {"screen-text", required_argument, NULL, OPT_SCREEN_TEXT},
+	    {"after", required_argument, NULL, OPT_AFTER},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct option_setting settings[32];
+	unsigned n = 0, disks = 0, dvds = 0;
+	char section_names[16][16];
+	unsigned nsections = 0;
+	struct worker_options wopt = {0};
+	char firmware_log[PATH_MAX] = "", screenshot[PATH_MAX] = "", screen_text[PATH_MAX] = "";
 	int c;
-#define SETTING(opt, sec, nm, k, path)                                                       \
-	do {                                                                                 \
-		settings[n] = (struct option_setting){ .option = opt, .section = sec,       \
-						       .name = nm, .key = k, .is_path = path }; \
-		snprintf(settings[n].value, sizeof(settings[n].value), "%s", optarg);       \
-		n++;                                                                         \
+#define SETTING(opt, sec, nm, k, path)                                                             \
+	do {                                                                                       \
+		settings[n] = (struct option_setting){                                             \
+		    .option = opt, .section = sec, .name = nm, .key = k, .is_path = path};         \
+		snprintf(settings[n].value, sizeof(settings[n].value), "%s", optarg);              \
+		n++;                                                                               \
 	} while (0)
 	optind = 1;
 	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":k:i:a:m:c:n:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:a:m:c:n:s:d:b:qh", longopts, NULL)) != -1) {
 		if (n >= sizeof(settings) / sizeof(settings[0]) - 2) {
 			log_error("too many options");
 			return 2;
@@ -153,8 +220,10 @@ int cmd_run(int argc, char **argv)
 				blen = sizeof(backend) - 1;
 			memcpy(backend, optarg, blen);
 			backend[blen] = 0;
-			if (!colon && (strcmp(backend, "socket") == 0 || strcmp(backend, "file") == 0)) {
-				log_error("--serial %s needs a path: --serial %s:PATH", backend, backend);
+			if (!colon &&
+			    (strcmp(backend, "socket") == 0 || strcmp(backend, "file") == 0)) {
+				log_error("--serial %s needs a path: --serial %s:PATH", backend,
+					  backend);
 				return 1;
 			}
 			const char *arg = optarg;
@@ -167,6 +236,68 @@ int cmd_run(int argc, char **argv)
 			optarg = (char *)arg;
 			break;
 		}
+		case 'd':
+		case OPT_DVD: {
+			if (nsections == sizeof(section_names) / sizeof(section_names[0])) {
+				log_error("too many --disk and --dvd options");
+				return 2;
+			}
+			char *name = section_names[nsections++];
+			if (c == 'd') {
+				snprintf(name, 16, "disk%u", disks++);
+				SETTING("--disk", "disk", name, "file", true);
+			} else {
+				snprintf(name, 16, "dvd%u", dvds++);
+				SETTING("--dvd", "dvd", name, "file", true);
+			}
+			break;
+		}
+		case 'b':
+			SETTING("--boot", "boot", NULL, "order", false);
+			break;
+		case OPT_FIRMWARE:
+			SETTING("--firmware", "boot", NULL, "firmware", false);
+			break;
+		case OPT_BIOS:
+			SETTING("--bios", "boot", NULL, "bios", true);
+			break;
+		case OPT_VGABIOS:
+			SETTING("--vgabios", "boot", NULL, "vgabios", true);
+			break;
+		case OPT_FIRMWARE_LOG:
+			if (absolute(optarg, firmware_log, sizeof(firmware_log)) < 0) {
+				log_error("--firmware-log %s: path too long", optarg);
+				return 2;
+			}
+			wopt.firmware_log = firmware_log;
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_duration(optarg, &wopt.timeout_ns)) {
+				log_error(
+				    "--timeout %s: not a duration; write e.g. 90s, 1500ms or 5m",
+				    optarg);
+				return 2;
+			}
+			break;
+		case OPT_SCREENSHOT:
+		case OPT_SCREEN_TEXT: {
+			char *dst = c == OPT_SCREENSHOT ? screenshot : screen_text;
+			if (absolute(optarg, dst, PATH_MAX) < 0) {
+				log_error("%s %s: path too long", argv[optind - 1], optarg);
+				return 2;
+			}
+			if (c == OPT_SCREENSHOT)
+				wopt.screenshot = dst;
+			else
+				wopt.screen_text = dst;
+			break;
+		}
+		case OPT_AFTER:
+			if (!parse_duration(optarg, &wopt.capture_after_ns)) {
+				log_error("--after %s: not a duration; write e.g. 5s or 1500ms", optarg);
+				return 2;
+			}
+			break;
 		case 'q':
 			log_quiet = true;
 			break;
@@ -174,20 +305,26 @@ int cmd_run(int argc, char **argv)
 			run_usage(stdout);
 			return 0;
 		case ':':
-			log_error("run: %s needs a value (see 'osio run --help')", argv[optind - 1]);
+			log_error("run: %s needs a value (see 'osio run --help')",
+				  argv[optind - 1]);
 			return 2;
 		default:
-			log_error("run: unknown option '%s' (see 'osio run --help')", argv[optind - 1]);
+			log_error("run: unknown option '%s' (see 'osio run --help')",
+				  argv[optind - 1]);
 			return 2;
 		}
 	}
 #undef SETTING
+	if (wopt.capture_after_ns && !wopt.screenshot && !wopt.screen_text) {
+		log_error("--after needs --screenshot or --screen-text");
+		return 2;
+	}
 	if (argc - optind > 1) {
 		log_error("osio run takes at most one vmconfig file (got %d arguments)",
 			  argc - optind);
 		return 2;
 	}
-	struct vmconfig_error err = { 0 };
+	struct vmconfig_error err = {0};
 	struct vmconfig *cfg;
 	if (optind < argc) {
 		cfg = vmconfig_load(argv[optind], &err);
@@ -223,10 +360,11 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	vmconfig_free(cfg);
-	if (!spec.kernel[0]) {
-		log_error("nothing to boot: give --kernel FILE (a Linux bzImage or a multiboot "
-			  "kernel) or set kernel in the vmconfig's [boot] section");
+	if (spec.firmware == FIRMWARE_NONE && !spec.kernel[0]) {
+		log_error(
+		    "nothing to boot: firmware none needs --kernel FILE (a Linux bzImage or a "
+		    "multiboot kernel) or kernel in the vmconfig's [boot] section");
 		return 1;
 	}
-	return worker_run(&spec);
+	return worker_run(&spec, &wopt);
 }

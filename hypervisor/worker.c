@@ -3,10 +3,13 @@
 
 #include "devices/device.h"
 #include "hypervisor/boot/boot.h"
+#include "hypervisor/boot/firmware.h"
+#include "hypervisor/capture.h"
 #include "hypervisor/kvm.h"
 #include "hypervisor/log.h"
 #include "hypervisor/machine.h"
 #include "hypervisor/partition.h"
+#include "hypervisor/pc.h"
 #include "hypervisor/platform.h"
 
 #include <errno.h>
@@ -23,6 +26,11 @@ struct worker {
 	struct kvm_host host;
 	struct partition part;
 	const struct vm_spec *spec;
+	const struct worker_options *opt;
+	bool firmware; /* booting through the BIOS */
+	struct boot_plan plan;
+	struct firmware fw;
+	struct evtimer *timeout, *capture;
 	pthread_mutex_t lock;
 	bool pending;
 	enum machine_request req;
@@ -57,63 +65,6 @@ static void on_signal(void *opaque, uint32_t events)
 	on_request(w, MACHINE_EXIT, 128 + (int)si.ssi_signo);
 }
 
-static const struct {
-	uint16_t base;
-	uint8_t irq;
-} com_ports[VM_SERIAL_PORTS] = {
-	{ 0x3f8, IRQ_COM1 }, { 0x2f8, IRQ_COM2 }, { 0x3e8, IRQ_COM1 }, { 0x2e8, IRQ_COM2 },
-};
-
-static const char *const backend_names[] = {
-	[SERIAL_NONE] = "none", [SERIAL_STDIO] = "stdio", [SERIAL_PTY] = "pty",
-	[SERIAL_SOCKET] = "socket", [SERIAL_FILE] = "file",
-};
-
-static int add(struct machine *m, const char *model, const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int add(struct machine *m, const char *model, const char *id, const char *fmt, ...)
-{
-	struct devargs args = { 0 };
-	if (fmt) {
-		char text[1024];
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(text, sizeof(text), fmt, ap);
-		va_end(ap);
-		if (devargs_parse(&args, text) < 0) {
-			log_error("%s: bad device arguments '%s'", id, text);
-			return -EINVAL;
-		}
-	}
-	return machine_add_device(m, model, id, &args);
-}
-
-/* The PC platform's fixed devices, then the configured serial ports. */
-static int create_platform(struct machine *m, const struct vm_spec *spec)
-{
-	int r;
-	if ((r = add(m, "i8042", "i8042", NULL)) < 0 || (r = add(m, "rtc", "rtc", NULL)) < 0 ||
-	    (r = add(m, "acpi-pm", "acpi-pm", NULL)) < 0 ||
-	    (r = add(m, "fw_cfg", "fw_cfg", NULL)) < 0 ||
-	    (r = add(m, "debug-exit", "debug-exit", NULL)) < 0 ||
-	    (r = add(m, "port80", "port80", NULL)) < 0)
-		return r;
-	for (unsigned i = 0; i < VM_SERIAL_PORTS; i++) {
-		const struct serial_spec *s = &spec->serial[i];
-		if (!s->present)
-			continue;
-		char id[8];
-		snprintf(id, sizeof(id), "com%u", i + 1);
-		r = add(m, "uart16550", id, "base=0x%x,irq=%u,name=COM%u,backend=%s%s%s%s",
-			com_ports[i].base, com_ports[i].irq, i + 1, backend_names[s->backend],
-			s->path[0] ? ",path=\"" : "", s->path, s->path[0] ? "\"" : "");
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 static int block_signals(struct worker *w)
 {
 	sigset_t set;
@@ -131,17 +82,32 @@ static int block_signals(struct worker *w)
 	return evloop_add_fd(w->m.loop, w->sigfd, EPOLLIN, on_signal, w);
 }
 
-/* One power-on of the VM: a fresh partition, the kernel loaded, vCPUs run
- * until a request arrives. Returns the request. */
-static int run_once(struct worker *w, struct boot_plan *plan, enum machine_request *req,
-		    int *status)
+static void capture_now(void *opaque)
+{
+	struct worker *w = opaque;
+	capture_screen(&w->m, w->opt->screenshot, w->opt->screen_text);
+}
+
+static void timed_out(void *opaque)
+{
+	struct worker *w = opaque;
+	log_info("the VM ran for its --timeout: turning it off");
+	on_request(w, MACHINE_EXIT, WORKER_EXIT_TIMEOUT);
+}
+
+/* One power-on of the VM: a fresh partition, vCPUs at the reset vector (the
+ * BIOS) or with the kernel loaded, run until a request arrives. */
+static int run_once(struct worker *w, enum machine_request *req, int *status)
 {
 	atomic_store(&w->m.stopping, false);
 	int r = partition_create(&w->part, &w->host, &w->m, w->spec->cpus);
 	if (r < 0)
 		return r;
-	if ((r = boot_load(plan, &w->m, w->part.vcpus[0])) < 0 ||
-	    (r = partition_start(&w->part)) < 0) {
+	if (!w->firmware) {
+		pc_firmware_handover(&w->m);
+		r = boot_load(&w->plan, &w->m, w->part.vcpus[0]);
+	}
+	if (r < 0 || (r = partition_start(&w->part)) < 0) {
 		partition_destroy(&w->part);
 		return r;
 	}
@@ -160,12 +126,14 @@ static int run_once(struct worker *w, struct boot_plan *plan, enum machine_reque
 	return 0;
 }
 
-int worker_run(const struct vm_spec *spec)
+int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 {
-	struct worker w = { .spec = spec, .sigfd = -1 };
+	static const struct worker_options none;
+	struct worker w = { .spec = spec, .opt = opt ? opt : &none, .sigfd = -1 };
 	pthread_mutex_init(&w.lock, NULL);
-	struct boot_plan plan;
-	bool have_plan = false;
+	w.firmware = pc_boots_firmware(spec);
+	w.fw.slot = -1;
+	bool have_plan = false, have_fw = false;
 	int status = WORKER_EXIT_ERROR;
 
 	if (kvm_host_open(&w.host) < 0)
@@ -182,22 +150,43 @@ int worker_run(const struct vm_spec *spec)
 	w.m.request = on_request;
 	w.m.req_opaque = &w;
 	w.m.cpus = spec->cpus;
+	for (unsigned i = 0; i < w.host.cpuid->nent; i++)
+		if (w.host.cpuid->entries[i].function == 0x80000008)
+			w.m.phys_bits = w.host.cpuid->entries[i].eax & 0xff;
 	if (block_signals(&w) < 0) {
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_machine;
 	}
 	if (machine_alloc_ram(&w.m, spec->memory, spec->hugepages) < 0)
 		goto out_machine;
-	if (create_platform(&w.m, spec) < 0)
+	struct pc_options pcopt = { .firmware_log = w.opt->firmware_log, .firmware = w.firmware };
+	if (pc_create(&w.m, spec, &pcopt) < 0)
 		goto out_devices;
-	if (boot_prepare(&plan, &w.m, spec) < 0)
-		goto out_devices;
-	have_plan = true;
+	if (w.firmware) {
+		if (firmware_prepare(&w.fw, &w.m, spec) < 0)
+			goto out_devices;
+		have_fw = true;
+	} else {
+		if (boot_prepare(&w.plan, &w.m, spec) < 0)
+			goto out_devices;
+		have_plan = true;
+	}
+	if (w.opt->timeout_ns) {
+		w.timeout = evtimer_new(w.m.loop, timed_out, &w);
+		if (w.timeout)
+			evtimer_arm(w.timeout, w.opt->timeout_ns, 0);
+	}
+	bool capture = w.opt->screenshot || w.opt->screen_text;
+	if (capture && w.opt->capture_after_ns) {
+		w.capture = evtimer_new(w.m.loop, capture_now, &w);
+		if (w.capture)
+			evtimer_arm(w.capture, w.opt->capture_after_ns, 0);
+	}
 
 	for (;;) {
 		enum machine_request req;
 		int st;
-		if (run_once(&w, &plan, &req, &st) < 0)
+		if (run_once(&w, &req, &st) < 0)
 			break;
 		if (req == MACHINE_RESET && spec->on_reboot == ON_REBOOT_RESET) {
 			machine_reset_devices(&w.m);
@@ -215,13 +204,22 @@ int worker_run(const struct vm_spec *spec)
 			status = WORKER_EXIT_CRASH;
 			break;
 		}
+		/* The screen as the VM left it. */
+		if (capture && !w.opt->capture_after_ns &&
+		    capture_screen(&w.m, w.opt->screenshot, w.opt->screen_text) < 0 && status == 0)
+			status = WORKER_EXIT_ERROR;
 		break;
 	}
 
 out_devices:
+	evtimer_free(w.timeout);
+	evtimer_free(w.capture);
+	/* Devices before the firmware image: the chipset maps it. */
 	machine_destroy_devices(&w.m);
 	if (have_plan)
-		boot_release(&plan);
+		boot_release(&w.plan);
+	if (have_fw)
+		firmware_release(&w.fw, &w.m);
 	machine_free_ram(&w.m);
 out_machine:
 	if (w.sigfd >= 0) {

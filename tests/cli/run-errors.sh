@@ -57,7 +57,9 @@ fi
 expect_error "unknown command" 2 "unknown command 'frobnicate'" -- "$osio" frobnicate
 expect_error "unknown option" 2 "unknown option '--frobnicate'" -- "$osio" run --frobnicate
 expect_error "option without value" 2 "--memory needs a value" -- "$osio" run --memory
-expect_error "nothing to boot" 1 'nothing to boot: give --kernel' -- "$osio" run
+expect_error "nothing to boot" 1 'firmware = none needs a kernel to boot' -- \
+	"$osio" run --firmware none
+expect_error "bad timeout" 2 "--timeout soon: not a duration" -- "$osio" run --timeout soon
 expect_error "missing kernel" 1 "kernel $tmp/nope.elf: No such file or directory" -- \
 	"$osio" run --kernel "$tmp/nope.elf"
 echo "just text" >"$tmp/text"
@@ -82,10 +84,10 @@ expect_error "missing vmconfig" 1 "$tmp/nope.vmconfig: .*No such file" -- \
 printf '[vm]\nmemroy = 1G\n' >"$tmp/typo.vmconfig"
 expect_error "vmconfig typo" 1 "typo.vmconfig:2:1: error: unknown key 'memroy'.*did you mean 'memory'" -- \
 	"$osio" run "$tmp/typo.vmconfig"
-printf '[vm]\nmemory = 64M\n[boot]\nkernel = %s\n[disk "d"]\nfile = d.img\n' "$kernel" \
-	>"$tmp/disk.vmconfig"
-expect_error "unsupported section" 1 "disk.vmconfig:5: .*cannot attach disks yet" -- \
-	"$osio" run "$tmp/disk.vmconfig"
+printf '[vm]\nmemory = 64M\n[boot]\nkernel = %s\n[nic "lan"]\nswitch = default\n' "$kernel" \
+	>"$tmp/nic.vmconfig"
+expect_error "unsupported section" 1 "nic.vmconfig:5: .*nic" -- \
+	"$osio" run "$tmp/nic.vmconfig"
 expect_error "serial socket without a path" 1 "^osio: error: --serial socket needs a path" -- \
 	"$osio" run --kernel "$kernel" --serial socket
 expect_error "no /dev/kvm" 1 "$tmp/kvm does not exist: load KVM" -- \
@@ -119,6 +121,20 @@ if [ -d /sys/module/kvm_pvm ] && [ -w /dev/kvm ]; then
 		echo "ok: kvm_pvm named once and the VM ran (status 42)"
 	else
 		fail "kvm_pvm note: status $rc (want 42), $notes notes (want 1)"
+		sed 's/^/    stderr: /' "$tmp/err"
+	fi
+fi
+
+# Without a kernel the BIOS runs; with no drive it finds nothing to boot,
+# and --timeout turns the VM off with status 124.
+if [ -w /dev/kvm ]; then
+	"$osio" run --memory 32M --timeout 3s </dev/null >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if ((rc == 124)) && grep -q 'turning it off' "$tmp/err"; then
+		passes=$((passes + 1))
+		echo "ok: the BIOS ran until --timeout, status 124"
+	else
+		fail "--timeout: status $rc (want 124)"
 		sed 's/^/    stderr: /' "$tmp/err"
 	fi
 fi

@@ -1,0 +1,158 @@
+/* The Generation 1 PC: device models, their ids and arguments, and the
+ * chipset state firmware would leave for a directly booted kernel. */
+#include "hypervisor/pc.h"
+
+#include "devices/device.h"
+#include "devices/i440fx.h"
+#include "devices/ide/ide.h"
+#include "devices/pci.h"
+#include "hypervisor/boot/firmware.h"
+#include "hypervisor/log.h"
+#include "hypervisor/platform.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define PIIX4_PM_DEVFN	PCI_DEVFN(1, 3)
+#define PIIX4_PMBA	0x40
+#define PIIX4_PMREGMISC 0x80
+
+static const struct {
+	uint16_t base;
+	uint8_t irq;
+} com_ports[VM_SERIAL_PORTS] = {
+    {0x3f8, IRQ_COM1},
+    {0x2f8, IRQ_COM2},
+    {0x3e8, IRQ_COM1},
+    {0x2e8, IRQ_COM2},
+};
+
+static const char *const backend_names[] = {
+    [SERIAL_NONE] = "none",	[SERIAL_STDIO] = "stdio", [SERIAL_PTY] = "pty",
+    [SERIAL_SOCKET] = "socket", [SERIAL_FILE] = "file",
+};
+
+static int add(struct machine *m, const char *model, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int add(struct machine *m, const char *model, const char *id, const char *fmt, ...)
+{
+	struct devargs args = {0};
+	if (fmt) {
+		char text[10 * PATH_MAX];
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
+		if (n < 0 || (size_t)n >= sizeof(text) || devargs_parse(&args, text) < 0) {
+			log_error("%s: bad device arguments '%s'", id, text);
+			return -EINVAL;
+		}
+	}
+	return machine_add_device(m, model, id, &args);
+}
+
+bool pc_boots_firmware(const struct vm_spec *spec)
+{
+	return spec->firmware == FIRMWARE_BIOS ||
+	       (spec->firmware == FIRMWARE_AUTO && !spec->kernel[0]);
+}
+
+/* "drive0=\"disk:PATH\",drive2=\"dvd:\"" for the IDE function. */
+static int ide_args(const struct vm_spec *spec, char *out, size_t size)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (unsigned i = 0; i < VM_IDE_DRIVES; i++) {
+		const struct drive_spec *d = &spec->ide[i];
+		const char *kind = d->media == DRIVE_DVD    ? "dvd"
+				   : d->media == DRIVE_DISK ? (d->readonly ? "disk-ro" : "disk")
+							    : NULL;
+		if (!kind)
+			continue;
+		char value[PATH_MAX + 16], quoted[2 * PATH_MAX + 40];
+		snprintf(value, sizeof(value), "%s:%s", kind, d->path);
+		if (devargs_quote(quoted, sizeof(quoted), value) < 0)
+			return -E2BIG;
+		int w = snprintf(out + n, size - n, "%sdrive%u=%s", n ? "," : "", i, quoted);
+		if (w < 0 || (size_t)w >= size - n)
+			return -E2BIG;
+		n += (size_t)w;
+	}
+	return 0;
+}
+
+/* A path as a quoted devargs value. */
+static const char *quote(const char *path, char *buf, size_t size)
+{
+	if (devargs_quote(buf, size, path) < 0)
+		snprintf(buf, size, "\"\""); /* too long: the device names the problem */
+	return buf;
+}
+
+int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_options *opt)
+{
+	int r;
+	/* The chipset first: it makes the PCI bus the others join. */
+	if ((r = add(m, "i440fx", "i440fx", NULL)) < 0 ||
+	    (r = add(m, "piix3", "piix3", NULL)) < 0 ||
+	    (r = add(m, "acpi-pm", "acpi-pm", NULL)) < 0 ||
+	    (r = add(m, "piix4-pm", "piix4-pm", NULL)) < 0)
+		return r;
+	char drives[8 * PATH_MAX + 256], q[2 * PATH_MAX + 8];
+	if ((r = ide_args(spec, drives, sizeof(drives))) < 0) {
+		log_error("the IDE drives' paths are too long");
+		return r;
+	}
+	if ((r = add(m, "piix-ide", "ide", "%s", drives)) < 0)
+		return r;
+	if (spec->display == DISPLAY_VGA) {
+		char rom[PATH_MAX];
+		/* The VGA BIOS matters only to firmware; a kernel booted
+		 * directly drives the card itself. */
+		if (opt->firmware) {
+			if ((r = firmware_find(spec->vgabios, FIRMWARE_VGABIOS_DEFAULT, rom,
+					       sizeof(rom))) < 0 ||
+			    (r = add(m, "vga", "vga", "rom=%s", quote(rom, q, sizeof(q)))) < 0)
+				return r;
+		} else if ((r = add(m, "vga", "vga", "rom=none")) < 0) {
+			return r;
+		}
+	}
+	if ((r = add(m, "i8042", "i8042", NULL)) < 0 || (r = add(m, "rtc", "rtc", NULL)) < 0 ||
+	    (r = add(m, "fw_cfg", "fw_cfg", NULL)) < 0 ||
+	    (r = add(m, "debug-exit", "debug-exit", NULL)) < 0 ||
+	    (r = add(m, "port80", "port80", NULL)) < 0)
+		return r;
+	if (opt->firmware_log && (r = add(m, "debugcon", "debugcon", "path=%s",
+					  quote(opt->firmware_log, q, sizeof(q)))) < 0)
+		return r;
+	for (unsigned i = 0; i < VM_SERIAL_PORTS; i++) {
+		const struct serial_spec *s = &spec->serial[i];
+		if (!s->present)
+			continue;
+		char id[8];
+		snprintf(id, sizeof(id), "com%u", i + 1);
+		r = add(m, "uart16550", id, "base=0x%x,irq=%u,name=COM%u,backend=%s%s%s",
+			com_ports[i].base, com_ports[i].irq, i + 1, backend_names[s->backend],
+			s->path[0] ? ",path=" : "", s->path[0] ? quote(s->path, q, sizeof(q)) : "");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void pc_firmware_handover(struct machine *m)
+{
+	void *hb = machine_device(m, "i440fx");
+	if (hb)
+		i440fx_shadow_ram(hb);
+	void *ide = machine_device(m, "ide");
+	if (ide)
+		ide_firmware_setup(ide); /* legacy port decoding on, as a BIOS leaves it */
+	if (m->pci && pci_find(m->pci, PIIX4_PM_DEVFN)) {
+		pci_config_write(m->pci, PIIX4_PM_DEVFN, PIIX4_PMBA, PORT_ACPI_PM | 1, 4);
+		pci_config_write(m->pci, PIIX4_PM_DEVFN, PIIX4_PMREGMISC, 1, 1);
+	}
+}

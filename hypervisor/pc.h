@@ -1,0 +1,27 @@
+/* The Generation 1 virtual motherboard: which device models a VM gets and
+ * where (i440FX, PIIX3 with IDE and PM, VGA, the ISA devices, serial
+ * ports), built from a vm_spec; and the state a BIOS leaves the chipset in,
+ * for kernels booted without one. */
+#ifndef OSIO_PC_H
+#define OSIO_PC_H
+
+#include "hypervisor/machine.h"
+#include "hypervisor/vmspec.h"
+
+struct pc_options {
+	const char *firmware_log; /* debug console output of the firmware, or NULL */
+	bool firmware;		  /* booting through the BIOS (else direct kernel boot) */
+};
+
+/* Creates every device of the machine. Logs and returns -errno. */
+int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_options *opt);
+
+/* For a directly booted kernel, at every start: shadow RAM read-write at
+ * 0xC0000-0xFFFFF, IDE decoding its legacy ports and the ACPI PM block at
+ * 0x600, as SeaBIOS leaves them. */
+void pc_firmware_handover(struct machine *m);
+
+/* Whether a spec boots through the firmware. */
+bool pc_boots_firmware(const struct vm_spec *spec);
+
+#endif
