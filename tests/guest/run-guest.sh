@@ -5,15 +5,30 @@ set -u
 
 usage() {
 	cat <<'EOF'
-usage: run-guest.sh --vmm osio|qemu --kernel ELF [options]
+usage: run-guest.sh --vmm osio|qemu (--kernel ELF | --dvd ISO | --disk IMG) [options]
 
   --vmm osio|qemu    which VMM runs the guest
   --osio PATH        the osio binary (default: $OSIO, else osio on PATH)
   --kernel ELF       the multiboot test program
+  --dvd ISO          boot SeaBIOS with this DVD in the secondary master drive
+  --disk IMG         ... and this raw disk image as primary master (written to!)
+  --boot ORDER       dvd, disk, dvd,disk or disk,dvd (default: dvd if there is
+                     one, else disk)
+  --screenshot FILE  when the guest prints a line starting with "screen: ready",
+                     save the VGA screen (osio: PNG at exit; QEMU: PPM through
+                     its monitor), then send a newline to COM1
+  --screen-text FILE the same moment: the text-mode screen as lines (trailing
+                     spaces trimmed)
+  --capture-at S     take the screenshot/text S seconds after the start instead
+                     (for software that does not talk to COM1: GRUB, isolinux),
+                     then end the VMM; status 0 if it was still running then
+  --wait-text TEXT   with --capture-at and QEMU: capture as soon as the text
+                     screen shows TEXT (polled every 2 s), at S at the latest
   --memory SIZE      guest RAM, e.g. 128M or 5G (default 128M)
   --cpus N           vCPUs (default 1)
-  --append "ARGS"    guest arguments; mem=, cpus= and now= (Unix time) are
-                     added from the options above unless ARGS has them
+  --append "ARGS"    guest arguments (--kernel only); mem=, cpus= and now=
+                     (Unix time) are added from the options above unless ARGS
+                     has them
   --input FILE       guest input: line k of FILE goes to COM1 after the
                      guest has printed k lines starting with "input:"
   --allow-reset      let the guest reset the VM (QEMU runs without -no-reboot,
@@ -22,10 +37,12 @@ usage: run-guest.sh --vmm osio|qemu --kernel ELF [options]
   --powers-off       the guest ends by powering the VM off (ACPI S5), not by a
                      debug-exit write: a VMM that ends normally gives status 0
   --timeout S        kill the VMM after S seconds (default 60)
+  --accel tcg|kvm    QEMU's accelerator (default tcg, the reference)
 
 Exit status: the guest's debug-exit status (QEMU's (V << 1) | 1 mapped back
 to V); 125 when the VMM failed, hung or ended without a debug-exit write
-(unless --powers-off).
+(unless --powers-off). KEEP_TMP=1 in the environment keeps the work
+directory (FIFOs, QEMU's monitor log) for debugging.
 EOF
 }
 
@@ -35,17 +52,26 @@ die() {
 }
 
 vmm='' osio=${OSIO:-osio} kernel='' memory=128M cpus=1 append='' input='' timeout=60 allow_reset=0
-powers_off=0
+powers_off=0 dvd='' disk='' boot='' screenshot='' screen_text='' accel=tcg capture_at=''
+wait_text=''
 while (($#)); do
 	case $1 in
 	--vmm) vmm=${2-}; shift 2 ;;
 	--osio) osio=${2-}; shift 2 ;;
 	--kernel) kernel=${2-}; shift 2 ;;
+	--dvd) dvd=${2-}; shift 2 ;;
+	--disk) disk=${2-}; shift 2 ;;
+	--boot) boot=${2-}; shift 2 ;;
+	--screenshot) screenshot=${2-}; shift 2 ;;
+	--screen-text) screen_text=${2-}; shift 2 ;;
 	--memory) memory=${2-}; shift 2 ;;
 	--cpus) cpus=${2-}; shift 2 ;;
 	--append) append=${2-}; shift 2 ;;
 	--input) input=${2-}; shift 2 ;;
 	--timeout) timeout=${2-}; shift 2 ;;
+	--accel) accel=${2-}; shift 2 ;;
+	--capture-at) capture_at=${2-}; shift 2 ;;
+	--wait-text) wait_text=${2-}; shift 2 ;;
 	--allow-reset) allow_reset=1; shift ;;
 	--powers-off) powers_off=1; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -54,12 +80,26 @@ while (($#)); do
 done
 
 [[ $vmm == osio || $vmm == qemu ]] || die "--vmm must be osio or qemu (got '${vmm}')"
-[[ -n $kernel ]] || die "--kernel ELF is required"
-[[ -r $kernel ]] || die "cannot read the kernel '$kernel': build it first (cmake --build BUILD)"
+[[ -n $kernel || -n $dvd || -n $disk ]] || die "--kernel ELF, --dvd ISO or --disk IMG is required"
+[[ -z $kernel || -r $kernel ]] || die "cannot read the kernel '$kernel': build it first (cmake --build BUILD)"
+[[ -z $kernel || (-z $dvd && -z $disk) ]] || die "--kernel boots without firmware: no --dvd/--disk with it"
+[[ -z $dvd || -r $dvd ]] || die "cannot read the DVD image '$dvd': build it first (cmake --build BUILD)"
+[[ -z $disk || -w $disk ]] || die "cannot write the disk image '$disk' (the guest may write it)"
+if [[ -z $boot ]]; then
+	boot=disk
+	[[ -n $dvd ]] && boot=dvd
+fi
+[[ $boot =~ ^(dvd|disk|dvd,disk|disk,dvd)$ ]] || die "--boot '$boot' is not dvd, disk, dvd,disk or disk,dvd"
+capture=0
+[[ -n $screenshot || -n $screen_text ]] && capture=1
 [[ -z $input || -r $input ]] || die "cannot read the input file '$input'"
 [[ $memory =~ ^[0-9]+[KMGT]?$ ]] || die "--memory '$memory' is not a size like 128M or 5G"
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "--cpus '$cpus' is not a positive number"
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "--timeout '$timeout' is not a number of seconds"
+[[ $accel == tcg || $accel == kvm ]] || die "--accel must be tcg or kvm (got '$accel')"
+[[ -z $capture_at || $capture_at =~ ^[1-9][0-9]*$ ]] ||
+	die "--capture-at '$capture_at' is not a number of seconds"
+[[ -z $capture_at || $capture_at -lt $timeout ]] || die "--capture-at must come before --timeout"
 
 # The arguments every program checks itself against.
 args=$append
@@ -69,35 +109,64 @@ has_arg cpus || args="cpus=$cpus $args"
 has_arg mem || args="mem=$memory $args"
 args=${args% }
 
-case $vmm in
-qemu)
-	command -v qemu-system-x86_64 >/dev/null ||
-		die "qemu-system-x86_64 not found: install the Debian package qemu-system-x86"
-	cmd=(qemu-system-x86_64 -accel tcg -M pc -m "$memory" -smp "$cpus"
-		-kernel "$kernel" -append "$args" -nodefaults -display none
-		-serial stdio -device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
-	((allow_reset)) || cmd+=(-no-reboot)
-	;;
-osio)
-	command -v "$osio" >/dev/null || die "osio binary '$osio' not found: pass --osio PATH"
-	cmd=("$osio" run --kernel "$kernel" --append "$args" --memory "$memory" --cpus "$cpus")
-	((allow_reset)) || cmd+=(--on-reboot exit)
-	;;
-esac
-
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-guest.XXXXXX") || die "mktemp failed"
-vmm_pid=
+vmm_pid='' mon_pid=''
 cleanup() {
 	[[ -n $vmm_pid ]] && kill "$vmm_pid" 2>/dev/null
-	rm -rf "$tmp"
+	[[ -n $mon_pid ]] && kill "$mon_pid" 2>/dev/null
+	[[ -n ${KEEP_TMP-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 125' INT TERM
 # Writing input after the VMM died must not kill this script.
 trap '' PIPE
 
+case $vmm in
+qemu)
+	command -v qemu-system-x86_64 >/dev/null ||
+		die "qemu-system-x86_64 not found: install the Debian package qemu-system-x86"
+	cmd=(qemu-system-x86_64 -accel "$accel" -M pc -m "$memory" -smp "$cpus" -nodefaults
+		-display none -serial stdio -device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
+	if [[ -n $kernel ]]; then
+		cmd+=(-kernel "$kernel" -append "$args")
+	else
+		# SeaBIOS (QEMU's own copy of Debian's bios-256k.bin) and the standard VGA.
+		cmd+=(-vga std)
+		order=${boot//dvd/d}
+		order=${order//disk/c}
+		cmd+=(-boot "order=${order//,/}")
+		[[ -n $disk ]] && cmd+=(-drive "file=$disk,format=raw,if=ide,index=0")
+		[[ -n $dvd ]] && cmd+=(-drive "file=$dvd,format=raw,if=ide,index=2,media=cdrom")
+	fi
+	if ((capture)); then
+		# The monitor on a pair of FIFOs: screendump and pmemsave at the right moment.
+		mkfifo "$tmp/mon.in" "$tmp/mon.out" || die "mkfifo failed"
+		cmd+=(-monitor "pipe:$tmp/mon")
+	fi
+	((allow_reset)) || cmd+=(-no-reboot)
+	;;
+osio)
+	command -v "$osio" >/dev/null || die "osio binary '$osio' not found: pass --osio PATH"
+	cmd=("$osio" run --memory "$memory" --cpus "$cpus")
+	if [[ -n $kernel ]]; then
+		cmd+=(--kernel "$kernel" --append "$args")
+	else
+		cmd+=(--firmware bios --boot "$boot")
+		[[ -n $dvd ]] && cmd+=(--dvd "$dvd")
+		[[ -n $disk ]] && cmd+=(--disk "$disk")
+	fi
+	after=()
+	[[ -n $capture_at ]] && after=(--after "${capture_at}s")
+	[[ -n $screenshot ]] && cmd+=(--screenshot "$screenshot" "${after[@]}")
+	[[ -n $screen_text ]] && cmd+=(--screen-text "$screen_text" "${after[@]}")
+	# Ends by itself (status 124) a little after the capture.
+	[[ -n $capture_at ]] && cmd+=(--timeout "$((capture_at + 5))s")
+	((allow_reset)) || cmd+=(--on-reboot exit)
+	;;
+esac
+
 stdin=/dev/null
-if [[ -n $input ]]; then
+if [[ -n $input ]] || ((capture)); then
 	mkfifo "$tmp/in" || die "mkfifo failed"
 	stdin=$tmp/in
 fi
@@ -105,18 +174,104 @@ fi
 timeout -k 5 "$timeout" "${cmd[@]}" <"$stdin" >"$tmp/out" 2>"$tmp/err" &
 vmm_pid=$!
 
-if [[ -n $input ]]; then
+if [[ $vmm == qemu ]] && ((capture)); then
+	# QEMU opens both FIFOs read-write, so neither open here can block.
+	exec 4<>"$tmp/mon.in"
+	cat <>"$tmp/mon.out" >"$tmp/mon.log" &
+	mon_pid=$!
+fi
+
+# monitor CMD: runs a QEMU monitor command and waits (up to 30 s) for its prompt to come back.
+monitor() {
+	local before after deadline=$((SECONDS + 30))
+	before=$(grep -o '(qemu)' "$tmp/mon.log" | wc -l)
+	printf '%s\n' "$1" >&4
+	while ((SECONDS < deadline)) && kill -0 "$vmm_pid" 2>/dev/null; do
+		after=$(grep -o '(qemu)' "$tmp/mon.log" | wc -l)
+		((after > before)) && return 0
+		sleep 0.1
+	done
+	echo "run-guest: the QEMU monitor did not finish '$1'" >&2
+	return 1
+}
+
+# text_screen RAW OUT: 80x25 characters out of the text buffer (character, attribute pairs),
+# code page 437 written as ASCII the way osio's --screen-text does: box drawing as + - |,
+# blocks as #, other symbols as ?, trailing spaces trimmed.
+text_screen() {
+	od -An -v -tu1 -w160 "$1" | LC_ALL=C awk '
+	function ascii(c) {
+		if (c >= 32 && c < 127) return sprintf("%c", c)
+		if (c == 0 || c == 255) return " "
+		if (c == 179 || c == 186) return "|"
+		if (c == 196 || c == 205) return "-"
+		if ((c >= 176 && c <= 178) || (c >= 219 && c <= 223)) return "#"
+		if (c >= 180 && c <= 218) return "+"
+		return "?"
+	}
+	{
+		line = ""
+		for (i = 1; i <= NF; i += 2)
+			line = line ascii($i)
+		sub(/ +$/, "", line)
+		print line
+	}' >"$2"
+}
+
+# capture: the screen while the guest waits, then a newline on COM1 to let it go on.
+capture_screen() {
+	if [[ $vmm == qemu ]]; then
+		# Text first: pmemsave reads the text buffer through the VGA window.
+		if [[ -n $screen_text ]]; then
+			monitor "pmemsave 0xb8000 4000 \"$tmp/text.raw\"" && [[ -s $tmp/text.raw ]] &&
+				text_screen "$tmp/text.raw" "$screen_text"
+		fi
+		if [[ -n $screenshot ]]; then
+			monitor "screendump \"$tmp/screen.ppm\"" && [[ -s $tmp/screen.ppm ]] &&
+				cp "$tmp/screen.ppm" "$screenshot"
+		fi
+	fi
+	printf '\n' >&3
+}
+
+planned_end=0
+if [[ -n $capture_at ]]; then
+	# A timed capture: the guest says nothing, the screen is taken at a moment.
+	exec 3>"$tmp/in"
+	start=$SECONDS
+	while kill -0 "$vmm_pid" 2>/dev/null && ((SECONDS - start < capture_at)); do
+		sleep 2
+		# osio takes its own pictures at --after and ends at its --timeout.
+		[[ $vmm == qemu && -n $wait_text ]] || continue
+		monitor "pmemsave 0xb8000 4000 \"$tmp/text.raw\"" && [[ -s $tmp/text.raw ]] || continue
+		text_screen "$tmp/text.raw" "$tmp/text.now"
+		grep -qF -- "$wait_text" "$tmp/text.now" && break
+	done
+	if kill -0 "$vmm_pid" 2>/dev/null; then
+		planned_end=1
+		if [[ $vmm == qemu ]]; then
+			capture_screen
+			printf 'quit\n' >&4
+		fi
+	fi
+	exec 3>&-
+elif [[ -n $input ]] || ((capture)); then
 	# Opening the write end lets the VMM's open of the read end finish.
 	exec 3>"$tmp/in"
-	mapfile -t lines <"$input"
-	fed=0
-	while ((fed < ${#lines[@]})) && kill -0 "$vmm_pid" 2>/dev/null; do
+	lines=()
+	[[ -n $input ]] && mapfile -t lines <"$input"
+	fed=0 captured=$((!capture))
+	while ((fed < ${#lines[@]} || !captured)) && kill -0 "$vmm_pid" 2>/dev/null; do
 		asked=$(grep -c '^input:' "$tmp/out")
 		while ((fed < asked && fed < ${#lines[@]})); do
 			printf '%s\n' "${lines[fed]}" >&3
 			fed=$((fed + 1))
 		done
-		((fed < ${#lines[@]})) && sleep 0.1
+		if ((!captured)) && grep -q '^screen: ready' "$tmp/out"; then
+			capture_screen
+			captured=1
+		fi
+		((fed < ${#lines[@]} || !captured)) && sleep 0.1
 	done
 	# End of input (the VMM keeps running; its COM1 just gets no more).
 	exec 3>&-
@@ -130,6 +285,13 @@ tr -d '\r' <"$tmp/out"
 # The VMM's own messages, for the reader.
 sed "s/^/[$vmm] /" "$tmp/err" >&2
 
+if ((planned_end)); then
+	# Ended on purpose after a timed capture (QEMU by 'quit', osio by its --timeout: 124).
+	if [[ $vmm == qemu ]] || ((rc == 124)); then
+		exit 0
+	fi
+	die "osio ended with status $rc after the timed capture (expected its --timeout, 124)"
+fi
 if ((rc == 124 || rc == 137)); then
 	die "$vmm did not finish within $timeout s and was killed (guest hung, or the VMM did)"
 fi
