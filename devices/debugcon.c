@@ -83,6 +83,7 @@ static int debugcon_create(struct machine *m, const char *id, const struct devar
 		log_error("firmware log %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	machine_coalesce(m, base, 1, true); /* a log: order matters, timing does not */
 	r = bus_register(m->pio, base, 1, &debugcon_ops, d, "debugcon");
 	if (r < 0) {
 		close(d->fd);

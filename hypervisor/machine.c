@@ -35,6 +35,14 @@ void machine_destroy(struct machine *m)
 	guestmem_destroy(&m->mem);
 }
 
+int machine_coalesce(struct machine *m, uint64_t addr, uint64_t size, bool pio)
+{
+	if (m->ncoalesced == MACHINE_COALESCED_ZONES)
+		return -ENOSPC;
+	m->coalesced[m->ncoalesced++] = (struct coalesced_zone){ addr, size, pio };
+	return 0;
+}
+
 int machine_irq_line(struct machine *m, unsigned gsi, struct irq_line *line)
 {
 	if (gsi >= MACHINE_GSIS)

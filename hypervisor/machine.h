@@ -26,6 +26,18 @@ struct machine;
 struct pci_bus;
 
 #define MACHINE_GSIS 24 /* the IOAPIC's pins; ISA IRQs are GSIs 0-15 */
+#define MACHINE_COALESCED_ZONES 8
+
+/* A range whose guest writes may be queued instead of exiting one by one
+ * (KVM's coalesced MMIO/PIO): for write-mostly windows such as the VGA
+ * memory window or a debug port. Queued writes reach the device in order
+ * at the next exit of any vCPU, or when someone calls
+ * machine_flush_coalesced; a device whose state others read (a renderer)
+ * flushes first. Reads of the range always exit, after a flush. */
+struct coalesced_zone {
+	uint64_t addr, size;
+	bool pio;
+};
 
 /* One device's connection to an interrupt line. Several devices may drive
  * one GSI (COM1 and COM3 share IRQ 4, PCI INTx pins share PIRQs): the line's
@@ -71,12 +83,28 @@ struct machine {
 	struct device *devices; /* in creation order */
 	struct pci_bus *pci;	/* made by the host bridge model ("i440fx"), or NULL */
 
+	struct coalesced_zone coalesced[MACHINE_COALESCED_ZONES];
+	unsigned ncoalesced;
+	/* Set by the partition: delivers queued writes. */
+	void (*flush_coalesced)(void *opaque);
+	void *flush_opaque;
+
 	/* Set when a reset, power-off or exit has been requested: a vCPU
 	 * that sees it after an exit does not enter the guest again, so a
 	 * guest's last act (the debug-exit write, the reset pulse) is its
 	 * last instruction. Cleared by the worker when the VM starts again. */
 	atomic_bool stopping;
 };
+
+/* Asks for writes to [addr, addr+size) to be queued (see struct
+ * coalesced_zone); -ENOSPC when the table is full. Only takes effect for
+ * partitions created afterwards: call it at device creation. */
+int machine_coalesce(struct machine *m, uint64_t addr, uint64_t size, bool pio);
+static inline void machine_flush_coalesced(struct machine *m)
+{
+	if (m->flush_coalesced)
+		m->flush_coalesced(m->flush_opaque);
+}
 
 /* Connects a device to GSI gsi. -EINVAL for a bad GSI, -ENOSPC when 32
  * devices already share it. */

@@ -19,6 +19,9 @@ struct partition {
 	struct vcpu **vcpus;
 	pthread_mutex_t irq_lock; /* vm_fd use from device threads */
 	struct memory_listener listener;
+	struct kvm_coalesced_mmio_ring *ring; /* queued writes, or NULL */
+	uint32_t ring_max;
+	pthread_mutex_t ring_lock;
 	bool slot_mapped[GUESTMEM_MAX_REGIONS];
 	unsigned map_errors;
 };
@@ -34,5 +37,9 @@ void partition_destroy(struct partition *p);
 int partition_start(struct partition *p);
 /* Stops every vCPU thread and waits for them. */
 void partition_stop(struct partition *p);
+
+/* Delivers the writes KVM queued for coalesced zones, in order. Any
+ * thread; cheap when nothing is queued. */
+void partition_flush_coalesced(struct partition *p);
 
 #endif

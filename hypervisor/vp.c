@@ -331,6 +331,8 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
+		/* Writes KVM queued come before whatever made this exit. */
+		partition_flush_coalesced(v->p);
 		uint32_t reason = v->run->exit_reason;
 		if (tracing(TRACE_EXIT))
 			log_trace("vCPU %u: exit %u", v->index, reason);

@@ -365,6 +365,7 @@ static bool anything_dirty(const struct vga *v)
 void vga_render(void *opaque)
 {
 	struct vga *v = opaque;
+	machine_flush_coalesced(v->m); /* window writes KVM still holds */
 	pthread_mutex_lock(&v->lock);
 	bool all = v->all_dirty || !v->have_last;
 	if (v->vram_slot >= 0) {

@@ -95,6 +95,7 @@ int vga_text_snapshot(void *vga, char *buf, size_t size, unsigned *cols, unsigne
 	if (!buf || size == 0)
 		return -EINVAL;
 	buf[0] = 0;
+	machine_flush_coalesced(v->m);
 	pthread_mutex_lock(&v->lock);
 	if (vga_vbe_enabled(v) || (v->gr[6] & GR6_GRAPHICS)) {
 		pthread_mutex_unlock(&v->lock);

@@ -314,6 +314,9 @@ static int vga_create(struct machine *m, const char *id, const struct devargs *a
 		goto fail_bus;
 	if ((r = bus_register(m->pio, DISPI_PORT_BASE, DISPI_PORT_LEN, &dispi_ops, v, "vga")) < 0)
 		goto fail_ports;
+	/* The window is written far more than read (clearing the screen,
+	 * drawing): let KVM queue its writes instead of exiting for each. */
+	machine_coalesce(m, WINDOW_BASE, WINDOW_LEN, false);
 	if ((r = bus_register(m->mmio, WINDOW_BASE, WINDOW_LEN, &window_ops, v, "vga")) < 0)
 		goto fail_dispi;
 	if ((r = pci_register(m->pci, &v->pci, (int)slot, 0)) < 0)

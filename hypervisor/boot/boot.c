@@ -6,6 +6,9 @@
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
+#include "hypervisor/boot/smbios.h"
+
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -119,7 +122,19 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 		log_error("cannot build the ACPI tables: %s", strerror(-r));
 		goto fail;
 	}
-	if (b->acpi.size > BIOS_AREA_END - BIOS_AREA_START) {
+	/* SMBIOS in the F segment, where an OS scans for "_SM_". */
+	struct smbios_machine sm;
+	smbios_describe(&sm, m, spec);
+	if ((r = smbios_build(&sm, BOOT_SMBIOS_ADDR + 32, &b->smbios)) < 0) {
+		log_error("cannot build the SMBIOS tables: %s", strerror(-r));
+		goto fail;
+	}
+	if (BOOT_SMBIOS_ADDR + 32 + b->smbios.tables_size > BIOS_AREA_END) {
+		r = -E2BIG;
+		log_error("the SMBIOS tables do not fit the BIOS area");
+		goto fail;
+	}
+	if (b->acpi.size > BOOT_SMBIOS_ADDR - BIOS_AREA_START) {
 		r = -E2BIG;
 		log_error("the ACPI tables for %u vCPUs do not fit the BIOS area", spec->cpus);
 		goto fail;
@@ -147,11 +162,33 @@ int boot_fw_cfg_e820(struct machine *m)
 	return r;
 }
 
+void smbios_describe(struct smbios_machine *sm, const struct machine *m, const struct vm_spec *spec)
+{
+	static char vendor[13];
+	unsigned a = 0, b = 0, c = 0, d = 0;
+	memset(sm, 0, sizeof(*sm));
+	sm->name = spec->name;
+	smbios_uuid_from_name(spec->name, sm->uuid);
+	sm->cpus = spec->cpus;
+	/* The vCPUs report the host's vendor and family (KVM's CPUID). */
+	__get_cpuid(0, &a, &b, &c, &d);
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &d, 4);
+	memcpy(vendor + 8, &c, 4);
+	sm->cpu_vendor = vendor;
+	__get_cpuid(1, &a, &b, &c, &d);
+	sm->cpuid_eax = a;
+	sm->cpuid_edx = d;
+	sm->ram_below_4g = m->ram_below_4g;
+	sm->ram_above_4g = m->ram_above_4g;
+}
+
 void boot_release(struct boot_plan *b)
 {
 	free(b->kernel.data);
 	free(b->initrd.data);
 	acpi_free(&b->acpi);
+	smbios_free(&b->smbios);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -188,6 +225,11 @@ int boot_write_gdt(struct machine *m, struct kvm_sregs *s, bool long_mode)
 
 int boot_load(struct boot_plan *b, struct machine *m, struct vcpu *bsp)
 {
+	if (guest_write(&m->mem, BOOT_SMBIOS_ADDR, b->smbios.anchor, sizeof(b->smbios.anchor)) < 0 ||
+	    guest_write(&m->mem, BOOT_SMBIOS_ADDR + 32, b->smbios.tables, b->smbios.tables_size) < 0) {
+		log_error("cannot write the SMBIOS tables to guest RAM");
+		return -EFAULT;
+	}
 	if (guest_write(&m->mem, b->acpi.base, b->acpi.blob, b->acpi.size) < 0) {
 		log_error("cannot write the ACPI tables to guest RAM");
 		return -EFAULT;

@@ -6,6 +6,7 @@
 
 #include "hypervisor/boot/acpi.h"
 #include "hypervisor/boot/e820.h"
+#include "hypervisor/boot/smbios.h"
 #include "hypervisor/machine.h"
 #include "hypervisor/vmspec.h"
 #include "hypervisor/vp.h"
@@ -24,6 +25,7 @@
 #define BOOT_INFO_END 0x80000ull
 #define BOOT_CMDLINE_ADDR 0x20000ull   /* Linux command line */
 #define BOOT_LOW_END 0x80000ull	       /* kernels may not load below this */
+#define BOOT_SMBIOS_ADDR 0xf0000ull    /* entry point; tables follow (the F segment) */
 
 #define BOOT_GDT_CODE_SEL 0x10
 #define BOOT_GDT_DATA_SEL 0x18
@@ -46,7 +48,8 @@ struct boot_plan {
 	const char *append;
 	unsigned cpus;
 	struct e820_table e820;
-	struct acpi_tables acpi;
+	struct acpi_tables acpi;	/* from BIOS_AREA_START */
+	struct smbios_tables smbios; /* from BOOT_SMBIOS_ADDR */
 };
 
 /* Reads and checks the kernel and initrd named in spec, builds the memory
@@ -60,6 +63,10 @@ void boot_release(struct boot_plan *b);
 
 /* fw_cfg's etc/e820 (whole RAM ranges, as firmware expects them). */
 int boot_fw_cfg_e820(struct machine *m);
+
+struct smbios_machine;
+/* What the SMBIOS tables say about this VM. */
+void smbios_describe(struct smbios_machine *sm, const struct machine *m, const struct vm_spec *spec);
 
 /* Shared by the loaders. */
 void boot_flat_segments(struct kvm_sregs *s, bool long_mode);

@@ -4,6 +4,7 @@
 #include "hypervisor/boot/acpi.h"
 #include "hypervisor/boot/acpi_loader.h"
 #include "hypervisor/boot/boot.h"
+#include "hypervisor/boot/smbios.h"
 
 #include "devices/device.h"
 #include "devices/fw_cfg.h"
@@ -167,6 +168,29 @@ static int add_acpi_tables(struct machine *m)
 	return r;
 }
 
+/* SMBIOS for SeaBIOS to place (it adds its own BIOS information), and the
+ * machine UUID it prints. */
+static int add_smbios_tables(struct machine *m, const struct vm_spec *spec)
+{
+	void *cfg = machine_device(m, "fw_cfg");
+	if (!cfg)
+		return 0;
+	struct smbios_machine sm;
+	struct smbios_tables st;
+	smbios_describe(&sm, m, spec);
+	int r = smbios_build(&sm, 0, &st);
+	if (r < 0) {
+		log_error("cannot build the SMBIOS tables: %s", strerror(-r));
+		return r;
+	}
+	if ((r = fw_cfg_add_file(cfg, SMBIOS_ANCHOR_FILE, st.anchor, sizeof(st.anchor))) < 0 ||
+	    (r = fw_cfg_add_file(cfg, SMBIOS_TABLES_FILE, st.tables, st.tables_size)) < 0 ||
+	    (r = fw_cfg_add_bytes(cfg, FW_CFG_UUID, sm.uuid, sizeof(sm.uuid))) < 0)
+		log_error("fw_cfg: cannot add the SMBIOS tables: %s", strerror(-r));
+	smbios_free(&st);
+	return r;
+}
+
 int firmware_prepare(struct firmware *fw, struct machine *m, const struct vm_spec *spec)
 {
 	memset(fw, 0, sizeof(*fw));
@@ -190,7 +214,8 @@ int firmware_prepare(struct firmware *fw, struct machine *m, const struct vm_spe
 	}
 	if ((r = i440fx_set_bios(hb, fw->bios, fw->bios_size)) < 0)
 		goto fail;
-	if ((r = boot_fw_cfg_e820(m)) < 0 || (r = add_acpi_tables(m)) < 0)
+	if ((r = boot_fw_cfg_e820(m)) < 0 || (r = add_acpi_tables(m)) < 0 ||
+	    (r = add_smbios_tables(m, spec)) < 0)
 		goto fail;
 	void *cfg = machine_device(m, "fw_cfg");
 	char order[512];
