@@ -168,8 +168,9 @@ static int add_acpi_tables(struct machine *m)
 	return r;
 }
 
-/* SMBIOS for SeaBIOS to place (it adds its own BIOS information), and the
- * machine UUID it prints. */
+/* SMBIOS for SeaBIOS to place (it adds its own BIOS information). The UUID
+ * stays in the tables only: fw_cfg's UUID item would make SeaBIOS print it
+ * on the screen, which QEMU's default VMs do not. */
 static int add_smbios_tables(struct machine *m, const struct vm_spec *spec)
 {
 	void *cfg = machine_device(m, "fw_cfg");
@@ -184,8 +185,7 @@ static int add_smbios_tables(struct machine *m, const struct vm_spec *spec)
 		return r;
 	}
 	if ((r = fw_cfg_add_file(cfg, SMBIOS_ANCHOR_FILE, st.anchor, sizeof(st.anchor))) < 0 ||
-	    (r = fw_cfg_add_file(cfg, SMBIOS_TABLES_FILE, st.tables, st.tables_size)) < 0 ||
-	    (r = fw_cfg_add_bytes(cfg, FW_CFG_UUID, sm.uuid, sizeof(sm.uuid))) < 0)
+	    (r = fw_cfg_add_file(cfg, SMBIOS_TABLES_FILE, st.tables, st.tables_size)) < 0)
 		log_error("fw_cfg: cannot add the SMBIOS tables: %s", strerror(-r));
 	smbios_free(&st);
 	return r;
