@@ -30,6 +30,7 @@ static void run_usage(FILE *f)
 	    "  -m, --memory SIZE       guest RAM with a unit, e.g. 512M or 4G (default 512M)\n"
 	    "  -c, --cpus N            virtual processors (default 1)\n"
 	    "  -n, --name NAME         the VM's name\n"
+	    "      --uuid UUID         the VM's UUID (SMBIOS); default: derived from the name\n"
 	    "  -s, --serial BACKEND    COM1: stdio, pty, none, socket:PATH or file:PATH\n"
 	    "  -d, --disk FILE         an IDE hard disk (raw image); repeat for more\n"
 	    "      --dvd FILE          an IDE DVD drive with FILE (an ISO) in it; --dvd '' for an\n"
@@ -139,6 +140,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SCREENSHOT,
 		OPT_SCREEN_TEXT,
 		OPT_AFTER,
+		OPT_UUID,
 	};
 	static const struct option longopts[] = {
 	    {"kernel", required_argument, NULL, 'k'},
@@ -161,6 +163,7 @@ int cmd_run(int argc, char **argv)
 	    {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
 	    {"screen-text", required_argument, NULL, OPT_SCREEN_TEXT},
 	    {"after", required_argument, NULL, OPT_AFTER},
+	    {"uuid", required_argument, NULL, OPT_UUID},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -292,9 +295,13 @@ int cmd_run(int argc, char **argv)
 				wopt.screen_text = dst;
 			break;
 		}
+		case OPT_UUID:
+			SETTING("--uuid", "vm", NULL, "uuid", false);
+			break;
 		case OPT_AFTER:
 			if (!parse_duration(optarg, &wopt.capture_after_ns)) {
-				log_error("--after %s: not a duration; write e.g. 5s or 1500ms", optarg);
+				log_error("--after %s: not a duration; write e.g. 5s or 1500ms",
+					  optarg);
 				return 2;
 			}
 			break;

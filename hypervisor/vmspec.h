@@ -73,6 +73,8 @@ struct vm_spec {
 	unsigned cpus;
 	bool hugepages;
 	enum on_reboot on_reboot;
+	bool has_uuid;
+	uint8_t uuid[16]; /* as written (RFC 4122 byte order) */
 
 	/* Direct kernel boot: a bzImage (Linux boot protocol) or a multiboot
 	 * ELF kernel, told apart by their headers. */

@@ -45,6 +45,9 @@ static const struct vmconfig_key_info vm_keys[] = {
      .def = "reset",
      .choices = on_reboot_choices,
      .help = "what a guest reboot does: reset the VM or end osio"},
+    {.key = "uuid",
+     .type = VMCONFIG_T_UUID,
+     .help = "the VM's UUID, as the guest's SMBIOS shows it (default: derived from the name)"},
 };
 
 static const struct vmconfig_key_info boot_keys[] = {
@@ -367,6 +370,8 @@ static const char *type_hint(const struct vmconfig_key_info *k, char *buf, size_
 		return "a file path";
 	case VMCONFIG_T_MAC:
 		return "a MAC address such as 52:54:00:12:34:56";
+	case VMCONFIG_T_UUID:
+		return "a UUID such as 8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a64";
 	case VMCONFIG_T_VNC:
 		return "auto, none, HOST:PORT or an absolute socket path";
 	case VMCONFIG_T_LIST:
@@ -442,6 +447,10 @@ static int check_typed(const struct vmconfig_key_info *k, const char *value, siz
 		return 0;
 	case VMCONFIG_T_MAC:
 		return vmconfig_parse_mac(value, mac, why, whylen);
+	case VMCONFIG_T_UUID: {
+		uint8_t uuid[16];
+		return vmconfig_parse_uuid(value, uuid, why, whylen);
+	}
 	case VMCONFIG_T_VNC:
 		return vmconfig_parse_vnc(value, NULL, why, whylen);
 	case VMCONFIG_T_LIST:

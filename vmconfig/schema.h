@@ -18,6 +18,7 @@ enum vmconfig_type {
 	VMCONFIG_T_MAC,	   /* a unicast MAC address */
 	VMCONFIG_T_VNC,	   /* auto | none | HOST:PORT | /socket/path */
 	VMCONFIG_T_LIST,   /* distinct choices separated by commas: dvd, disk */
+	VMCONFIG_T_UUID,   /* 8-4-4-4-12 hex digits */
 };
 
 struct vmconfig_key_info {

@@ -88,6 +88,9 @@ static int fill_vm(struct spec_ctx *c, size_t h, size_t end)
 		} else if (strcmp(l->key, "on_reboot") == 0) {
 			s->on_reboot =
 			    strcasecmp(l->value, "exit") == 0 ? ON_REBOOT_EXIT : ON_REBOOT_RESET;
+		} else if (strcmp(l->key, "uuid") == 0) {
+			if (vmconfig_parse_uuid(l->value, s->uuid, NULL, 0) == 0)
+				s->has_uuid = true;
 		}
 	}
 	return 0;

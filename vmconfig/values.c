@@ -187,6 +187,31 @@ int vmconfig_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen)
 	return 0;
 }
 
+int vmconfig_parse_uuid(const char *s, uint8_t uuid[16], char *why, size_t whylen)
+{
+	static const char bad[] = "not a UUID; write 32 hex digits grouped 8-4-4-4-12, like "
+				  "8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a64";
+	uint8_t u[16];
+	const char *p = s;
+	for (unsigned i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10) {
+			if (*p != '-')
+				return fail(why, whylen, bad);
+			p++;
+		}
+		int hi = p[0] ? hex_value(p[0]) : -1;
+		int lo = hi >= 0 ? hex_value(p[1]) : -1;
+		if (lo < 0)
+			return fail(why, whylen, bad);
+		u[i] = (uint8_t)(hi << 4 | lo);
+		p += 2;
+	}
+	if (*p)
+		return fail(why, whylen, bad);
+	memcpy(uuid, u, 16);
+	return 0;
+}
+
 int vmconfig_check_name(const char *s, char *why, size_t whylen)
 {
 	static const char bad[] = "not a name; use 1 to 63 letters, digits, '.', '_' and '-', "

@@ -123,6 +123,9 @@ int vmconfig_parse_boot_order(const char *s, enum boot_device order[VM_BOOT_DEVI
 			      char *why, size_t whylen);
 /* A unicast MAC address written as six hex pairs separated by ':'. */
 int vmconfig_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen);
+/* A UUID written 8-4-4-4-12 in hex (either case), into its 16 bytes in the
+ * order written (RFC 4122 / big-endian fields). */
+int vmconfig_parse_uuid(const char *s, uint8_t uuid[16], char *why, size_t whylen);
 /* A VM, switch or section name: 1 to 63 letters, digits, '.', '_', '-',
  * starting with a letter or a digit. */
 int vmconfig_check_name(const char *s, char *why, size_t whylen);

@@ -79,7 +79,10 @@ out:
 
 static bool is_elf(const uint8_t *img, size_t size)
 {
-	return size >= 4 && memcmp(img, "\x7f" "ELF", 4) == 0;
+	return size >= 4 && memcmp(img,
+				   "\x7f"
+				   "ELF",
+				   4) == 0;
 }
 
 int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *spec)
@@ -89,7 +92,8 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 	b->cpus = spec->cpus;
 	int r;
 	if (!spec->kernel[0]) {
-		log_error("no kernel to boot: give --kernel FILE or a [boot] kernel in the vmconfig");
+		log_error(
+		    "no kernel to boot: give --kernel FILE or a [boot] kernel in the vmconfig");
 		return -EINVAL;
 	}
 	if ((r = read_file("kernel", spec->kernel, KERNEL_MAX, &b->kernel)) < 0)
@@ -106,10 +110,10 @@ int boot_prepare(struct boot_plan *b, struct machine *m, const struct vm_spec *s
 		r = -ENOEXEC;
 		log_error("kernel %s: %s", spec->kernel,
 			  is_elf(b->kernel.data, b->kernel.size)
-				  ? "an ELF file without a multiboot header; osio boots Linux "
-				    "bzImages and multiboot kernels"
-				  : "not a kernel osio can boot (neither a Linux bzImage nor a "
-				    "multiboot kernel)");
+			      ? "an ELF file without a multiboot header; osio boots Linux "
+				"bzImages and multiboot kernels"
+			      : "not a kernel osio can boot (neither a Linux bzImage nor a "
+				"multiboot kernel)");
 		goto fail;
 	}
 	if ((r = e820_build_pc(&b->e820, m)) < 0) {
@@ -168,7 +172,23 @@ void smbios_describe(struct smbios_machine *sm, const struct machine *m, const s
 	unsigned a = 0, b = 0, c = 0, d = 0;
 	memset(sm, 0, sizeof(*sm));
 	sm->name = spec->name;
-	smbios_uuid_from_name(spec->name, sm->uuid);
+	if (spec->has_uuid) {
+		/* SMBIOS 2.6+ stores the first three fields little-endian. */
+		memcpy(sm->uuid, spec->uuid, 16);
+		for (unsigned i = 0; i < 2; i++) {
+			uint8_t t = sm->uuid[i];
+			sm->uuid[i] = sm->uuid[3 - i];
+			sm->uuid[3 - i] = t;
+		}
+		uint8_t t = sm->uuid[4];
+		sm->uuid[4] = sm->uuid[5];
+		sm->uuid[5] = t;
+		t = sm->uuid[6];
+		sm->uuid[6] = sm->uuid[7];
+		sm->uuid[7] = t;
+	} else {
+		smbios_uuid_from_name(spec->name, sm->uuid);
+	}
 	sm->cpus = spec->cpus;
 	/* The vCPUs report the host's vendor and family (KVM's CPUID). */
 	__get_cpuid(0, &a, &b, &c, &d);
@@ -195,12 +215,28 @@ void boot_release(struct boot_plan *b)
 void boot_flat_segments(struct kvm_sregs *s, bool long_mode)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = BOOT_GDT_CODE_SEL, .type = 0xb,
-		.present = 1, .dpl = 0, .db = long_mode ? 0 : 1, .s = 1, .l = long_mode, .g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = BOOT_GDT_CODE_SEL,
+	    .type = 0xb,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = long_mode ? 0 : 1,
+	    .s = 1,
+	    .l = long_mode,
+	    .g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = BOOT_GDT_DATA_SEL, .type = 0x3,
-		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = BOOT_GDT_DATA_SEL,
+	    .type = 0x3,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = 1,
+	    .s = 1,
+	    .l = 0,
+	    .g = 1,
 	};
 	s->cs = code;
 	s->ds = s->es = s->fs = s->gs = s->ss = data;
@@ -209,10 +245,8 @@ void boot_flat_segments(struct kvm_sregs *s, bool long_mode)
 int boot_write_gdt(struct machine *m, struct kvm_sregs *s, bool long_mode)
 {
 	const uint64_t gdt[4] = {
-		0,
-		0,
-		long_mode ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull, /* 0x10 code */
-		0x00cf93000000ffffull,					   /* 0x18 data */
+	    0, 0, long_mode ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull, /* 0x10 code */
+	    0x00cf93000000ffffull,					     /* 0x18 data */
 	};
 	if (guest_write(&m->mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
 		return -EFAULT;
@@ -225,8 +259,10 @@ int boot_write_gdt(struct machine *m, struct kvm_sregs *s, bool long_mode)
 
 int boot_load(struct boot_plan *b, struct machine *m, struct vcpu *bsp)
 {
-	if (guest_write(&m->mem, BOOT_SMBIOS_ADDR, b->smbios.anchor, sizeof(b->smbios.anchor)) < 0 ||
-	    guest_write(&m->mem, BOOT_SMBIOS_ADDR + 32, b->smbios.tables, b->smbios.tables_size) < 0) {
+	if (guest_write(&m->mem, BOOT_SMBIOS_ADDR, b->smbios.anchor, sizeof(b->smbios.anchor)) <
+		0 ||
+	    guest_write(&m->mem, BOOT_SMBIOS_ADDR + 32, b->smbios.tables, b->smbios.tables_size) <
+		0) {
 		log_error("cannot write the SMBIOS tables to guest RAM");
 		return -EFAULT;
 	}
@@ -234,7 +270,7 @@ int boot_load(struct boot_plan *b, struct machine *m, struct vcpu *bsp)
 		log_error("cannot write the ACPI tables to guest RAM");
 		return -EFAULT;
 	}
-	struct boot_cpu_state st = { 0 };
+	struct boot_cpu_state st = {0};
 	int r = vcpu_get_sregs(bsp, &st.sregs);
 	if (r < 0) {
 		log_error("KVM_GET_SREGS failed: %s", strerror(-r));

@@ -121,11 +121,14 @@ trap 'exit 125' INT TERM
 # Writing input after the VMM died must not kill this script.
 trap '' PIPE
 
+# One machine UUID for both VMMs: the firmware prints it on the screen.
+uuid=6f73696f-7465-7374-8000-000000000001
+
 case $vmm in
 qemu)
 	command -v qemu-system-x86_64 >/dev/null ||
 		die "qemu-system-x86_64 not found: install the Debian package qemu-system-x86"
-	cmd=(qemu-system-x86_64 -accel "$accel" -M pc -m "$memory" -smp "$cpus" -nodefaults
+	cmd=(qemu-system-x86_64 -accel "$accel" -M pc -m "$memory" -smp "$cpus" -uuid "$uuid" -nodefaults
 		-display none -serial stdio -device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
 	if [[ -n $kernel ]]; then
 		cmd+=(-kernel "$kernel" -append "$args")
@@ -147,7 +150,7 @@ qemu)
 	;;
 osio)
 	command -v "$osio" >/dev/null || die "osio binary '$osio' not found: pass --osio PATH"
-	cmd=("$osio" run --memory "$memory" --cpus "$cpus")
+	cmd=("$osio" run --memory "$memory" --cpus "$cpus" --uuid "$uuid")
 	if [[ -n $kernel ]]; then
 		cmd+=(--kernel "$kernel" --append "$args")
 	else

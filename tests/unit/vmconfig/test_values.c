@@ -173,6 +173,33 @@ static void test_macs(void **state)
 	}
 }
 
+static void test_uuid(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "8f2c41a06d3e4b1a9c550e8f7b2d1a64",
+	    "8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a6",
+	    "8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a645",
+	    "8f2c41a0-6d3e-4b1a-9c55_0e8f7b2d1a64",
+	    "8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a6g",
+	    "{8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a64}",
+	};
+	uint8_t u[16] = {0};
+	char why[256];
+	assert_int_equal(
+	    vmconfig_parse_uuid("8F2C41A0-6d3e-4b1a-9c55-0e8f7b2d1a64", u, why, sizeof(why)), 0);
+	assert_memory_equal(u,
+			    ((uint8_t[]){0x8f, 0x2c, 0x41, 0xa0, 0x6d, 0x3e, 0x4b, 0x1a, 0x9c, 0x55,
+					 0x0e, 0x8f, 0x7b, 0x2d, 0x1a, 0x64}),
+			    16);
+	for (size_t i = 0; i < N(bad); i++) {
+		if (vmconfig_parse_uuid(bad[i], u, why, sizeof(why)) != -EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+		assert_string_equal(why, "not a UUID; write 32 hex digits grouped 8-4-4-4-12, "
+					 "like 8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a64");
+	}
+}
+
 static void test_names(void **state)
 {
 	static const char *const good[] = {"vm", "a", "Debian-12.5_test", "0day", "x-", "a..b"};
@@ -425,6 +452,7 @@ int main(void)
 	    cmocka_unit_test(test_bools),
 	    cmocka_unit_test(test_uints),
 	    cmocka_unit_test(test_macs),
+	    cmocka_unit_test(test_uuid),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_vnc),
 	    cmocka_unit_test(test_boot_order),
