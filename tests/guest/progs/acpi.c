@@ -5,6 +5,7 @@
  * it off; then write SLP_TYP | SLP_EN. The VMM must end with a plain power
  * off (status 0, no debug-exit write); if the VM is still running 2 s
  * later, that is a FAIL (status 1). */
+#include "../lib/cmdline.h"
 #include "../lib/io.h"
 #include "../lib/str.h"
 #include "../lib/test.h"
@@ -126,9 +127,28 @@ void test_main(void)
 	const u8 *rsdt = table(rd32(rsdp + 16), "RSDT");
 	if (!check(rsdt != NULL, "RSDT valid"))
 		test_finish();
-	const u8 *fadt = NULL;
-	for (u32 off = 36; off + 4 <= rd32(rsdt + 4) && !fadt; off += 4)
-		fadt = table(rd32(rsdt + off), "FACP");
+	const u8 *fadt = NULL, *madt = NULL;
+	for (u32 off = 36; off + 4 <= rd32(rsdt + 4); off += 4) {
+		if (!fadt)
+			fadt = table(rd32(rsdt + off), "FACP");
+		if (!madt)
+			madt = table(rd32(rsdt + off), "APIC");
+	}
+	/* Every vCPU must be in the MADT, whoever built it (osio or the
+	 * firmware): enabled processor local APIC / x2APIC entries. */
+	if (check(madt != NULL, "MADT listed and valid")) {
+		u32 len = rd32(madt + 4), cpus = 0;
+		for (u32 off = 44; off + 2 <= len && madt[off + 1] >= 2; off += madt[off + 1]) {
+			const u8 *e = madt + off;
+			if ((e[0] == 0 && e[1] >= 8 && (rd32(e + 4) & 1)) ||
+			    (e[0] == 9 && e[1] >= 16 && (rd32(e + 8) & 1)))
+				cpus++;
+		}
+		printf("acpi: the MADT lists %u enabled processors\n", cpus);
+		u64 want;
+		if (arg_u64("cpus", &want))
+			check(cpus == want, "the MADT lists every vCPU (cpus=%u)", (u32)want);
+	}
 	if (!check(fadt != NULL, "FADT listed and valid"))
 		test_finish();
 	u32 smi_cmd = rd32(fadt + 48), pm1a = rd32(fadt + 64), pm1b = rd32(fadt + 68);
