@@ -513,26 +513,13 @@ bool ata_exec(struct ide_drive *d, uint8_t cmd)
 	case CMD_INIT_DEV_PARAMS:
 		init_params(d);
 		return true;
-	case CMD_STANDBY_IMMEDIATE:
-	case CMD_STANDBY_IMMEDIATE_OLD:
 	case CMD_STANDBY:
 	case CMD_STANDBY_OLD:
-		d->standby = true;
-		ide_cmd_ok(d);
-		return true;
-	case CMD_IDLE_IMMEDIATE:
-	case CMD_IDLE_IMMEDIATE_OLD:
 	case CMD_IDLE:
 	case CMD_IDLE_OLD:
-		d->standby = false;
-		ide_cmd_ok(d);
-		return true;
-	case CMD_CHECK_POWER:
-	case CMD_CHECK_POWER_OLD:
-		d->nsect[0] = d->standby ? 0x00 : 0xff;
-		ide_cmd_ok(d);
-		return true;
+		/* The timer forms: disks only. */
+		return ide_power_command(d, cmd);
 	default:
-		return false;
+		return ide_power_command(d, cmd);
 	}
 }

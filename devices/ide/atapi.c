@@ -282,19 +282,11 @@ bool atapi_exec(struct ide_drive *d, uint8_t cmd)
 		return true;
 	case CMD_CHECK_POWER:
 	case CMD_CHECK_POWER_OLD:
-		d->nsect[0] = d->standby ? 0x00 : 0xff;
-		ide_cmd_ok(d);
-		return true;
 	case CMD_STANDBY_IMMEDIATE:
 	case CMD_STANDBY_IMMEDIATE_OLD:
-		d->standby = true;
-		ide_cmd_ok(d);
-		return true;
 	case CMD_IDLE_IMMEDIATE:
 	case CMD_IDLE_IMMEDIATE_OLD:
-		d->standby = false;
-		ide_cmd_ok(d);
-		return true;
+		return ide_power_command(d, cmd);
 	case CMD_FLUSH_CACHE:
 		ide_cmd_ok(d); /* nothing is ever written */
 		return true;

@@ -42,6 +42,32 @@ void ide_cmd_ok(struct ide_drive *d)
 	ide_raise_irq(d);
 }
 
+bool ide_power_command(struct ide_drive *d, uint8_t cmd)
+{
+	switch (cmd) {
+	case CMD_STANDBY_IMMEDIATE:
+	case CMD_STANDBY_IMMEDIATE_OLD:
+	case CMD_STANDBY:
+	case CMD_STANDBY_OLD:
+		d->standby = true;
+		break;
+	case CMD_IDLE_IMMEDIATE:
+	case CMD_IDLE_IMMEDIATE_OLD:
+	case CMD_IDLE:
+	case CMD_IDLE_OLD:
+		d->standby = false;
+		break;
+	case CMD_CHECK_POWER:
+	case CMD_CHECK_POWER_OLD:
+		d->nsect[0] = d->standby ? 0x00 : 0xff;
+		break;
+	default:
+		return false;
+	}
+	ide_cmd_ok(d);
+	return true;
+}
+
 void ide_cmd_error(struct ide_drive *d, uint8_t error)
 {
 	d->status = ST_DRDY | ST_ERR;

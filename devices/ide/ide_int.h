@@ -212,6 +212,10 @@ void ide_raise_irq(struct ide_drive *d);
 void ide_set_signature(struct ide_drive *d);
 /* Command endings: status and error set, interrupt raised. */
 void ide_cmd_ok(struct ide_drive *d);
+/* The power-management commands both kinds of device take (STANDBY/IDLE
+ * in their forms, CHECK POWER MODE): false for any other command. There is
+ * no power to manage; the mode is only reported back. */
+bool ide_power_command(struct ide_drive *d, uint8_t cmd);
 void ide_cmd_error(struct ide_drive *d, uint8_t error);
 /* Offers buf[off, off + len) to the host (out: takes it from the host). */
 void ide_pio_start(struct ide_drive *d, uint32_t off, uint32_t len, bool out, ide_fn done);
