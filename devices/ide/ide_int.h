@@ -212,6 +212,24 @@ void ide_raise_irq(struct ide_drive *d);
 void ide_set_signature(struct ide_drive *d);
 /* Command endings: status and error set, interrupt raised. */
 void ide_cmd_ok(struct ide_drive *d);
+/* ATA command codes both kinds of device take (ATA8-ACS); the rest live
+ * with the command set that has them (ata.c, atapi.c). */
+enum {
+	CMD_STANDBY_IMMEDIATE_OLD = 0x94,
+	CMD_IDLE_IMMEDIATE_OLD = 0x95,
+	CMD_STANDBY_OLD = 0x96,
+	CMD_IDLE_OLD = 0x97,
+	CMD_CHECK_POWER_OLD = 0x98,
+	CMD_STANDBY_IMMEDIATE = 0xe0,
+	CMD_IDLE_IMMEDIATE = 0xe1,
+	CMD_STANDBY = 0xe2,
+	CMD_IDLE = 0xe3,
+	CMD_CHECK_POWER = 0xe5,
+	CMD_FLUSH_CACHE = 0xe7,
+	CMD_IDENTIFY = 0xec,
+	CMD_SET_FEATURES = 0xef,
+};
+
 /* The power-management commands both kinds of device take (STANDBY/IDLE
  * in their forms, CHECK POWER MODE): false for any other command. There is
  * no power to manage; the mode is only reported back. */
