@@ -1,6 +1,7 @@
 /* Guest RAM layout and allocation, and the buses/loop every machine has. */
 #include "hypervisor/machine.h"
 
+#include "hypervisor/input.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
@@ -17,7 +18,8 @@ int machine_init(struct machine *m)
 	m->pio = bus_new("io", 0x10000);
 	m->mmio = bus_new("mmio", 0);
 	m->loop = evloop_new();
-	if (!m->pio || !m->mmio || !m->loop) {
+	m->input = input_router_new();
+	if (!m->pio || !m->mmio || !m->loop || !m->input) {
 		machine_destroy(m);
 		return -ENOMEM;
 	}
@@ -29,8 +31,10 @@ void machine_destroy(struct machine *m)
 	bus_free(m->pio);
 	bus_free(m->mmio);
 	evloop_free(m->loop);
+	input_router_free(m->input);
 	m->pio = m->mmio = NULL;
 	m->loop = NULL;
+	m->input = NULL;
 	pthread_mutex_destroy(&m->irq_lock);
 	guestmem_destroy(&m->mem);
 }

@@ -24,6 +24,7 @@ enum machine_request {
 struct device;
 struct machine;
 struct pci_bus;
+struct input_router;
 
 #define MACHINE_GSIS 24 /* the IOAPIC's pins; ISA IRQs are GSIs 0-15 */
 #define MACHINE_COALESCED_ZONES 8
@@ -82,6 +83,7 @@ struct machine {
 
 	struct device *devices; /* in creation order */
 	struct pci_bus *pci;	/* made by the host bridge model ("i440fx"), or NULL */
+	struct input_router *input; /* keys and pointer from the front ends */
 
 	struct coalesced_zone coalesced[MACHINE_COALESCED_ZONES];
 	unsigned ncoalesced;

@@ -56,6 +56,23 @@ struct drive_spec {
 	char name[VM_NAME_MAX]; /* the vmconfig section's name, for messages */
 };
 
+enum vnc_kind {
+	VNC_NONE, /* no VNC server */
+	VNC_AUTO, /* loopback, the first free port from 5900 */
+	VNC_TCP,  /* host and port as given */
+	VNC_UNIX, /* a Unix socket at path */
+};
+
+struct vnc_spec {
+	enum vnc_kind kind;
+	char host[256]; /* VNC_TCP: a name or address ("" = all, which needs a password) */
+	unsigned port;
+	char path[PATH_MAX];	      /* VNC_UNIX */
+	char password_file[PATH_MAX]; /* "" = no password */
+	bool insecure;		      /* listen off loopback without a password anyway */
+	char keymap[32];	      /* layout of keysym clients, default "en-us" */
+};
+
 enum display_adapter {
 	DISPLAY_VGA,  /* standard VGA with Bochs VBE (PCI 1234:1111) */
 	DISPLAY_NONE, /* no display adapter */
@@ -93,6 +110,7 @@ struct vm_spec {
 
 	struct drive_spec ide[VM_IDE_DRIVES];
 	enum display_adapter display;
+	struct vnc_spec vnc;
 };
 
 /* Defaults: name "vm", 512 MiB, 1 vCPU, on_reboot reset, COM1 on stdio,

@@ -9,14 +9,16 @@ packages=(
 	cmake ninja-build gcc libc6-dev pkg-config linux-libc-dev
 	# unit tests
 	libcmocka-dev
-	# screenshots (PNG)
-	libpng-dev zlib1g-dev
+	# screenshots (PNG), the VNC server, the SDL window, the control API (JSON)
+	libpng-dev zlib1g-dev libvncserver-dev libsdl2-dev libjansson-dev
 	# firmware and boot software the VMs run, and the tools that build test media
 	seabios grub-rescue-pc xorriso isolinux
 	# guest programs (freestanding, built with the host gcc) and initramfs
 	binutils cpio busybox-static
 	# peers for differential tests and benchmarks
 	qemu-system-x86 qemu-utils
+	# real VNC clients and a display server for the connection tests
+	gvncviewer tigervnc-viewer novnc xvfb xdotool x11-utils x11-xkb-utils chromium
 	# test tooling
 	procps time
 )
