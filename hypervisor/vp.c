@@ -3,6 +3,7 @@
 #include "hypervisor/vp.h"
 
 #include "hypervisor/cpuid.h"
+#include "hypervisor/exitregs.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
@@ -153,6 +154,32 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_cpu_state *s)
 }
 
 /* --- exits ------------------------------------------------------------ */
+
+static bool regs_get(void *opaque, struct exit_regs *r)
+{
+	struct vcpu *v = opaque;
+	struct kvm_regs k;
+	if (ioctl(v->fd, KVM_GET_REGS, &k) < 0)
+		return false;
+	*r = (struct exit_regs){ k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rbp };
+	return true;
+}
+
+static bool regs_set(void *opaque, const struct exit_regs *r)
+{
+	struct vcpu *v = opaque;
+	struct kvm_regs k;
+	if (ioctl(v->fd, KVM_GET_REGS, &k) < 0)
+		return false;
+	k.rax = r->rax;
+	k.rbx = r->rbx;
+	k.rcx = r->rcx;
+	k.rdx = r->rdx;
+	k.rsi = r->rsi;
+	k.rdi = r->rdi;
+	k.rbp = r->rbp;
+	return ioctl(v->fd, KVM_SET_REGS, &k) == 0;
+}
 
 static enum exit_action exit_io(struct vcpu *v)
 {
@@ -307,6 +334,10 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	/* Devices reach this vCPU's registers during its exits. */
+	const struct exit_regs_provider regs = { regs_get, regs_set, v };
+	exit_regs_provide(&regs);
+
 	bool parked = false;
 	while (!atomic_load(&v->stop)) {
 		if (parked) {
@@ -348,6 +379,7 @@ static void *vcpu_thread(void *arg)
 			parked = true;
 		}
 	}
+	exit_regs_provide(NULL);
 	return NULL;
 }
 
