@@ -45,6 +45,12 @@ static void run_usage(FILE *f)
 	    "      --screenshot FILE   the VGA screen as PNG when the VM ends (or --after TIME)\n"
 	    "      --screen-text FILE  the text-mode screen as text, likewise\n"
 	    "      --after TIME        take the screenshot/screen text at TIME, running on\n"
+	    "      --vnc ADDR          the VNC server: auto (default: 127.0.0.1, first free\n"
+	    "                          port from 5900), none, HOST:PORT or /unix/socket\n"
+	    "      --vnc-password-file FILE  VNC password (line 1) and view-only password\n"
+	    "                          (line 2); the file must be mode 600\n"
+	    "      --vnc-insecure      allow a non-loopback --vnc address without a password\n"
+	    "      --keymap NAME       layout of VNC viewers that send keysyms (default en-us)\n"
 	    "      --on-reboot ACTION  reset (default) or exit when the guest reboots\n"
 	    "      --hugepages         back guest RAM with huge pages\n"
 	    "  -q, --quiet             no informational messages\n"
@@ -141,6 +147,10 @@ int cmd_run(int argc, char **argv)
 		OPT_SCREEN_TEXT,
 		OPT_AFTER,
 		OPT_UUID,
+		OPT_VNC,
+		OPT_VNC_PASSWORD_FILE,
+		OPT_VNC_INSECURE,
+		OPT_KEYMAP,
 	};
 	static const struct option longopts[] = {
 	    {"kernel", required_argument, NULL, 'k'},
@@ -164,6 +174,10 @@ int cmd_run(int argc, char **argv)
 	    {"screen-text", required_argument, NULL, OPT_SCREEN_TEXT},
 	    {"after", required_argument, NULL, OPT_AFTER},
 	    {"uuid", required_argument, NULL, OPT_UUID},
+	    {"vnc", required_argument, NULL, OPT_VNC},
+	    {"vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD_FILE},
+	    {"vnc-insecure", no_argument, NULL, OPT_VNC_INSECURE},
+	    {"keymap", required_argument, NULL, OPT_KEYMAP},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -297,6 +311,21 @@ int cmd_run(int argc, char **argv)
 		}
 		case OPT_UUID:
 			SETTING("--uuid", "vm", NULL, "uuid", false);
+			break;
+		case OPT_VNC:
+			/* A socket path given relative to here is made absolute. */
+			SETTING("--vnc", "display", NULL, "vnc",
+				optarg[0] == '.' || (strchr(optarg, '/') && !strchr(optarg, ':')));
+			break;
+		case OPT_VNC_PASSWORD_FILE:
+			SETTING("--vnc-password-file", "display", NULL, "vnc_password_file", true);
+			break;
+		case OPT_VNC_INSECURE:
+			optarg = "yes";
+			SETTING("--vnc-insecure", "display", NULL, "vnc_insecure", false);
+			break;
+		case OPT_KEYMAP:
+			SETTING("--keymap", "display", NULL, "keymap", false);
 			break;
 		case OPT_AFTER:
 			if (!parse_duration(optarg, &wopt.capture_after_ns)) {

@@ -166,6 +166,18 @@ static const struct vmconfig_key_info display_keys[] = {
      .type = VMCONFIG_T_VNC,
      .def = "auto",
      .help = "where the VNC server listens: auto, none, HOST:PORT or /socket"},
+    {.key = "vnc_password_file",
+     .type = VMCONFIG_T_PATH,
+     .maxlen = PATH_MAX - 1,
+     .help = "a file (mode 600): the VNC password, and a view-only one on line 2"},
+    {.key = "vnc_insecure",
+     .type = VMCONFIG_T_BOOL,
+     .def = "no",
+     .help = "listen on a non-loopback address even without a password"},
+    {.key = "keymap",
+     .type = VMCONFIG_T_NAME,
+     .def = "en-us",
+     .help = "keyboard layout of VNC clients that send keysyms (share/keymaps/)"},
 };
 
 #define KEYS(a) .keys = a, .nkeys = ARRAY_SIZE(a)

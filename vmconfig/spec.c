@@ -26,6 +26,8 @@ void vm_spec_defaults(struct vm_spec *s)
 	s->boot_order[2] = BOOT_NETWORK;
 	s->boot_order_n = 3;
 	s->display = DISPLAY_VGA;
+	s->vnc.kind = VNC_AUTO;
+	snprintf(s->vnc.keymap, sizeof(s->vnc.keymap), "en-us");
 }
 
 struct spec_ctx {
@@ -193,27 +195,38 @@ static int fill_serial(struct spec_ctx *c, size_t h)
 	return 0;
 }
 
-/* The display adapter; a VNC server, which this osio cannot run yet, is
- * refused. */
+/* The display adapter and its VNC server. */
 static int fill_display(struct spec_ctx *c, size_t h)
 {
 	const struct vmconfig *cfg = c->cfg;
+	struct vm_spec *s = c->spec;
 	long a = vc_find_key(cfg, h, "adapter"), v = vc_find_key(cfg, h, "vnc");
+	long pw = vc_find_key(cfg, h, "vnc_password_file");
+	long ins = vc_find_key(cfg, h, "vnc_insecure"), km = vc_find_key(cfg, h, "keymap");
 	bool none = a >= 0 && strcasecmp(cfg->lines[a].value, "none") == 0;
 	/* vnc defaults to auto with an adapter, to none without one. */
 	const char *vnc = v >= 0 ? cfg->lines[v].value : none ? "none" : "auto";
-	char label[160], msg[512];
+	struct vmconfig_vnc parsed;
 
 	if (a >= 0)
-		c->spec->display = none ? DISPLAY_NONE : DISPLAY_VGA;
-	if (strcasecmp(vnc, "none") == 0)
-		return 0;
-	vc_section_label(cfg->lines[h].type, NULL, label, sizeof(label));
-	snprintf(msg, sizeof(msg),
-		 "%s: this osio cannot serve the display over VNC yet; set vnc = none or remove "
-		 "the section",
-		 label);
-	return fail_line(c, v >= 0 ? (size_t)v : h, 0, msg);
+		s->display = none ? DISPLAY_NONE : DISPLAY_VGA;
+	if (vmconfig_parse_vnc(vnc, &parsed, NULL, 0) < 0)
+		return 0; /* validation has named the line */
+	s->vnc.kind = parsed.kind == VMCONFIG_VNC_NONE	 ? VNC_NONE
+		      : parsed.kind == VMCONFIG_VNC_AUTO ? VNC_AUTO
+		      : parsed.kind == VMCONFIG_VNC_TCP	 ? VNC_TCP
+							 : VNC_UNIX;
+	snprintf(s->vnc.host, sizeof(s->vnc.host), "%s", parsed.host);
+	s->vnc.port = parsed.port;
+	snprintf(s->vnc.path, sizeof(s->vnc.path), "%s", parsed.path);
+	bool b;
+	if (ins >= 0 && vmconfig_parse_bool(cfg->lines[ins].value, &b, NULL, 0) == 0)
+		s->vnc.insecure = b;
+	if (km >= 0)
+		snprintf(s->vnc.keymap, sizeof(s->vnc.keymap), "%s", cfg->lines[km].value);
+	if (pw >= 0)
+		return resolve(c, (size_t)pw, s->vnc.password_file, sizeof(s->vnc.password_file));
+	return 0;
 }
 
 /* A section this osio cannot run yet, or 0 for one it can. */

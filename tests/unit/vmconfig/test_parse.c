@@ -239,7 +239,8 @@ static const struct bad bad_files[] = {
     {"[vm]\ncpu = 1\n", 0, 2, 1, "unknown key 'cpu' in [vm]; did you mean 'cpus'?"},
     {"[vm]\nkernel = x\n", 0, 2, 1, "unknown key 'kernel' in [vm]; it belongs in [boot]"},
     {"[display]\nfoo = 1\n", 0, 2, 1,
-     "unknown key 'foo' in [display]; the keys of [display] are adapter and vnc"},
+     "unknown key 'foo' in [display]; the keys of [display] are adapter, vnc, "
+     "vnc_password_file, vnc_insecure and keymap"},
     {"[disk]\nsize = 1\n", 0, 2, 1,
      "unknown key 'size' in [disk]; the keys of [disk] are file, bus, readonly, controller and "
      "location"},

@@ -228,6 +228,45 @@ struct refusal {
 	const char *formatted;
 };
 
+static void test_display_vnc(void **state)
+{
+	struct vmconfig_error err;
+	struct vm_spec s;
+	struct vmconfig *cfg;
+
+	vm_spec_defaults(&s);
+	assert_int_equal(s.vnc.kind, VNC_AUTO);
+	assert_string_equal(s.vnc.keymap, "en-us");
+
+	cfg = vct_parse("[display]\nvnc = [::1]:5905\nvnc_password_file = pw\n"
+			"vnc_insecure = yes\nkeymap = de\n",
+			"/etc/vms/vm.vmconfig");
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.vnc.kind, VNC_TCP);
+	assert_string_equal(s.vnc.host, "::1");
+	assert_int_equal(s.vnc.port, 5905);
+	assert_string_equal(s.vnc.password_file, "/etc/vms/pw");
+	assert_true(s.vnc.insecure);
+	assert_string_equal(s.vnc.keymap, "de");
+	vmconfig_free(cfg);
+
+	cfg = vct_parse("[display]\nvnc = /run/vm.vnc\n", "vm.vmconfig");
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.vnc.kind, VNC_UNIX);
+	assert_string_equal(s.vnc.path, "/run/vm.vnc");
+	vmconfig_free(cfg);
+
+	/* No adapter, no VNC. */
+	cfg = vct_parse("[display]\nadapter = none\n", "vm.vmconfig");
+	vm_spec_defaults(&s);
+	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(s.display, DISPLAY_NONE);
+	assert_int_equal(s.vnc.kind, VNC_NONE);
+	vmconfig_free(cfg);
+}
+
 static void test_refused_sections(void **state)
 {
 	static const struct refusal cases[] = {
@@ -240,18 +279,6 @@ static void test_refused_sections(void **state)
 	    {"[vm]\n[nic \"lan\"]\n", 2,
 	     "vm.vmconfig:2: error: [nic \"lan\"]: this osio cannot connect network adapters "
 	     "yet; remove or comment out the section to run without it"},
-	    {"[display]\n# vnc defaults to auto\n", 1,
-	     "vm.vmconfig:1: error: [display]: this osio cannot serve the display over VNC "
-	     "yet; set vnc = none or remove the section"},
-	    {"[display]\nvnc = 127.0.0.1:5900\n", 2,
-	     "vm.vmconfig:2: error: [display]: this osio cannot serve the display over VNC "
-	     "yet; set vnc = none or remove the section"},
-	    {"[display]\nadapter = vga\n", 1,
-	     "vm.vmconfig:1: error: [display]: this osio cannot serve the display over VNC "
-	     "yet; set vnc = none or remove the section"},
-	    {"[display]\nadapter = VGA\nvnc = /run/vnc.sock\n", 3,
-	     "vm.vmconfig:3: error: [display]: this osio cannot serve the display over VNC "
-	     "yet; set vnc = none or remove the section"},
 	    /* The first refusal in the file is the one named. */
 	    {"[dvd]\n[nic]\n[disk]\nfile = a\nbus = virtio\n", 2,
 	     "vm.vmconfig:2: error: [nic]: this osio cannot connect network adapters yet; "
@@ -419,10 +446,9 @@ static void test_workstation_refused(void **state)
 	assert_int_equal(vmconfig_remove_section(cfg, "disk", "data"), 0);
 	assert_int_equal(vmconfig_remove_section(cfg, "nic", "lan"), 0);
 	r = vmconfig_to_spec(cfg, &s, &err);
-	assert_int_equal(r, -EINVAL);
-	assert_int_equal(err.line, vmconfig_line(cfg, "display", NULL, "vnc"));
-	assert_int_equal(vmconfig_set(cfg, "display", NULL, "vnc", "none", &err), 0);
-	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(s.vnc.kind, VNC_TCP);
+	assert_int_equal(s.vnc.port, 5901);
 	assert_int_equal(s.ide[0].media, DRIVE_DISK);
 	assert_string_equal(s.ide[0].name, "system");
 	assert_int_equal(s.ide[2].media, DRIVE_DVD);
@@ -523,6 +549,7 @@ int main(void)
 	    cmocka_unit_test(test_relative_paths),
 	    cmocka_unit_test(test_path_too_long),
 	    cmocka_unit_test(test_on_top),
+	    cmocka_unit_test(test_display_vnc),
 	    cmocka_unit_test(test_refused_sections),
 	    cmocka_unit_test(test_accepted_sections),
 	    cmocka_unit_test(test_display),
