@@ -7,7 +7,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define TILES_X	   ((DISPLAY_MAX_WIDTH + DISPLAY_TILE - 1) / DISPLAY_TILE)
@@ -29,6 +31,8 @@ struct display_surface {
 	unsigned width, height;
 	uint64_t generation;
 	uint32_t *pixels;
+	int fd;		   /* the memfd holding pixels, -1 if in plain memory */
+	size_t map_size;   /* bytes mapped from fd */
 	struct display_consumer *consumers;
 	bool damaged; /* since the lock was taken: notify at unlock */
 
@@ -54,6 +58,41 @@ static bool size_ok(unsigned width, unsigned height)
 	       height <= DISPLAY_MAX_HEIGHT;
 }
 
+/* Black pixels for a width x height picture, in a sealed memfd (so that
+ * osio connect can map them without a copy) or, where memfds are not to be
+ * had, in plain memory (*fd = -1). */
+static uint32_t *pixels_alloc(unsigned width, unsigned height, int *fd, size_t *map_size)
+{
+	size_t bytes = (size_t)width * height * sizeof(uint32_t);
+	*fd = memfd_create("osio-display", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (*fd >= 0) {
+		void *p = MAP_FAILED;
+		/* Sealed against resizing: a client holding the fd cannot shrink
+		 * it under our mapping. */
+		if (ftruncate(*fd, (off_t)bytes) == 0 &&
+		    fcntl(*fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
+			p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+		if (p != MAP_FAILED) {
+			*map_size = bytes;
+			return p;
+		}
+		close(*fd);
+	}
+	*fd = -1;
+	*map_size = 0;
+	return calloc(bytes, 1);
+}
+
+static void pixels_free(uint32_t *p, int fd, size_t map_size)
+{
+	if (fd < 0) {
+		free(p);
+		return;
+	}
+	munmap(p, map_size);
+	close(fd);
+}
+
 struct display_surface *display_new(unsigned width, unsigned height)
 {
 	if (!size_ok(width, height))
@@ -61,7 +100,7 @@ struct display_surface *display_new(unsigned width, unsigned height)
 	struct display_surface *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->pixels = calloc((size_t)width * height, sizeof(uint32_t));
+	s->pixels = pixels_alloc(width, height, &s->fd, &s->map_size);
 	if (!s->pixels) {
 		free(s);
 		return NULL;
@@ -87,7 +126,7 @@ void display_put(struct display_surface *s)
 		return;
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->update_lock);
-	free(s->pixels);
+	pixels_free(s->pixels, s->fd, s->map_size);
 	free(s);
 }
 
@@ -98,6 +137,7 @@ static void fill_view(const struct display_surface *s, struct display_view *v)
 	v->height = s->height;
 	v->stride = s->width * (unsigned)sizeof(uint32_t);
 	v->generation = s->generation;
+	v->fd = s->fd;
 }
 
 void display_lock(struct display_surface *s, struct display_view *v)
@@ -134,11 +174,15 @@ int display_resize_locked(struct display_surface *s, unsigned width, unsigned he
 {
 	if (!size_ok(width, height))
 		return -EINVAL;
-	uint32_t *p = calloc((size_t)width * height, sizeof(uint32_t));
+	int fd;
+	size_t map_size;
+	uint32_t *p = pixels_alloc(width, height, &fd, &map_size);
 	if (!p)
 		return -ENOMEM;
-	free(s->pixels);
+	pixels_free(s->pixels, s->fd, s->map_size);
 	s->pixels = p;
+	s->fd = fd;
+	s->map_size = map_size;
 	s->width = width;
 	s->height = height;
 	s->generation++;

@@ -27,6 +27,10 @@ struct display_view {
 	unsigned width, height;
 	unsigned stride; /* bytes from one row to the next */
 	uint64_t generation;
+	/* A memfd holding exactly the pixels (height * stride bytes from
+	 * offset 0), or -1. Owned by the surface and replaced by a resize:
+	 * dup or reopen it under the lock to keep it. */
+	int fd;
 };
 
 /* Asks the producer to bring the picture up to date (render what changed

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static bool readable(int fd)
@@ -351,6 +352,44 @@ static void test_threads(void **state)
 	display_put(rc.s);
 }
 
+/* The pixels live in a memfd that another process can map: what the
+ * producer writes is what a mapping of the fd shows, the fd cannot be
+ * resized under the worker's mapping, and a resize brings a new fd. */
+static void test_shared_pixels(void **state)
+{
+	struct display_surface *s = display_new(64, 48);
+	struct display_view v;
+	display_lock(s, &v);
+	assert_true(v.fd >= 0);
+	int fd = dup(v.fd);
+	v.pixels[0] = 0x123456;
+	v.pixels[64 * 48 - 1] = 0xabcdef;
+	display_unlock(s);
+
+	size_t size = 64 * 48 * 4;
+	uint32_t *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(map[0], 0x123456);
+	assert_int_equal(map[64 * 48 - 1], 0xabcdef);
+	assert_int_equal(ftruncate(fd, 4096), -1);
+	assert_int_equal(errno, EPERM);
+
+	display_lock(s, &v);
+	assert_int_equal(display_resize_locked(s, 32, 16, &v), 0);
+	assert_true(v.fd >= 0);
+	v.pixels[5] = 0x777777;
+	uint32_t *map2 = mmap(NULL, 32 * 16 * 4, PROT_READ, MAP_SHARED, v.fd, 0);
+	assert_true(map2 != MAP_FAILED);
+	assert_int_equal(map2[5], 0x777777);
+	display_unlock(s);
+	/* The old buffer stays valid for whoever still maps it. */
+	assert_int_equal(map[0], 0x123456);
+	munmap(map, size);
+	munmap(map2, 32 * 16 * 4);
+	close(fd);
+	display_put(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +403,7 @@ int main(void)
 	    cmocka_unit_test(test_refresh_and_invalidate),
 	    cmocka_unit_test(test_references),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_shared_pixels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
