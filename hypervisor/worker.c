@@ -4,15 +4,20 @@
 #include "devices/device.h"
 #include "hypervisor/boot/boot.h"
 #include "hypervisor/boot/firmware.h"
+#include "hypervisor/boot/smbios.h"
 #include "hypervisor/capture.h"
+#include "hypervisor/control.h"
 #include "hypervisor/kvm.h"
 #include "hypervisor/log.h"
 #include "hypervisor/machine.h"
 #include "hypervisor/partition.h"
 #include "hypervisor/pc.h"
 #include "hypervisor/platform.h"
+#include "hypervisor/runtime_dir.h"
+#include "devices/vga/vga.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +36,7 @@ struct worker {
 	struct boot_plan plan;
 	struct firmware fw;
 	struct evtimer *timeout, *capture;
+	struct control *ctl; /* NULL when the VM runs without a control socket */
 	pthread_mutex_t lock;
 	bool pending;
 	enum machine_request req;
@@ -95,6 +101,53 @@ static void timed_out(void *opaque)
 	on_request(w, MACHINE_EXIT, WORKER_EXIT_TIMEOUT);
 }
 
+/* The UUID the guest sees, as text. */
+static void uuid_text(const struct vm_spec *spec, char *buf, size_t size)
+{
+	uint8_t u[16];
+	if (spec->has_uuid) {
+		memcpy(u, spec->uuid, 16);
+	} else {
+		/* SMBIOS order: the first three fields little-endian. */
+		uint8_t s[16];
+		smbios_uuid_from_name(spec->name, s);
+		memcpy(u, s, 16);
+		u[0] = s[3], u[1] = s[2], u[2] = s[1], u[3] = s[0];
+		u[4] = s[5], u[5] = s[4], u[6] = s[7], u[7] = s[6];
+	}
+	snprintf(buf, size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+/* The control socket, for osio connect, osio send-key and scripts. A VM
+ * runs on without one when it cannot be had (a live VM of the same name,
+ * a runtime directory that is not ours): the console and the serial port
+ * still work. */
+static void control_start(struct worker *w)
+{
+	char dir[PATH_MAX], path[PATH_MAX], uuid[40];
+	if (runtime_dir_create(dir, sizeof(dir)) < 0 ||
+	    control_socket_path(w->spec->name, path, sizeof(path)) < 0 ||
+	    control_new(&w->m, path, w->spec->name, &w->ctl) < 0)
+		return;
+	void *vga = machine_device(&w->m, "vga");
+	uuid_text(w->spec, uuid, sizeof(uuid));
+	control_set_status(w->ctl, "uuid", json_string(uuid));
+	control_set_status(w->ctl, "cpus", json_integer(w->spec->cpus));
+	control_set_status(w->ctl, "memory", json_integer((json_int_t)w->spec->memory));
+	control_set_status(w->ctl, "display", json_boolean(vga != NULL));
+	control_set_status(w->ctl, "vnc", json_null());
+	control_input_register(w->ctl);
+	if (control_display_register(w->ctl, vga ? vga_surface(vga) : NULL) < 0 ||
+	    control_run(w->ctl) < 0) {
+		log_warn("%s: cannot serve the control socket", path);
+		control_free(w->ctl);
+		w->ctl = NULL;
+		return;
+	}
+}
+
 /* One power-on of the VM: a fresh partition, vCPUs at the reset vector (the
  * BIOS) or with the kernel loaded, run until a request arrives. */
 static int run_once(struct worker *w, enum machine_request *req, int *status)
@@ -129,7 +182,7 @@ static int run_once(struct worker *w, enum machine_request *req, int *status)
 int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 {
 	static const struct worker_options none;
-	struct worker w = { .spec = spec, .opt = opt ? opt : &none, .sigfd = -1 };
+	struct worker w = {.spec = spec, .opt = opt ? opt : &none, .sigfd = -1};
 	pthread_mutex_init(&w.lock, NULL);
 	w.firmware = pc_boots_firmware(spec);
 	w.fw.slot = -1;
@@ -159,7 +212,7 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 	}
 	if (machine_alloc_ram(&w.m, spec->memory, spec->hugepages) < 0)
 		goto out_machine;
-	struct pc_options pcopt = { .firmware_log = w.opt->firmware_log, .firmware = w.firmware };
+	struct pc_options pcopt = {.firmware_log = w.opt->firmware_log, .firmware = w.firmware};
 	if (pc_create(&w.m, spec, &pcopt) < 0)
 		goto out_devices;
 	if (w.firmware) {
@@ -176,6 +229,7 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 		if (w.timeout)
 			evtimer_arm(w.timeout, w.opt->timeout_ns, 0);
 	}
+	control_start(&w);
 	bool capture = w.opt->screenshot || w.opt->screen_text;
 	if (capture && w.opt->capture_after_ns) {
 		w.capture = evtimer_new(w.m.loop, capture_now, &w);
@@ -189,7 +243,9 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 		if (run_once(&w, &req, &st) < 0)
 			break;
 		if (req == MACHINE_RESET && spec->on_reboot == ON_REBOOT_RESET) {
+			control_set_state(w.ctl, "resetting", 0);
 			machine_reset_devices(&w.m);
+			control_set_state(w.ctl, "running", 0);
 			continue;
 		}
 		switch (req) {
@@ -212,6 +268,8 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 	}
 
 out_devices:
+	control_set_state(w.ctl, "off", status);
+	control_free(w.ctl);
 	evtimer_free(w.timeout);
 	evtimer_free(w.capture);
 	/* Devices before the firmware image: the chipset maps it. */

@@ -1,0 +1,23 @@
+/* Where running workers keep their sockets: $OSIO_RUNTIME_DIR if set (tests
+ * keep their VMs apart with it), else /run/osio as root,
+ * $XDG_RUNTIME_DIR/osio for users, /tmp/osio-UID without it; and the
+ * control socket of a VM by name. */
+#ifndef OSIO_RUNTIME_DIR_H
+#define OSIO_RUNTIME_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The directory's path (not created). -ENAMETOOLONG if it does not fit. */
+int runtime_dir_path(char *buf, size_t size);
+/* Creates the directory (mode 0700) if needed and checks it is a directory
+ * of ours that nobody else can write to; logs one line saying what is wrong
+ * and returns -errno otherwise. */
+int runtime_dir_create(char *buf, size_t size);
+/* The control socket of the VM called name: DIR/NAME.sock. */
+int control_socket_path(const char *name, char *buf, size_t size);
+/* What a user names on the command line (osio connect NAME|SOCKET): a path
+ * (it has a '/') as is, else the control socket of the VM of that name. */
+int control_socket_resolve(const char *name_or_path, char *buf, size_t size);
+
+#endif
