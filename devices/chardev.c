@@ -4,10 +4,12 @@
 #define CHARDEV_INTERNAL
 #include "devices/chardev.h"
 
+#include "hypervisor/input.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/input-event-codes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,15 @@ static void input_byte(struct chardev *c, uint8_t b)
 				log_info("%s: Ctrl-A r: resetting", c->port);
 				machine_request(c->m, MACHINE_RESET, 0);
 				return;
+			case 'd': {
+				/* What the guest's own keyboard handler makes of it
+				 * (a BIOS resets, Linux reboots or runs its handler). */
+				static const unsigned cad[] = {KEY_LEFTCTRL, KEY_LEFTALT,
+							       KEY_DELETE};
+				log_info("%s: Ctrl-A d: Ctrl+Alt+Del on the VM's keyboard", c->port);
+				input_key_combo(c->m, cad, 3);
+				return;
+			}
 			case 'h':
 			case '?':
 				chardev_stdio_help();

@@ -55,6 +55,7 @@ void chardev_stdio_help(void)
 	static const char help[] = "\r\nosio: keys after Ctrl-A:\r\n"
 				   "  x       power off the VM (quit)\r\n"
 				   "  r       reset the VM\r\n"
+				   "  d       press Ctrl+Alt+Del on the VM's keyboard\r\n"
 				   "  b       send a break to the serial port\r\n"
 				   "  h       this help\r\n"
 				   "  Ctrl-A  send Ctrl-A itself\r\n";
