@@ -5,6 +5,8 @@
 
 #include "devices/device.h"
 #include "devices/ps2.h"
+#include "devices/ps2_keys.h"
+#include "hypervisor/input.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
@@ -47,6 +49,8 @@
 
 #define REPLY_MAX 4
 
+#define TYPEAHEAD_MAX 256 /* key sequences, about 100 keys pressed and released */
+
 struct i8042 {
 	struct machine *m;
 	struct irq_line kbd_irq, mouse_irq;
@@ -66,6 +70,19 @@ struct i8042 {
 	} reply[REPLY_MAX]; /* controller-made bytes waiting for the buffer */
 	unsigned nreply;
 	bool irq1, irq12;
+	struct ps2_keys keys; /* modifiers held, for Print Screen and Pause */
+	/* Keys from viewers waiting for room in the keyboard's own 15-byte
+	 * buffer: a viewer or a paste types faster than a guest that has
+	 * interrupts off for a while (firmware printing under emulation) reads,
+	 * and a real keyboard would lose those keys. */
+	struct {
+		uint8_t seq[PS2_KEYS_SEQ_MAX];
+		uint8_t n;
+	} ahead[TYPEAHEAD_MAX];
+	unsigned ahead_head, ahead_count;
+	uint64_t ahead_dropped;
+	struct input_keyboard kbd_input;
+	struct input_pointer mouse_input;
 };
 
 #define CTR(c) ((c)->ram[0])
@@ -93,6 +110,21 @@ static void put_obuf(struct i8042 *c, uint8_t v, bool aux)
 	c->status = (uint8_t)((c->status & ~STS_AUXOBF) | STS_OBF | (aux ? STS_AUXOBF : 0));
 }
 
+/* Moves waiting keys into the keyboard's buffer while they fit; a keyboard
+ * that stopped scanning (0xF5, reset) loses them, as it would lose keys
+ * pressed then. */
+static void typeahead_feed(struct i8042 *c)
+{
+	while (c->ahead_count) {
+		unsigned i = c->ahead_head;
+		if (c->kbd.scanning && ps2_queued(&c->kbd.q) + c->ahead[i].n >= PS2_KBD_INPUT_LIMIT)
+			return;
+		ps2_kbd_key(&c->kbd, c->ahead[i].seq, c->ahead[i].n);
+		c->ahead_head = (i + 1) % TYPEAHEAD_MAX;
+		c->ahead_count--;
+	}
+}
+
 /* Moves the next byte into an empty output buffer: the controller's own
  * answers first, then the keyboard, then the mouse; a device whose clock the
  * command byte holds low keeps its bytes. */
@@ -106,6 +138,7 @@ static void fill(struct i8042 *c)
 		c->nreply--;
 		return;
 	}
+	typeahead_feed(c);
 	if (!(CTR(c) & CTR_KBDDIS)) {
 		int b;
 		while ((b = ps2_pop(&c->kbd.q)) >= 0) {
@@ -191,6 +224,7 @@ static void power_on(struct i8042 *c)
 	c->xlat_break = false;
 	c->reset_req = false;
 	c->nreply = 0;
+	c->ahead_head = c->ahead_count = 0;
 	update_irq(c);
 }
 
@@ -389,6 +423,42 @@ void i8042_mouse_event(void *kbc, int dx, int dy, int dz, unsigned buttons)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void i8042_mouse_wake(void *kbc)
+{
+	struct i8042 *c = kbc;
+	pthread_mutex_lock(&c->lock);
+	ps2_mouse_wake(&c->mouse);
+	refresh(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The input router's keyboard: a key code becomes its set-2 sequence. */
+static void router_key(void *opaque, unsigned keycode, bool down)
+{
+	struct i8042 *c = opaque;
+	uint8_t seq[PS2_KEYS_SEQ_MAX];
+	pthread_mutex_lock(&c->lock);
+	size_t n = ps2_keys_set2(&c->keys, keycode, down, seq);
+	if (n && c->ahead_count == TYPEAHEAD_MAX) {
+		if (!c->ahead_dropped++)
+			log_warn("i8042: the guest is not reading its keyboard: keys are lost");
+	} else if (n) {
+		unsigned i = (c->ahead_head + c->ahead_count) % TYPEAHEAD_MAX;
+		memcpy(c->ahead[i].seq, seq, n);
+		c->ahead[i].n = (uint8_t)n;
+		c->ahead_count++;
+		refresh(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The input router's relative pointer; its button bits are the mouse's. */
+static void router_rel(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+	i8042_mouse_event(opaque, dx, dy, dz,
+			  buttons & (I8042_BUTTON_LEFT | I8042_BUTTON_RIGHT | I8042_BUTTON_MIDDLE));
+}
+
 bool i8042_a20(void *kbc)
 {
 	struct i8042 *c = kbc;
@@ -445,14 +515,31 @@ static int i8042_create(struct machine *m, const char *id, const struct devargs 
 	r = bus_register(m->pio, PORT_I8042_CMD, 1, &cmd_ops, c, "i8042");
 	if (r < 0)
 		goto err_data;
+	c->kbd_input = (struct input_keyboard){.key = router_key, .opaque = c};
+	c->mouse_input = (struct input_pointer){.rel = router_rel, .opaque = c};
+	if ((r = input_add_keyboard(m, &c->kbd_input)) < 0) {
+		log_error("i8042: cannot register the keyboard for input: %s",
+			  r == -EEXIST ? "the VM has another keyboard" : strerror(-r));
+		goto err_ports;
+	}
+	if ((r = input_add_pointer(m, &c->mouse_input)) < 0) {
+		log_error("i8042: cannot register the mouse for input: %s", strerror(-r));
+		input_remove_keyboard(m, &c->kbd_input);
+		goto err_ports;
+	}
 	*state = c;
 	return 0;
 
+err_ports:
+	bus_unregister(m->pio, PORT_I8042_CMD, c);
+	bus_unregister(m->pio, PORT_I8042_DATA, c);
+	goto err_lock;
 err_data:
 	bus_unregister(m->pio, PORT_I8042_DATA, c);
 err_free:
 	log_error("i8042: cannot claim ports 0x%x/0x%x: %s", PORT_I8042_DATA, PORT_I8042_CMD,
 		  strerror(-r));
+err_lock:
 	pthread_mutex_destroy(&c->lock);
 	irq_line_release(&c->kbd_irq);
 	irq_line_release(&c->mouse_irq);
@@ -471,6 +558,8 @@ static void i8042_reset(void *state)
 static void i8042_destroy(void *state)
 {
 	struct i8042 *c = state;
+	input_remove_pointer(c->m, &c->mouse_input);
+	input_remove_keyboard(c->m, &c->kbd_input);
 	bus_unregister(c->m->pio, PORT_I8042_CMD, c);
 	bus_unregister(c->m->pio, PORT_I8042_DATA, c);
 	irq_line_release(&c->kbd_irq);

@@ -30,6 +30,15 @@ void i8042_key_event(void *kbc, const uint8_t *set2_bytes, size_t n);
  * the following packets. */
 void i8042_mouse_event(void *kbc, int dx, int dy, int dz, unsigned buttons);
 
+/* A mouse packet without motion, so that the guest's mouse driver gets
+ * IRQ 12 and looks at an absolute pointer beside the mouse (vmmouse); only
+ * while the guest has mouse reporting on. */
+void i8042_mouse_wake(void *kbc);
+
+/* The controller also registers its keyboard (evdev key codes become set-2
+ * sequences, devices/ps2_keys.h) and its mouse (relative motion) with the
+ * VM's input router (hypervisor/input.h) while it exists. */
+
 /* The A20 gate as the guest last set it through the output port. */
 bool i8042_a20(void *kbc);
 /* Keyboard LEDs as the guest last set them: bit 0 scroll, 1 num, 2 caps. */

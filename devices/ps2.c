@@ -340,11 +340,12 @@ static void mouse_packet(struct ps2_mouse *m, bool stream)
 	uint8_t pkt[4] = {b0, (uint8_t)(dx & 0xff), (uint8_t)(dy & 0xff), (uint8_t)(dz & 0xff)};
 	mouse_send(m, pkt, packet_len(m));
 	m->buttons_dirty = false;
+	m->wake = false;
 }
 
 static bool motion_pending(const struct ps2_mouse *m)
 {
-	return m->buttons_dirty || m->dx || m->dy || m->dz;
+	return m->buttons_dirty || m->wake || m->dx || m->dy || m->dz;
 }
 
 void ps2_mouse_flush(struct ps2_mouse *m)
@@ -353,6 +354,14 @@ void ps2_mouse_flush(struct ps2_mouse *m)
 		return;
 	while (motion_pending(m) && m->q.count + packet_len(m) <= PS2_MOUSE_INPUT_LIMIT)
 		mouse_packet(m, true);
+}
+
+void ps2_mouse_wake(struct ps2_mouse *m)
+{
+	if (m->remote || !m->reporting || m->wrap)
+		return;
+	m->wake = true;
+	ps2_mouse_flush(m);
 }
 
 static int32_t add_motion(struct ps2_mouse *m, int32_t have, int delta)
@@ -437,6 +446,7 @@ void ps2_mouse_write(struct ps2_mouse *m, uint8_t v)
 		if (v != 0xeb) {
 			m->dx = m->dy = m->dz = 0;
 			m->buttons_dirty = false;
+			m->wake = false;
 		}
 	}
 	switch (v) {

@@ -51,6 +51,7 @@ struct ps2_mouse {
 	uint8_t knock[3]; /* the last three sample rates, oldest first */
 	unsigned buttons;
 	bool buttons_dirty; /* buttons changed since the last packet */
+	bool wake;	    /* a packet is owed even without motion (ps2_mouse_wake) */
 	int32_t dx, dy, dz; /* motion not reported yet; PS/2 signs (y up) */
 	uint8_t last[4];    /* last packet or response, for 0xFE resend */
 	unsigned last_len;
@@ -84,5 +85,10 @@ void ps2_mouse_move(struct ps2_mouse *m, int dx, int dy, int dz, unsigned button
 /* Queues movement packets for pending motion while there is room; the
  * controller calls it when it has taken bytes from the queue. */
 void ps2_mouse_flush(struct ps2_mouse *m);
+/* A packet with the buttons and no motion (unless motion is pending
+ * anyway), so that a reporting mouse raises its interrupt: how an absolute
+ * pointer on another channel (vmmouse) tells the guest's driver to look.
+ * Nothing while the mouse is not reporting, as for motion. */
+void ps2_mouse_wake(struct ps2_mouse *m);
 
 #endif

@@ -120,7 +120,11 @@ int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_opt
 			return r;
 		}
 	}
-	if ((r = add(m, "i8042", "i8042", NULL)) < 0 || (r = add(m, "rtc", "rtc", NULL)) < 0 ||
+	/* vmmouse beside the PS/2 mouse: the absolute pointer Linux's psmouse
+	 * and X.org find without a USB or virtio stack (devices/vmmouse.c). */
+	if ((r = add(m, "i8042", "i8042", NULL)) < 0 ||
+	    (r = add(m, "vmmouse", "vmmouse", "i8042=i8042")) < 0 ||
+	    (r = add(m, "rtc", "rtc", NULL)) < 0 ||
 	    (r = add(m, "fw_cfg", "fw_cfg", NULL)) < 0 ||
 	    (r = add(m, "debug-exit", "debug-exit", NULL)) < 0 ||
 	    (r = add(m, "port80", "port80", NULL)) < 0)
