@@ -181,7 +181,8 @@ void test_main(void)
 	console_flush();
 	u16 cnt = (u16)(inw((u16)pm1a) & ~(7u << 10));
 	if (pm1b)
-		outw((u16)pm1b, (u16)((inw((u16)pm1b) & ~(7u << 10)) | (u16)(typ_b << 10) | SLP_EN));
+		outw((u16)pm1b,
+		     (u16)((inw((u16)pm1b) & ~(7u << 10)) | (u16)(typ_b << 10) | SLP_EN));
 	outw((u16)pm1a, (u16)(cnt | (u16)(typ_a << 10) | SLP_EN));
 	delay_ms(2000);
 	printf("FAIL: still running 2 s after entering S5\n");
