@@ -15,6 +15,7 @@
 #include "hypervisor/platform.h"
 #include "hypervisor/runtime_dir.h"
 #include "devices/vga/vga.h"
+#include "vnc/vnc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -37,6 +38,7 @@ struct worker {
 	struct firmware fw;
 	struct evtimer *timeout, *capture;
 	struct control *ctl; /* NULL when the VM runs without a control socket */
+	struct vnc_server *vnc; /* NULL without a display or with vnc = none */
 	pthread_mutex_t lock;
 	bool pending;
 	enum machine_request req;
@@ -148,6 +150,30 @@ static void control_start(struct worker *w)
 	}
 }
 
+/* The VM's screen for VNC viewers. A server the vmconfig names explicitly
+ * (address, socket, password) must come up or the VM does not start; the
+ * default one (vnc = auto) is a convenience, and the VM runs without it when
+ * it cannot be had. */
+static int vnc_start(struct worker *w)
+{
+	const struct vnc_spec *vs = &w->spec->vnc;
+	void *vga = machine_device(&w->m, "vga");
+	if (vs->kind == VNC_NONE || !vga)
+		return 0;
+	int r = vnc_server_start(&w->m, vga_surface(vga), vs, w->spec->name, &w->vnc);
+	if (r < 0) {
+		if (vs->kind == VNC_AUTO && !vs->password_file[0])
+			return 0;
+		log_error("the VM's VNC server could not start (see above): fix [display] vnc in "
+			  "the vmconfig, or set vnc = none");
+		return r;
+	}
+	const char *addr = vnc_server_address(w->vnc);
+	control_set_status(w->ctl, "vnc", json_string(addr));
+	log_info("the screen: VNC at %s, or osio connect %s", addr, w->spec->name);
+	return 0;
+}
+
 /* One power-on of the VM: a fresh partition, vCPUs at the reset vector (the
  * BIOS) or with the kernel loaded, run until a request arrives. */
 static int run_once(struct worker *w, enum machine_request *req, int *status)
@@ -230,6 +256,8 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 			evtimer_arm(w.timeout, w.opt->timeout_ns, 0);
 	}
 	control_start(&w);
+	if (vnc_start(&w) < 0)
+		goto out_devices;
 	bool capture = w.opt->screenshot || w.opt->screen_text;
 	if (capture && w.opt->capture_after_ns) {
 		w.capture = evtimer_new(w.m.loop, capture_now, &w);
@@ -268,6 +296,8 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 	}
 
 out_devices:
+	/* Viewers go before the devices that feed them. */
+	vnc_server_stop(w.vnc);
 	control_set_state(w.ctl, "off", status);
 	control_free(w.ctl);
 	evtimer_free(w.timeout);
