@@ -9,7 +9,9 @@ struct command {
 	int (*fn)(int argc, char **argv);
 };
 
+int cmd_connect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_send_key(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

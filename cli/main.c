@@ -8,6 +8,10 @@
 
 static const struct command commands[] = {
 	{ "run", "run a VM in the foreground (serial console on this terminal)", cmd_run },
+	{ "connect", "show a running VM's screen in a window, with its keyboard and mouse",
+	  cmd_connect },
+	{ "send-key", "press key combinations in a running VM (ctrl-alt-delete, ...)",
+	  cmd_send_key },
 	{ "version", "print osio's version", cmd_version },
 };
 

@@ -1,0 +1,75 @@
+/* The client side of a VM's control socket (share/doc/control-api.md): the
+ * greeting, requests with ids, replies and events, descriptors passed with
+ * SCM_RIGHTS. No SDL: osio send-key, osio connect and the tests use it. */
+#ifndef OSIO_CONNECT_CLIENT_H
+#define OSIO_CONNECT_CLIENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define CTL_PROTOCOL   1	 /* the protocol this client speaks */
+#define CTL_LINE_MAX   (1 << 20) /* the longest line taken from a worker */
+#define CTL_FDS_MAX    16	 /* descriptors received and not yet claimed */
+#define CTL_TIMEOUT_MS 10000	 /* for the greeting and ctl_call's reply */
+
+struct ctl_client;
+
+/* Called from whichever thread runs ctl_read/ctl_call. */
+struct ctl_handlers {
+	/* An event. data is borrowed (never NULL); fd is the descriptor that
+	 * came with it ("fd": true), -1 if none, and the callee's to close. */
+	void (*event)(void *opaque, const char *name, json_t *data, int fd);
+	/* The reply to a request sent with ctl_send: ret (borrowed) on
+	 * success, else ret is NULL and cls/desc say why. */
+	void (*reply)(void *opaque, long long id, json_t *ret, const char *cls, const char *desc);
+	void *opaque;
+};
+
+/* Connects to the VM named name_or_path (a name, or a socket path with a
+ * '/'; see control_socket_resolve) and reads its greeting. handlers may be
+ * NULL (events are dropped). On failure, returns -errno and puts one line
+ * saying what is wrong and what to do in err (of size errlen):
+ * -ENOENT no such VM, -ECONNREFUSED a stale socket, -EACCES another user's
+ * VM, -EPROTO not an osio control socket or an older protocol. */
+int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, struct ctl_client **out,
+	     char *err, size_t errlen);
+/* The same over a connected stream socket (taken over, closed on failure);
+ * label names the peer in messages. */
+int ctl_open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
+		struct ctl_client **out, char *err, size_t errlen);
+/* Closes the socket and every descriptor not handed out. NULL is fine. */
+void ctl_close(struct ctl_client *c);
+
+/* The VM's name and protocol from its greeting; the last failure as one
+ * line (empty before any). */
+const char *ctl_vm_name(const struct ctl_client *c);
+int ctl_protocol(const struct ctl_client *c);
+const char *ctl_error(const struct ctl_client *c);
+/* After -EREMOTEIO from ctl_call: the error class the VM answered
+ * ("invalid-argument", "unavailable", ...); ctl_error has its desc. */
+const char *ctl_error_class(const struct ctl_client *c);
+
+/* Sends command with args (an object, taken over; NULL for none) and waits
+ * up to timeout_ms (-1: forever) for its reply, delivering events and
+ * other replies that come first. On success *ret (if not NULL) is the
+ * "return" value (the caller's reference) and *fd (if not NULL) the
+ * descriptor that came with it or -1. -EREMOTEIO when the VM answered with
+ * an error, -ETIMEDOUT, -ECONNRESET when the connection closed, -EPROTO
+ * when the VM broke the protocol (the connection is unusable then). Not
+ * while another thread runs ctl_read. */
+int ctl_call(struct ctl_client *c, const char *command, json_t *args, json_t **ret, int *fd,
+	     int timeout_ms);
+/* Sends command with args (taken over) without waiting: its reply goes to
+ * handlers->reply. *id (if not NULL) is the request's id. Safe from one
+ * thread while another runs ctl_read. */
+int ctl_send(struct ctl_client *c, const char *command, json_t *args, long long *id);
+/* Waits up to timeout_ms (-1: forever) for data and handles every
+ * complete message in it. 1 when something came, 0 on timeout,
+ * -ECONNRESET when the VM closed the connection (or ctl_shutdown), -EPROTO
+ * on a protocol violation; ctl_error says which. */
+int ctl_read(struct ctl_client *c, int timeout_ms);
+/* Wakes a thread blocked in ctl_read (it returns -ECONNRESET) and makes
+ * further sends fail. Any thread. */
+void ctl_shutdown(struct ctl_client *c);
+
+#endif
