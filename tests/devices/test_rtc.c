@@ -524,7 +524,13 @@ static void test_reset_keeps_nvram(void **state)
 	wr(CMOS_SHUTDOWN, 0x0a);
 	wr(REG_A, 0x20);
 	wr(REG_B, 0x86); /* SET, binary */
+	/* The whole date, in binary: the host's BCD month (0x11 in November)
+	 * read as binary is month 17, which the update cycle carries into the
+	 * year. */
 	wr(0x09, 10);
+	wr(0x08, 6);
+	wr(0x07, 15);
+	wr(0x04, 12);
 	wr(0x32, 20);
 	wr(REG_B, 0x7e); /* PIE AIE UIE SQWE DM 24H; running */
 	wr(0x05, 0xc0);
