@@ -361,6 +361,11 @@ unsigned display_consumer_take(struct display_consumer *c, struct display_rect *
 		/* EAGAIN: nothing was signalled. */
 	}
 	c->signalled = false;
+	/* An invalidate that came while the last refresh rendered left the
+	 * surface stale and found this consumer still signalled: signal again,
+	 * or no later invalidate would (they stop at a stale surface). */
+	if (atomic_load(&s->stale))
+		signal_consumer(c);
 	unsigned n = 0;
 	if (max == 0) {
 		/* Nothing can be reported: keep the set. */
