@@ -6,11 +6,13 @@
 #include "devices/device.h"
 #include "devices/ps2.h"
 #include "devices/ps2_keys.h"
+#include "hypervisor/evloop.h"
 #include "hypervisor/input.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
 #include <errno.h>
+#include <linux/input-event-codes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,11 @@ struct i8042 {
 	} ahead[TYPEAHEAD_MAX];
 	unsigned ahead_head, ahead_count;
 	uint64_t ahead_dropped;
+	/* Typematic: the last key pressed, repeated while it is held. */
+	struct evtimer *rep_timer;
+	unsigned rep_key; /* 0: nothing repeats */
+	uint8_t rep_seq[PS2_KEYS_SEQ_MAX];
+	uint8_t rep_n;
 	struct input_keyboard kbd_input;
 	struct input_pointer mouse_input;
 };
@@ -225,6 +232,7 @@ static void power_on(struct i8042 *c)
 	c->reset_req = false;
 	c->nreply = 0;
 	c->ahead_head = c->ahead_count = 0;
+	c->rep_key = 0;
 	update_irq(c);
 }
 
@@ -432,6 +440,57 @@ void i8042_mouse_wake(void *kbc)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* ---- typematic ----
+ * A PS/2 keyboard repeats the last key pressed itself while it is held,
+ * after the delay and at the rate the guest chose with 0xF3 (the input
+ * router drops viewers' own repeats): key repeat is the guest's. */
+
+static uint64_t typematic_delay_ns(uint8_t t)
+{
+	return (uint64_t)(((t >> 5) & 3) + 1) * 250000000ull; /* 250 to 1000 ms */
+}
+
+static uint64_t typematic_period_ns(uint8_t t)
+{
+	/* (8 + A) * 2^B * 4.17 ms: from 33 ms (30/s) to 500 ms (2/s). */
+	return (uint64_t)(8 + (t & 7)) * (1u << ((t >> 3) & 3)) * 4170000ull;
+}
+
+static void typematic_fire(void *opaque)
+{
+	struct i8042 *c = opaque;
+	pthread_mutex_lock(&c->lock);
+	if (c->rep_key && c->kbd.scanning) {
+		/* Keys still waiting go first; a full buffer loses the repeat,
+		 * as a real keyboard's does. */
+		if (!c->ahead_count && ps2_queued(&c->kbd.q) + c->rep_n < PS2_KBD_INPUT_LIMIT) {
+			ps2_kbd_key(&c->kbd, c->rep_seq, c->rep_n);
+			refresh(c);
+		}
+		evtimer_arm(c->rep_timer, typematic_period_ns(c->kbd.typematic), 0);
+	} else {
+		c->rep_key = 0; /* reset or disabled: the repeat ends */
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Caller holds the lock. */
+static void typematic_key(struct i8042 *c, unsigned keycode, bool down, const uint8_t *seq,
+			  size_t n)
+{
+	if (!c->rep_timer)
+		return;
+	if (down && n && keycode != KEY_PAUSE) {
+		c->rep_key = keycode;
+		memcpy(c->rep_seq, seq, n);
+		c->rep_n = (uint8_t)n;
+		evtimer_arm(c->rep_timer, typematic_delay_ns(c->kbd.typematic), 0);
+	} else if (down || keycode == c->rep_key) {
+		c->rep_key = 0; /* Pause, or the repeating key let go */
+		evtimer_cancel(c->rep_timer);
+	}
+}
+
 /* The input router's keyboard: a key code becomes its set-2 sequence. */
 static void router_key(void *opaque, unsigned keycode, bool down)
 {
@@ -449,6 +508,7 @@ static void router_key(void *opaque, unsigned keycode, bool down)
 		c->ahead_count++;
 		refresh(c);
 	}
+	typematic_key(c, keycode, down, seq, n);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -515,6 +575,8 @@ static int i8042_create(struct machine *m, const char *id, const struct devargs 
 	r = bus_register(m->pio, PORT_I8042_CMD, 1, &cmd_ops, c, "i8042");
 	if (r < 0)
 		goto err_data;
+	/* Without a timer the keyboard still works, only without repeat. */
+	c->rep_timer = evtimer_new(m->loop, typematic_fire, c);
 	c->kbd_input = (struct input_keyboard){.key = router_key, .opaque = c};
 	c->mouse_input = (struct input_pointer){.rel = router_rel, .opaque = c};
 	if ((r = input_add_keyboard(m, &c->kbd_input)) < 0) {
@@ -531,6 +593,7 @@ static int i8042_create(struct machine *m, const char *id, const struct devargs 
 	return 0;
 
 err_ports:
+	evtimer_free(c->rep_timer);
 	bus_unregister(m->pio, PORT_I8042_CMD, c);
 	bus_unregister(m->pio, PORT_I8042_DATA, c);
 	goto err_lock;
@@ -560,6 +623,7 @@ static void i8042_destroy(void *state)
 	struct i8042 *c = state;
 	input_remove_pointer(c->m, &c->mouse_input);
 	input_remove_keyboard(c->m, &c->kbd_input);
+	evtimer_free(c->rep_timer);
 	bus_unregister(c->m->pio, PORT_I8042_CMD, c);
 	bus_unregister(c->m->pio, PORT_I8042_DATA, c);
 	irq_line_release(&c->kbd_irq);

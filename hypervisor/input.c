@@ -107,9 +107,10 @@ static void key_locked(struct input_router *r, unsigned keycode, bool down)
 	uint8_t bit = (uint8_t)(1u << (keycode % 8));
 	bool was = r->down[keycode / 8] & bit;
 	/* A key already up is not released again (a client that sends a
-	 * stray release); a repeat of a held key is a typematic repeat and
-	 * goes through. */
-	if (!down && !was)
+	 * stray release), and a key already down is not pressed again: the
+	 * viewer's own auto-repeat is dropped, because the keyboard repeats
+	 * held keys at the rate the guest set (typematic), as a real one. */
+	if (down == was)
 		return;
 	if (down)
 		r->down[keycode / 8] |= bit;
