@@ -130,11 +130,12 @@ qemu)
 		die "qemu-system-x86_64 not found: install the Debian package qemu-system-x86"
 	cmd=(qemu-system-x86_64 -accel "$accel" -M pc -m "$memory" -smp "$cpus" -uuid "$uuid" -nodefaults
 		-display none -serial stdio -device 'isa-debug-exit,iobase=0xf4,iosize=0x04')
+	# The standard VGA at 00:02.0, as osio's board always has.
+	cmd+=(-vga std)
 	if [[ -n $kernel ]]; then
 		cmd+=(-kernel "$kernel" -append "$args")
 	else
-		# SeaBIOS (QEMU's own copy of Debian's bios-256k.bin) and the standard VGA.
-		cmd+=(-vga std)
+		# SeaBIOS: QEMU's own copy of Debian's bios-256k.bin.
 		order=${boot//dvd/d}
 		order=${order//disk/c}
 		cmd+=(-boot "order=${order//,/}")
