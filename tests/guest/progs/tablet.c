@@ -12,6 +12,7 @@
 #include "../lib/test.h"
 #include "../lib/timer.h"
 #include "../lib/uart.h"
+#include "../lib/vbe.h"
 #include "kbc.h"
 
 #define MOUSE_IRQ	12
@@ -36,21 +37,6 @@
 #define VMMOUSE_MIDDLE	 0x08u
 #define RESTRICT_CPL0	 0x01
 
-/* Bochs VBE extensions of the standard VGA. */
-#define DISPI_INDEX   0x1ce
-#define DISPI_DATA    0x1cf
-#define DISPI_ID      0
-#define DISPI_XRES    1
-#define DISPI_YRES    2
-#define DISPI_BPP     3
-#define DISPI_ENABLE  4
-#define DISPI_ENABLED 0x01
-#define DISPI_LFB     0x40
-#define DISPI_ID0     0xb0c0
-#define VGA_IS1	      0x3da /* reading it resets the attribute flip-flop */
-#define VGA_AR_INDEX  0x3c0
-#define VGA_AR_PAS    0x20
-
 struct vmcall {
 	u32 eax, ebx, ecx, edx, esi, edi;
 };
@@ -66,39 +52,6 @@ static struct vmcall vmport(u32 cmd, u32 in1)
 			 : "a"(VMPORT_MAGIC), "b"(in1), "c"(cmd), "d"(VMPORT_PORT)
 			 : "memory");
 	return r;
-}
-
-static u16 dispi_read(u16 index)
-{
-	outw(DISPI_INDEX, index);
-	return inw(DISPI_DATA);
-}
-
-static void dispi_write(u16 index, u16 v)
-{
-	outw(DISPI_INDEX, index);
-	outw(DISPI_DATA, v);
-}
-
-static bool set_mode(u32 w, u32 h)
-{
-	u16 id = dispi_read(DISPI_ID);
-
-	if (!check((id & 0xfff0) == DISPI_ID0, "Bochs VBE registers present (id 0x%04x)", id))
-		return false;
-	dispi_write(DISPI_ENABLE, 0);
-	dispi_write(DISPI_XRES, (u16)w);
-	dispi_write(DISPI_YRES, (u16)h);
-	dispi_write(DISPI_BPP, 32);
-	dispi_write(DISPI_ENABLE, DISPI_ENABLED | DISPI_LFB);
-	/* Video on: the attribute controller's palette address source bit, as
-	 * Linux's bochs driver sets it; without a VGA BIOS (osio --kernel) it is
-	 * still clear from reset, and the adapter shows a blank screen. */
-	inb(VGA_IS1);
-	outb(VGA_AR_INDEX, VGA_AR_PAS);
-	return check(dispi_read(DISPI_XRES) == w && dispi_read(DISPI_YRES) == h &&
-			 (dispi_read(DISPI_ENABLE) & DISPI_ENABLED),
-		     "VBE mode %ux%ux32 set", w, h);
 }
 
 /* ---- the PS/2 side ---- */
@@ -254,7 +207,7 @@ void test_main(void)
 		check(false, "width and height between 2 and 4096");
 		return;
 	}
-	if (!set_mode(width, height) || !mouse_setup() || !vmmouse_setup())
+	if (!vbe_set_mode(width, height) || !mouse_setup() || !vmmouse_setup())
 		return;
 
 	irq_set_handler(MOUSE_IRQ, mouse_irq);
