@@ -75,25 +75,19 @@ vnc_wait() {
 	done
 }
 
-# vnc_xvfb WIDTH HEIGHT: a private X server on the first free display from :90; sets DISPLAY.
+# vnc_xvfb WIDTH HEIGHT: a private X server on a display it picks itself (-displayfd: a
+# test beside this one cannot end up on the same server); sets DISPLAY.
 vnc_xvfb() {
-	local n
-	for ((n = 90; n < 190; n++)); do
-		[[ -e /tmp/.X$n-lock || -e /tmp/.X11-unix/X$n ]] && continue
-		vnc_spawn "$VNC_TMP/xvfb.log" Xvfb ":$n" -screen 0 "${1}x${2}x24" -nolisten tcp \
-			-noreset
-		local pid=$VNC_LAST_PID
-		export DISPLAY=:$n
-		if vnc_wait 10 xdpyinfo >/dev/null 2>&1; then
-			# The pointer starts in a corner of the X screen, outside any viewer.
-			xdotool mousemove "$(($1 - 1))" "$(($2 - 1))"
-			return 0
-		fi
-		# Lost a race for this display: try the next.
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	vnc_die "no free X display for Xvfb (see $VNC_TMP/xvfb.log)"
+	: >"$VNC_TMP/display"
+	Xvfb -displayfd 3 -screen 0 "${1}x${2}x24" -nolisten tcp -noreset \
+		3>"$VNC_TMP/display" </dev/null >"$VNC_TMP/xvfb.log" 2>&1 &
+	VNC_PIDS+=("$!")
+	vnc_wait 10 grep -q '^[0-9][0-9]*$' "$VNC_TMP/display" ||
+		vnc_die "Xvfb did not start: $(cat "$VNC_TMP/xvfb.log")"
+	export DISPLAY=:$(cat "$VNC_TMP/display")
+	vnc_wait 10 xdpyinfo >/dev/null 2>&1 || vnc_die "Xvfb on $DISPLAY does not answer"
+	# The pointer starts in a corner of the X screen, outside any viewer.
+	xdotool mousemove "$(($1 - 1))" "$(($2 - 1))"
 }
 
 port_open() {
