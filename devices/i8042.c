@@ -117,19 +117,23 @@ static void put_obuf(struct i8042 *c, uint8_t v, bool aux)
 	c->status = (uint8_t)((c->status & ~STS_AUXOBF) | STS_OBF | (aux ? STS_AUXOBF : 0));
 }
 
-/* Moves waiting keys into the keyboard's buffer while they fit; a keyboard
- * that stopped scanning (0xF5, reset) loses them, as it would lose keys
- * pressed then. */
+/* Moves the next waiting key into the keyboard once the guest has read the
+ * last one's bytes: keys wait here rather than in the keyboard's buffer,
+ * which the guest's enable and reset commands (0xF4, 0xFF) empty. A keyboard
+ * that stopped scanning (0xF5) loses them, as it would lose keys pressed
+ * then. */
 static void typeahead_feed(struct i8042 *c)
 {
-	while (c->ahead_count) {
-		unsigned i = c->ahead_head;
-		if (c->kbd.scanning && ps2_queued(&c->kbd.q) + c->ahead[i].n >= PS2_KBD_INPUT_LIMIT)
-			return;
-		ps2_kbd_key(&c->kbd, c->ahead[i].seq, c->ahead[i].n);
-		c->ahead_head = (i + 1) % TYPEAHEAD_MAX;
-		c->ahead_count--;
+	if (!c->kbd.scanning) {
+		c->ahead_head = c->ahead_count = 0;
+		return;
 	}
+	if (!c->ahead_count || ps2_queued(&c->kbd.q))
+		return;
+	unsigned i = c->ahead_head;
+	ps2_kbd_key(&c->kbd, c->ahead[i].seq, c->ahead[i].n);
+	c->ahead_head = (i + 1) % TYPEAHEAD_MAX;
+	c->ahead_count--;
 }
 
 /* Moves the next byte into an empty output buffer: the controller's own

@@ -137,11 +137,14 @@ osio_booting() {
 	p=$(osio_row_lit 2 2>/dev/null) && ((p > 0))
 }
 
-# GRUB's command line: "grub>" on row 8, nothing below (the menu has entries there).
+# GRUB's command line: "grub>" on row 8 and nothing below it (the menu has entries
+# there), with the help text on row 4 (the menu, even half drawn, has its highlighted
+# entry there: a bar lit across the row).
 osio_command_line() {
-	local p q
+	local p q r
 	p=$(osio_row_lit 8 2>/dev/null) && ((p > 0)) &&
-		q=$(osio_row_lit 9 2>/dev/null) && ((q == 0))
+		q=$(osio_row_lit 9 2>/dev/null) && ((q == 0)) &&
+		r=$(osio_row_lit 4 2>/dev/null) && ((r > 0 && r < 600))
 }
 
 vnc_xvfb 1600 1200
@@ -170,7 +173,7 @@ else
 	# key early. GRUB's command line blocks in int 16h with `sti; hlt` and gets keys.
 	vnc_wait 120 osio_booting || vnc_die "SeaBIOS never booted the DVD (see $VNC_TMP/shot.png)"
 	xdotool key c || vnc_die "xdotool key failed"
-	vnc_wait 120 osio_command_line ||
+	vnc_wait 180 osio_command_line ||
 		vnc_die "'c' did not give GRUB's command line (see $VNC_TMP/shot.png)"
 fi
 if [[ $vmm == qemu ]]; then
