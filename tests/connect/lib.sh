@@ -7,7 +7,9 @@
 # of tests/connect, with connect_xwdcrop and connect_ctlcall) and call conn_init OUTDIR.
 # Exit statuses: 0 pass, 1 fail, 77 skip (with a SKIP line saying why).
 
-CONN_PIDS=()
+# shellcheck source=../lib/procs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/procs.sh"
+
 CONN_TMP=''
 
 conn_die() {
@@ -21,19 +23,7 @@ conn_skip() {
 }
 
 conn_cleanup() {
-	local i n
-	for ((i = ${#CONN_PIDS[@]} - 1; i >= 0; i--)); do
-		kill "${CONN_PIDS[i]}" 2>/dev/null
-	done
-	for ((i = ${#CONN_PIDS[@]} - 1; i >= 0; i--)); do
-		n=0
-		while kill -0 "${CONN_PIDS[i]}" 2>/dev/null && ((n++ < 50)); do
-			sleep 0.1
-		done
-		kill -9 "${CONN_PIDS[i]}" 2>/dev/null
-		wait "${CONN_PIDS[i]}" 2>/dev/null
-	done
-	CONN_PIDS=()
+	procs_stop_all
 	[[ -n $CONN_TMP && -z ${KEEP_TMP-} ]] && rm -rf "$CONN_TMP"
 }
 
@@ -75,21 +65,13 @@ conn_init() {
 
 # conn_spawn LOG CMD...: starts CMD in the background, output in LOG; CONN_LAST_PID.
 conn_spawn() {
-	local log=$1
-	shift
-	"$@" </dev/null >"$log" 2>&1 &
-	CONN_LAST_PID=$!
-	CONN_PIDS+=("$CONN_LAST_PID")
+	procs_spawn "$@"
+	CONN_LAST_PID=$PROCS_LAST_PID
 }
 
 # conn_wait SECONDS CMD...: runs CMD every 0.2 s until it succeeds; false after SECONDS.
 conn_wait() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
+	procs_wait "$@"
 }
 
 # conn_xvfb WIDTH HEIGHT: a private X server on a display it picks itself (-displayfd: no
@@ -100,7 +82,7 @@ conn_xvfb() {
 	: >"$CONN_TMP/display"
 	Xvfb -displayfd 3 -screen 0 "${1}x${2}x24" -nolisten tcp -noreset -fbdir "$CONN_TMP/fb" \
 		3>"$CONN_TMP/display" </dev/null >"$CONN_TMP/xvfb.log" 2>&1 &
-	CONN_PIDS+=("$!")
+	procs_track "$!"
 	conn_wait 10 grep -q '^[0-9][0-9]*$' "$CONN_TMP/display" ||
 		conn_die "Xvfb did not start: $(cat "$CONN_TMP/xvfb.log")"
 	export DISPLAY=:$(cat "$CONN_TMP/display")

@@ -6,7 +6,9 @@
 # Callers set `me` (the test's name) and call vnc_init OUTDIR first. Exit statuses: 0 pass,
 # 1 fail, 77 skip (with a SKIP line saying why).
 
-VNC_PIDS=()
+# shellcheck source=../lib/procs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/procs.sh"
+
 VNC_TMP=''
 
 vnc_die() {
@@ -20,20 +22,7 @@ vnc_skip() {
 }
 
 vnc_cleanup() {
-	local i
-	# Viewer first, then the VMM, then the X server: in reverse order of starting.
-	for ((i = ${#VNC_PIDS[@]} - 1; i >= 0; i--)); do
-		kill "${VNC_PIDS[i]}" 2>/dev/null
-	done
-	for ((i = ${#VNC_PIDS[@]} - 1; i >= 0; i--)); do
-		local n=0
-		while kill -0 "${VNC_PIDS[i]}" 2>/dev/null && ((n++ < 50)); do
-			sleep 0.1
-		done
-		kill -9 "${VNC_PIDS[i]}" 2>/dev/null
-		wait "${VNC_PIDS[i]}" 2>/dev/null
-	done
-	VNC_PIDS=()
+	procs_stop_all
 	[[ -n $VNC_TMP && -z ${KEEP_TMP-} ]] && rm -rf "$VNC_TMP"
 }
 
@@ -58,21 +47,13 @@ vnc_init() {
 # vnc_spawn LOG CMD...: starts CMD in the background with stdout and stderr in LOG and
 # remembers its PID (VNC_LAST_PID) for the cleanup.
 vnc_spawn() {
-	local log=$1
-	shift
-	"$@" </dev/null >"$log" 2>&1 &
-	VNC_LAST_PID=$!
-	VNC_PIDS+=("$VNC_LAST_PID")
+	procs_spawn "$@"
+	VNC_LAST_PID=$PROCS_LAST_PID
 }
 
 # vnc_wait SECONDS CMD...: runs CMD every 0.2 s until it succeeds; false after SECONDS.
 vnc_wait() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
+	procs_wait "$@"
 }
 
 # vnc_xvfb WIDTH HEIGHT: a private X server on a display it picks itself (-displayfd: a
@@ -81,7 +62,7 @@ vnc_xvfb() {
 	: >"$VNC_TMP/display"
 	Xvfb -displayfd 3 -screen 0 "${1}x${2}x24" -nolisten tcp -noreset \
 		3>"$VNC_TMP/display" </dev/null >"$VNC_TMP/xvfb.log" 2>&1 &
-	VNC_PIDS+=("$!")
+	procs_track "$!"
 	vnc_wait 10 grep -q '^[0-9][0-9]*$' "$VNC_TMP/display" ||
 		vnc_die "Xvfb did not start: $(cat "$VNC_TMP/xvfb.log")"
 	export DISPLAY=:$(cat "$VNC_TMP/display")

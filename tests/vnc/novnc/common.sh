@@ -7,9 +7,10 @@
 # 77 skip (with a SKIP line saying why).
 
 # shellcheck disable=SC2154 # `me` comes from the caller
-T_PIDS=()
 T_TMP=''
 T_NOVNC=${T_NOVNC:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+# shellcheck source=../../lib/procs.sh
+. "$T_NOVNC/../../lib/procs.sh"
 
 t_die() {
 	echo "FAIL: $me: $*"
@@ -25,26 +26,13 @@ t_note() {
 	echo "$me: $*"
 }
 
-# t_stop PID: TERM to PID's process group (and PID), KILL after 5 s; reaps it.
+# t_stop PID: stops PID and its process group (tests/lib/procs.sh).
 t_stop() {
-	local pid=$1 n=0
-	kill -TERM -- "-$pid" "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && ((n++ < 50)); do
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
+	procs_stop "$1"
 }
 
 t_cleanup() {
-	local i
-	# In reverse order of starting: browsers and clients before the VMs they talk to.
-	for ((i = ${#T_PIDS[@]} - 1; i >= 0; i--)); do
-		t_stop "${T_PIDS[i]}"
-	done
-	# shellcheck disable=SC2154 # `me` comes from the caller
-T_PIDS=()
+	procs_stop_all
 	[[ -n $T_TMP && -z ${KEEP_TMP-} ]] && rm -rf "$T_TMP"
 }
 
@@ -67,21 +55,13 @@ t_init() {
 # t_spawn LOG CMD...: starts CMD in the background in a process group of its own, with stdout
 # and stderr in LOG; remembers its PID (T_LAST_PID) for the cleanup.
 t_spawn() {
-	local log=$1
-	shift
-	setsid "$@" </dev/null >"$log" 2>&1 &
-	T_LAST_PID=$!
-	T_PIDS+=("$T_LAST_PID")
+	procs_spawn "$@"
+	T_LAST_PID=$PROCS_LAST_PID
 }
 
 # t_wait SECONDS CMD...: runs CMD every 0.2 s until it succeeds; false after SECONDS.
 t_wait() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
+	procs_wait "$@"
 }
 
 # t_ctl VM COMMAND [JSON]: one control request to the VM called VM; its "return" on stdout.
