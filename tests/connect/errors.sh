@@ -5,26 +5,14 @@
 # without a display adapter (1). Needs no X server.
 set -uo pipefail
 
-usage() {
-	echo "usage: errors.sh --osio PATH --tools DIR --outdir DIR"
-}
-
 here=$(cd "$(dirname "$0")" && pwd)
 me=errors
 OSIO='' TOOLS='' outdir=''
-while (($#)); do
-	case $1 in
-	--osio) OSIO=${2-}; shift 2 ;;
-	--tools) TOOLS=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; echo "$me: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-[[ -n $OSIO && -n $TOOLS && -n $outdir ]] || { usage >&2; exit 2; }
-
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+conn_args "usage: errors.sh --osio PATH --tools DIR --outdir DIR" \
+	osio=OSIO tools=TOOLS outdir=outdir -- "$@"
+
 conn_init "$outdir" nox
 unset DISPLAY WAYLAND_DISPLAY SDL_VIDEODRIVER
 

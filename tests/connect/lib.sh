@@ -12,6 +12,34 @@
 
 CONN_TMP=''
 
+# conn_args USAGE OPTION=VARIABLE... -- ARGS...: the script's options, each --OPTION VALUE
+# into VARIABLE, all of them required; USAGE for --help and for mistakes (status 2).
+conn_args() {
+	local usage=$1 v
+	local -A var=()
+	shift
+	while [[ $1 != -- ]]; do
+		var[${1%%=*}]=${1#*=}
+		shift
+	done
+	shift
+	while (($#)); do
+		case $1 in
+		-h | --help) echo "$usage"; exit 0 ;;
+		--?*)
+			v=${var[${1#--}]-}
+			[[ -n $v ]] || { echo "$usage" >&2; echo "$me: unknown option '$1'" >&2; exit 2; }
+			printf -v "$v" '%s' "${2-}"
+			shift 2 || shift
+			;;
+		*) echo "$usage" >&2; echo "$me: unknown argument '$1'" >&2; exit 2 ;;
+		esac
+	done
+	for v in "${var[@]}"; do
+		[[ -n ${!v} ]] || { echo "$usage" >&2; exit 2; }
+	done
+}
+
 conn_die() {
 	echo "FAIL: $me: $*"
 	exit 1

@@ -8,28 +8,15 @@
 # says "Off" and osio connect exits 1 (the connection broke).
 set -uo pipefail
 
-usage() {
-	echo "usage: picture.sh --osio PATH --tools DIR --imgcmp PATH --outdir DIR"
-}
-
 here=$(cd "$(dirname "$0")" && pwd)
 me=picture
 OSIO='' TOOLS='' imgcmp='' outdir=''
-while (($#)); do
-	case $1 in
-	--osio) OSIO=${2-}; shift 2 ;;
-	--tools) TOOLS=${2-}; shift 2 ;;
-	--imgcmp) imgcmp=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; echo "$me: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-[[ -n $OSIO && -n $TOOLS && -n $imgcmp && -n $outdir ]] || { usage >&2; exit 2; }
-[[ -x $imgcmp ]] || { echo "FAIL: $me: cannot run $imgcmp: build it first"; exit 1; }
-
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+conn_args "usage: picture.sh --osio PATH --tools DIR --imgcmp PATH --outdir DIR" \
+	osio=OSIO tools=TOOLS imgcmp=imgcmp outdir=outdir -- "$@"
+[[ -x $imgcmp ]] || { echo "FAIL: $me: cannot run $imgcmp: build it first"; exit 1; }
+
 conn_init "$outdir"
 conn_xvfb 1600 1200
 conn_run --memory 64M --timeout 300

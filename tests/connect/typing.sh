@@ -8,28 +8,15 @@
 # "Off" and osio connect exits 0.
 set -uo pipefail
 
-usage() {
-	echo "usage: typing.sh --osio PATH --tools DIR --kernel KBDECHO.ELF --outdir DIR"
-}
-
 here=$(cd "$(dirname "$0")" && pwd)
 me=typing
 OSIO='' TOOLS='' kernel='' outdir=''
-while (($#)); do
-	case $1 in
-	--osio) OSIO=${2-}; shift 2 ;;
-	--tools) TOOLS=${2-}; shift 2 ;;
-	--kernel) kernel=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; echo "$me: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-[[ -n $OSIO && -n $TOOLS && -n $kernel && -n $outdir ]] || { usage >&2; exit 2; }
-[[ -r $kernel ]] || { echo "FAIL: $me: cannot read $kernel: build it first"; exit 1; }
-
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+conn_args "usage: typing.sh --osio PATH --tools DIR --kernel KBDECHO.ELF --outdir DIR" \
+	osio=OSIO tools=TOOLS kernel=kernel outdir=outdir -- "$@"
+[[ -r $kernel ]] || { echo "FAIL: $me: cannot read $kernel: build it first"; exit 1; }
+
 conn_init "$outdir"
 serial=$outdir/serial.out
 : >"$serial"
