@@ -5,13 +5,51 @@
 
 #include "devices/block/block_driver.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static const struct block_driver *const drivers[] = {&block_raw_driver};
+/* Drivers, most specific first; raw takes what no other recognizes. The
+ * format drivers are weak references until all of them are in the tree. */
+extern const struct block_driver block_vhdx_driver __attribute__((weak));
+extern const struct block_driver block_vhd_driver __attribute__((weak));
+extern const struct block_driver block_qcow2_driver __attribute__((weak));
+
+const char *const block_formats[] = {"raw", "vhdx", "vhd", "qcow2", NULL};
+
+#define IO_THREADS 16 /* pool threads per image for drivers with `io` */
+
+static const struct block_driver *driver_at(size_t i)
+{
+	switch (i) {
+	case 0:
+		return &block_raw_driver;
+	case 1:
+		return &block_vhdx_driver;
+	case 2:
+		return &block_vhd_driver;
+	case 3:
+		return &block_qcow2_driver;
+	default:
+		return NULL;
+	}
+}
+
+const struct block_driver *block_driver_find(const char *name)
+{
+	for (size_t i = 0; i < 4; i++) {
+		const struct block_driver *d = driver_at(i);
+		if (d && strcmp(d->name, name) == 0)
+			return d;
+	}
+	return NULL;
+}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -26,8 +64,53 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
-	       char *err, size_t errlen)
+/* The driver for an image by its contents: the most confident probe, or
+ * raw. */
+static int probe_format(const char *path, const struct block_driver **out, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			set_err(err, errlen, "%s: no such file; check the path", path);
+		else
+			set_err(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	static_assert(BLOCK_PROBE_HEAD >= BLOCK_PROBE_TAIL, "probe buffers");
+	uint8_t head[BLOCK_PROBE_HEAD], tail[BLOCK_PROBE_TAIL];
+	size_t headlen = 0, taillen = 0;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		ssize_t n = pread(fd, head, sizeof(head), 0);
+		headlen = n > 0 ? (size_t)n : 0;
+		if (st.st_size >= (off_t)sizeof(tail)) {
+			n = pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail));
+			taillen = n > 0 ? (size_t)n : 0;
+		}
+	} else if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode)) {
+		ssize_t n = pread(fd, head, sizeof(head), 0);
+		headlen = n > 0 ? (size_t)n : 0;
+	}
+	close(fd);
+	const struct block_driver *best = &block_raw_driver;
+	int best_score = 0;
+	for (size_t i = 0; i < 4; i++) {
+		const struct block_driver *d = driver_at(i);
+		if (!d || !d->probe)
+			continue;
+		int score = d->probe(head, headlen, tail, taillen);
+		if (score > best_score) {
+			best = d;
+			best_score = score;
+		}
+	}
+	*out = best;
+	return 0;
+}
+
+static int open_chain(const char *path, const char *format, unsigned flags, struct block_dev *child,
+		      struct block_dev **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	set_err(err, errlen, "%s: cannot open", path ? path : "(null)");
@@ -36,16 +119,24 @@ int block_open(const char *path, const char *format, unsigned flags, struct bloc
 		return -EINVAL;
 	}
 	const struct block_driver *drv = NULL;
-	if (!format) {
-		drv = &block_raw_driver; /* the only format there is yet */
+	int r;
+	if (!format || !*format || strcmp(format, "auto") == 0) {
+		if ((r = probe_format(path, &drv, err, errlen)) < 0)
+			return r;
 	} else {
-		for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
-			if (strcmp(drivers[i]->name, format) == 0)
-				drv = drivers[i];
+		drv = block_driver_find(format);
+		if (!drv) {
+			set_err(err, errlen,
+				"%s: unknown image format '%s' (known: raw, vhdx, vhd, qcow2)",
+				path, format);
+			return -EINVAL;
+		}
 	}
-	if (!drv) {
-		set_err(err, errlen, "%s: unknown image format '%s' (known: raw)", path, format);
-		return -EINVAL;
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
+		return r;
 	}
 
 	struct block_dev *bd = calloc(1, sizeof(*bd));
@@ -58,18 +149,105 @@ int block_open(const char *path, const char *format, unsigned flags, struct bloc
 	}
 	bd->drv = drv;
 	bd->readonly = flags & BLOCK_RDONLY;
+	bd->logical_sector = BLOCK_SECTOR;
+	bd->dev = st.st_dev;
+	bd->ino = st.st_ino;
+	bd->child = child;
+	bd->depth = child ? child->depth + 1 : 0;
 	pthread_mutex_init(&bd->lock, NULL);
 	pthread_cond_init(&bd->idle, NULL);
-	int r = drv->open(bd, path, flags, err, errlen);
+	if (drv->io) {
+		bd->pool = block_pool_new(IO_THREADS);
+		if (!bd->pool) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	r = drv->open(bd, path, flags, err, errlen);
+	if (r < 0)
+		goto fail;
+	bd->child = NULL;
+	bd->size -= bd->size % BLOCK_SECTOR;
+	if (bd->logical_sector != BLOCK_SECTOR && bd->logical_sector != 4096)
+		bd->logical_sector = BLOCK_SECTOR;
+	*out = bd;
+	return 0;
+fail:
+	block_pool_free(bd->pool);
+	block_close(bd->backing);
+	pthread_cond_destroy(&bd->idle);
+	pthread_mutex_destroy(&bd->lock);
+	free(bd->path);
+	free(bd);
+	return r;
+}
+
+int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
+	       char *err, size_t errlen)
+{
+	return open_chain(path, format, flags, NULL, out, err, errlen);
+}
+
+/* name resolved against the folder of `base`'s file, into out. */
+static int resolve_relative(const char *base, const char *name, char *out, size_t outlen)
+{
+	if (name[0] == '/') {
+		if (strlen(name) >= outlen)
+			return -ENAMETOOLONG;
+		strcpy(out, name);
+		return 0;
+	}
+	const char *slash = strrchr(base, '/');
+	int dirlen = slash ? (int)(slash - base) : 0;
+	int n = slash ? snprintf(out, outlen, "%.*s/%s", dirlen, base, name)
+		      : snprintf(out, outlen, "%s", name);
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+int block_open_backing(struct block_dev *bd, const char *name, const char *format, char *err,
+		       size_t errlen)
+{
+	char path[PATH_MAX];
+	if (!name || !*name) {
+		set_err(err, errlen, "%s: the image names an empty parent file", bd->path);
+		return -EINVAL;
+	}
+	if (resolve_relative(bd->path, name, path, sizeof(path)) < 0) {
+		set_err(err, errlen, "%s: the parent's name is too long", bd->path);
+		return -ENAMETOOLONG;
+	}
+	if (bd->depth + 1 >= BLOCK_MAX_CHAIN) {
+		set_err(err, errlen,
+			"%s: the chain of parent images is deeper than %d (a loop?); merge "
+			"some of them (osio disk convert)",
+			bd->path, BLOCK_MAX_CHAIN);
+		return -ELOOP;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		int e = errno;
+		set_err(err, errlen, "%s: its parent image %s: %s%s", bd->path, path, strerror(e),
+			e == ENOENT ? "; put the parent back where the image says, or convert the "
+				      "image into a standalone one where it was complete"
+				    : "");
+		return -e;
+	}
+	for (const struct block_dev *c = bd; c; c = c->child)
+		if (c->dev == st.st_dev && c->ino == st.st_ino) {
+			set_err(err, errlen,
+				"%s: its chain of parent images comes back to %s (a loop); the "
+				"image's parent field is wrong",
+				bd->path, c->path);
+			return -ELOOP;
+		}
+	struct block_dev *parent;
+	char perr[512];
+	int r = open_chain(path, format, BLOCK_RDONLY, bd, &parent, perr, sizeof(perr));
 	if (r < 0) {
-		pthread_cond_destroy(&bd->idle);
-		pthread_mutex_destroy(&bd->lock);
-		free(bd->path);
-		free(bd);
+		set_err(err, errlen, "%s: its parent: %s", bd->path, perr);
 		return r;
 	}
-	bd->size -= bd->size % BLOCK_SECTOR;
-	*out = bd;
+	bd->backing = parent;
 	return 0;
 }
 
@@ -86,7 +264,9 @@ void block_close(struct block_dev *bd)
 	if (!bd)
 		return;
 	block_drain(bd);
+	block_pool_free(bd->pool);
 	bd->drv->close(bd);
+	block_close(bd->backing);
 	pthread_cond_destroy(&bd->idle);
 	pthread_mutex_destroy(&bd->lock);
 	free(bd->path);
@@ -161,6 +341,20 @@ static int check(struct block_dev *bd, struct block_req *req)
 	return 0;
 }
 
+/* A request of a driver with `io`, on a pool thread. */
+struct io_work {
+	struct block_work w;
+	struct block_req *req;
+};
+
+static void io_run(struct block_work *w)
+{
+	struct io_work *iw = (struct io_work *)w;
+	struct block_req *req = iw->req;
+	free(iw);
+	block_complete(req, req->bd->drv->io(req->bd, req));
+}
+
 void block_submit(struct block_dev *bd, struct block_req *req)
 {
 	req->bd = bd;
@@ -171,6 +365,17 @@ void block_submit(struct block_dev *bd, struct block_req *req)
 	int r = check(bd, req);
 	if (r < 0 || (req->len == 0 && req->op != BLOCK_OP_FLUSH)) {
 		block_complete(req, r);
+		return;
+	}
+	if (bd->drv->io) {
+		struct io_work *w = malloc(sizeof(*w));
+		if (!w) {
+			block_complete(req, -ENOMEM);
+			return;
+		}
+		w->w.fn = io_run;
+		w->req = req;
+		block_pool_run(bd->pool, &w->w);
 		return;
 	}
 	bd->drv->submit(bd, req);

@@ -1,10 +1,12 @@
 /* The block layer: one asynchronous interface to disk images for every disk
- * model (IDE, later virtio-blk), with format drivers (raw now; VHDX, VHD,
- * qcow2 later) below it. */
+ * model (IDE, virtio-blk), with format drivers (raw, VHDX, VHD, qcow2) below
+ * it, and the image-level operations `osio disk` offers (create, info,
+ * resize, check). */
 #ifndef OSIO_BLOCK_H
 #define OSIO_BLOCK_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -51,8 +53,10 @@ struct block_req {
 	struct block_req *next;
 };
 
-/* Opens an image. format: "raw", or NULL to recognize it (only raw images
- * exist for now). A read-write open takes an exclusive advisory lock on the
+/* Opens an image. format: "raw", "vhdx", "vhd", "qcow2", or NULL to
+ * recognize it by its contents (a file no driver claims is raw). An image
+ * with a parent (differencing VHDX, qcow2 backing file) opens its parent
+ * chain read-only too. A read-write open takes an exclusive advisory lock on the
  * image and a read-only open a shared one, so two VMs cannot write one image,
  * nor one read it while another writes it. Returns 0 or -errno; on error
  * `err` (errlen bytes, may be NULL) says what is wrong in words that name the
@@ -83,5 +87,71 @@ void block_drain(struct block_dev *bd);
 int block_pread(struct block_dev *bd, void *buf, size_t len, uint64_t offset);
 int block_pwrite(struct block_dev *bd, const void *buf, size_t len, uint64_t offset);
 int block_flush(struct block_dev *bd);
+
+/* --- image-level operations (osio disk) ------------------------------------ */
+
+/* Formats block_open and block_create know, NULL-terminated. */
+extern const char *const block_formats[];
+
+/* Progress of a long operation: done of total units (bytes). Returning
+ * nonzero stops the operation, which then fails with -EINTR. */
+typedef int (*block_progress_fn)(void *opaque, uint64_t done, uint64_t total);
+
+struct block_create_opts {
+	uint64_t size; /* bytes, a multiple of BLOCK_SECTOR; 0 with a parent: the parent's */
+	bool fixed;    /* all space allocated now: VHDX/VHD fixed, raw and qcow2 preallocated */
+	/* Differencing disk (VHDX) / backing file (qcow2): the parent as
+	 * written into the image (relative names are relative to the new
+	 * image's folder), or NULL. */
+	const char *parent;
+	const char *parent_format; /* NULL: recognized */
+	unsigned logical_sector;   /* VHDX: 512 (0 = default) or 4096 */
+	uint32_t block_size;	   /* qcow2 cluster, VHDX/VHD block; 0 = the format's default */
+	block_progress_fn progress;
+	void *opaque;
+};
+
+/* Creates a new image file (never replaces an existing one: -EEXIST). On
+ * failure nothing is left behind. 0 or -errno with `err` naming the file. */
+int block_create(const char *path, const char *format, const struct block_create_opts *opts,
+		 char *err, size_t errlen);
+
+struct block_info {
+	char format[16];	/* "vhdx" */
+	char subformat[32];	/* "dynamic", "fixed", "differencing", "sparse", ... */
+	uint64_t virtual_size;	/* bytes the guest sees */
+	uint64_t file_size;	/* the image file's length */
+	uint64_t allocated;	/* host bytes the file occupies (st_blocks) */
+	uint32_t block_size;	/* allocation unit (cluster, block), 0 for raw */
+	unsigned logical_sector;  /* 512 or 4096 */
+	unsigned physical_sector; /* 512 or 4096 */
+	char parent[PATH_MAX];	  /* as recorded in the image; "" for none */
+	bool dirty; /* not closed cleanly: a log to replay, refcounts to rebuild */
+};
+
+/* What the image says about itself. 0 or -errno. */
+int block_get_info(struct block_dev *bd, struct block_info *info);
+/* The image this one reads unallocated blocks from (its parent), or NULL. */
+struct block_dev *block_backing(const struct block_dev *bd);
+/* The guest's logical sector size: 512, or 4096 for a VHDX made so. */
+unsigned block_logical_sector(const struct block_dev *bd);
+
+/* Grows the image to size bytes (read-write opens only; shrinking is
+ * refused with -EINVAL and a message). */
+int block_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen);
+
+struct block_check {
+	uint64_t corruptions; /* metadata that is wrong: data may be lost */
+	uint64_t leaks;	      /* space allocated that nothing uses */
+	uint64_t repaired;    /* problems fixed (repair only) */
+	/* One line per problem found (may be NULL). */
+	void (*report)(void *opaque, const char *line);
+	void *opaque;
+};
+
+/* Checks the image's metadata; with repair (read-write opens only) fixes
+ * what can be fixed. 0 when the check ran (see res), -errno when it could
+ * not. */
+int block_check(struct block_dev *bd, bool repair, struct block_check *res);
 
 #endif

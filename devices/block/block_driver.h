@@ -1,24 +1,66 @@
-/* What a block format driver (raw, later VHDX, VHD, qcow2) implements under
- * block.h, and the worker-thread pool drivers run blocking I/O on. */
+/* What a block format driver (raw, VHDX, VHD, qcow2) implements under
+ * block.h, the worker-thread pool drivers run blocking I/O on, and helpers
+ * for drivers: host files (block_file_*), parents, check reports. */
 #ifndef OSIO_BLOCK_DRIVER_H
 #define OSIO_BLOCK_DRIVER_H
 
 #include "devices/block/block.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+/* How many bytes of an image's start and end block_open hands to probe. */
+#define BLOCK_PROBE_HEAD 4096u
+#define BLOCK_PROBE_TAIL 512u
+/* Longest parent chain (a deeper one is refused as a likely loop). */
+#define BLOCK_MAX_CHAIN 64
 
 struct block_driver {
 	const char *name;
+	/* How sure the driver is that a file is in its format, from its first
+	 * headlen (<= BLOCK_PROBE_HEAD) and last taillen (<= BLOCK_PROBE_TAIL)
+	 * bytes (fewer for a short file): 0 not at all, 100 by a magic number.
+	 * NULL: never recognized (raw is what no driver claims). */
+	int (*probe)(const uint8_t *head, size_t headlen, const uint8_t *tail, size_t taillen);
 	/* Opens path; sets bd->size (bytes, any value: the block layer rounds
-	 * it down to whole sectors) and bd->priv. On error returns -errno and
-	 * writes one line into err (errlen bytes) naming the file. */
+	 * it down to whole sectors), bd->priv, and bd->logical_sector if not
+	 * 512. A format with a parent opens it with block_open_backing. On
+	 * error returns -errno and writes one line into err (errlen bytes)
+	 * naming the file and the problem. A hostile file (bad magic, tables
+	 * overlapping or past the end, absurd sizes) is refused, never trusted. */
 	int (*open)(struct block_dev *bd, const char *path, unsigned flags, char *err,
 		    size_t errlen);
-	/* No request is in flight any more. */
+	/* No request is in flight any more. Writes what must be written for a
+	 * clean close (a cleared dirty flag, a log emptied). */
 	void (*close)(struct block_dev *bd);
-	/* A checked request: in range, aligned, allowed by the open mode.
-	 * The driver ends it with block_complete, now or later. */
+	/* A checked request (in range, aligned, allowed by the open mode) is
+	 * run by exactly one of these. submit: the driver ends it with
+	 * block_complete, now or later, on any thread. io: runs it
+	 * synchronously on one of the device's pool threads and returns its
+	 * status; several run at once, so the driver locks its own metadata.
+	 * FLUSH returns when data and the metadata that reaches it are on
+	 * stable storage (fdatasync of the image, and of the parent never: it
+	 * is read-only). */
 	void (*submit)(struct block_dev *bd, struct block_req *req);
+	int (*io)(struct block_dev *bd, struct block_req *req);
+
+	/* Image-level operations; NULL where the format has none. */
+	/* Writes a new, empty image of opts->size bytes into fd (an empty
+	 * file just created at path; the block layer removes it on failure).
+	 * parent: the opened parent when opts->parent is set (its size is
+	 * opts->size), else NULL. */
+	int (*create)(int fd, const char *path, const struct block_create_opts *opts,
+		      struct block_dev *parent, char *err, size_t errlen);
+	/* Fills what the block layer could not (it sets format, virtual_size,
+	 * file_size, allocated, logical_sector = physical_sector = 512 first). */
+	int (*info)(struct block_dev *bd, struct block_info *info);
+	/* Grows the image to size bytes (> bd->size, a multiple of
+	 * BLOCK_SECTOR); nothing is in flight. The block layer updates bd->size. */
+	int (*resize)(struct block_dev *bd, uint64_t size, char *err, size_t errlen);
+	/* Checks (and with repair, fixes) the metadata; counts into res and
+	 * reports each problem with block_check_report. Nothing is in flight. */
+	int (*check)(struct block_dev *bd, bool repair, struct block_check *res);
 };
 
 struct block_dev {
@@ -27,18 +69,58 @@ struct block_dev {
 	char *path;
 	uint64_t size;
 	bool readonly;
+	unsigned logical_sector; /* 512 unless the driver says otherwise */
+	dev_t dev;		 /* the image file, for loops in parent chains */
+	ino_t ino;
+
+	struct block_dev *backing; /* the parent, closed after drv->close */
+	struct block_dev *child;   /* while opening: the image whose parent this is */
+	unsigned depth;		   /* 0 for the image the VM opened */
+	struct block_pool *pool;   /* runs drv->io */
 
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned inflight;
 };
 
+/* Opens the parent of bd (recorded in bd's image as `name`; a relative name
+ * is relative to the folder bd's file is in) read-only, format NULL to
+ * recognize it, and sets bd->backing. Refuses a chain that comes back to an
+ * image already in it, or deeper than BLOCK_MAX_CHAIN. For drivers' open. */
+int block_open_backing(struct block_dev *bd, const char *name, const char *format, char *err,
+		       size_t errlen);
+
+/* For drivers' check: counts nothing, reports one line (without newline). */
+void block_check_report(struct block_check *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Host files of images. block_file_open opens path read-only or read-write
+ * with O_CLOEXEC, refuses anything but a regular file or block device, and
+ * takes the image lock (exclusive for read-write, shared for read-only),
+ * writing a message that names the file (and who holds the lock) on error.
+ * The lock goes with the last close of fd. *st: the file's stat, with
+ * st_size set to a block device's size. */
+int block_file_open(const char *path, bool readonly, int *fd, struct stat *st, char *err,
+		    size_t errlen);
+/* Whole-length pread/pwrite: 0, or -errno; a read that reaches the end of
+ * the file is -EIO (for metadata: the image is truncated). */
+int block_file_pread(int fd, void *buf, size_t len, uint64_t off);
+int block_file_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+/* Writes len zero bytes at off (fallocate when the file system can). */
+int block_file_zero(int fd, uint64_t off, uint64_t len);
+
 /* Ends a request: calls its done callback, then lets block_drain and
  * block_close go on. For drivers. */
 void block_complete(struct block_req *req, int status);
 
+/* The driver named name ("vhdx"), or NULL. */
+const struct block_driver *block_driver_find(const char *name);
+
 /* Drivers known to block_open. */
 extern const struct block_driver block_raw_driver;
+extern const struct block_driver block_vhdx_driver;
+extern const struct block_driver block_vhd_driver;
+extern const struct block_driver block_qcow2_driver;
 
 /* A small pool of worker threads for blocking calls (pread, fdatasync).
  * Threads start when work arrives (up to max_threads) and have every signal

@@ -4,7 +4,6 @@
  * one image read-write. */
 #include "devices/block/block_driver.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,185 +26,16 @@ struct raw {
 	struct block_pool *pool;
 };
 
-/* --- who holds the lock ---------------------------------------------------- */
-
-/* The number a /proc entry is named after, or -1. */
-static long entry_number(const char *s)
-{
-	if (!*s || strlen(s) > 9)
-		return -1;
-	for (const char *p = s; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -1;
-	return atol(s);
-}
-
-/* Whether /proc/<pid>/fdinfo/<fd> lists a lock (kernels since 4.x do). */
-static bool fd_has_lock(long pid, long fd)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%ld", pid, fd);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	bool found = false;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "lock:", 5) == 0)
-			found = true;
-	fclose(f);
-	return found;
-}
-
-/* Whether process pid has the file open other than through our own `ourfd`;
- * *locked says whether that open file holds a lock. */
-static bool process_has_open(long pid, const struct stat *st, int ourfd, bool *locked)
-{
-	char fddir[32];
-	snprintf(fddir, sizeof(fddir), "/proc/%ld/fd", pid);
-	DIR *fds = opendir(fddir);
-	if (!fds)
-		return false; /* another user's process, or gone */
-	bool found = false;
-	*locked = false;
-	struct dirent *fe;
-	while ((fe = readdir(fds))) {
-		long fd = entry_number(fe->d_name);
-		if (fd < 0 || (pid == (long)getpid() && fd == ourfd))
-			continue;
-		char link[64];
-		struct stat fst;
-		snprintf(link, sizeof(link), "%s/%ld", fddir, fd);
-		if (stat(link, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
-			continue;
-		found = true;
-		if (fd_has_lock(pid, fd)) {
-			*locked = true;
-			break;
-		}
-	}
-	closedir(fds);
-	return found;
-}
-
-/* "process 1234 (osio)" for a process that has the file open, preferring one
- * that holds a lock on it; "" if none can be seen. *self: it is this one. */
-static void find_holder(const struct stat *st, int ourfd, char *out, size_t outlen, bool *self)
-{
-	long best = -1;
-	bool best_locked = false;
-	out[0] = 0;
-	*self = false;
-	DIR *proc = opendir("/proc");
-	if (!proc)
-		return;
-	struct dirent *pe;
-	while (!best_locked && (pe = readdir(proc))) {
-		long pid = entry_number(pe->d_name);
-		bool locked;
-		if (pid <= 0 || !process_has_open(pid, st, ourfd, &locked))
-			continue;
-		if (best < 0 || locked) {
-			best = pid;
-			best_locked = locked;
-		}
-	}
-	closedir(proc);
-	if (best < 0)
-		return;
-	*self = best == (long)getpid();
-	char comm_path[32], comm[32] = "?";
-	snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", best);
-	FILE *f = fopen(comm_path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(out, outlen, "process %ld (%s)", best, comm);
-}
-
-/* An open file description lock over the whole file: exclusive for writers,
- * shared for readers. Filesystems without locks are used unlocked. */
-static int take_lock(int fd, const char *path, const struct stat *st, bool readonly, char *err,
-		     size_t errlen)
-{
-	struct flock fl = {
-	    .l_type = readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-		return 0;
-	int e = errno;
-	if (e == EINVAL || e == ENOLCK || e == EOPNOTSUPP)
-		return 0;
-	if (e != EAGAIN && e != EACCES) {
-		snprintf(err, errlen, "%s: cannot lock the image: %s", path, strerror(e));
-		return -e;
-	}
-	char holder[96];
-	bool self;
-	find_holder(st, fd, holder, sizeof(holder), &self);
-	if (self)
-		snprintf(err, errlen,
-			 "%s: the image is already open%s in this VM; give each drive its own "
-			 "image, or attach it read-only everywhere",
-			 path, readonly ? " read-write" : "");
-	else if (readonly)
-		snprintf(err, errlen,
-			 "%s: the image is open read-write by %s; stop that VM before "
-			 "using the image elsewhere",
-			 path, holder[0] ? holder : "another process");
-	else
-		snprintf(err, errlen,
-			 "%s: the image is in use by %s; an image can be open read-write in one "
-			 "VM at a time: stop that VM, or attach the image read-only",
-			 path, holder[0] ? holder : "another process");
-	return -EBUSY;
-}
-
 /* --- open and close -------------------------------------------------------- */
 
 static int raw_open(struct block_dev *bd, const char *path, unsigned flags, char *err,
 		    size_t errlen)
 {
-	bool ro = flags & BLOCK_RDONLY;
-	int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ENOENT)
-			snprintf(err, errlen, "%s: no such file; check the path", path);
-		else if ((e == EACCES || e == EROFS || e == EPERM) && !ro)
-			snprintf(err, errlen,
-				 "%s: cannot open for writing (%s); fix its permissions or "
-				 "attach it read-only",
-				 path, strerror(e));
-		else if (e == EISDIR)
-			snprintf(err, errlen, "%s: is a directory, not a disk image", path);
-		else
-			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
+	int fd;
 	struct stat st;
-	int r;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(-r));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		r = -EINVAL;
-		snprintf(err, errlen, "%s: %s, not a disk image (a regular file or block device)",
-			 path, S_ISDIR(st.st_mode) ? "is a directory" : "is a special file");
-		goto fail;
-	}
-	uint64_t size = (uint64_t)st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: cannot read the block device's size: %s", path,
-			 strerror(-r));
-		goto fail;
-	}
-	r = take_lock(fd, path, &st, ro, err, errlen);
+	int r = block_file_open(path, flags & BLOCK_RDONLY, &fd, &st, err, errlen);
 	if (r < 0)
-		goto fail;
+		return r;
 	struct raw *raw = calloc(1, sizeof(*raw));
 	if (!raw) {
 		r = -ENOMEM;
@@ -220,7 +50,7 @@ static int raw_open(struct block_dev *bd, const char *path, unsigned flags, char
 	raw->fd = fd;
 	raw->blkdev = S_ISBLK(st.st_mode);
 	bd->priv = raw;
-	bd->size = size;
+	bd->size = (uint64_t)st.st_size;
 	return 0;
 fail:
 	close(fd);
