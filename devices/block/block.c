@@ -109,6 +109,69 @@ static int probe_format(const char *path, const struct block_driver **out, char 
 	return 0;
 }
 
+/* Opens path with drv into bd, whose lock, condition and counters are set
+ * up; on failure undoes what it did. */
+static int attach(struct block_dev *bd, const struct block_driver *drv, const char *path,
+		  unsigned flags, struct block_dev *child, char *err, size_t errlen)
+{
+	struct stat st;
+	int r;
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
+		return r;
+	}
+	bd->path = strdup(path);
+	if (!bd->path)
+		return -ENOMEM;
+	bd->drv = drv;
+	bd->priv = NULL;
+	bd->size = 0;
+	bd->readonly = flags & BLOCK_RDONLY;
+	bd->logical_sector = BLOCK_SECTOR;
+	bd->dev = st.st_dev;
+	bd->ino = st.st_ino;
+	bd->backing = NULL;
+	bd->child = child;
+	bd->depth = child ? child->depth + 1 : 0;
+	bd->pool = NULL;
+	if (drv->io) {
+		bd->pool = block_pool_new(IO_THREADS);
+		if (!bd->pool) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	r = drv->open(bd, path, flags, err, errlen);
+	if (r < 0)
+		goto fail;
+	bd->child = NULL;
+	bd->size -= bd->size % BLOCK_SECTOR;
+	if (bd->logical_sector != BLOCK_SECTOR && bd->logical_sector != 4096)
+		bd->logical_sector = BLOCK_SECTOR;
+	return 0;
+fail:
+	block_pool_free(bd->pool);
+	bd->pool = NULL;
+	block_close(bd->backing);
+	bd->backing = NULL;
+	free(bd->path);
+	bd->path = NULL;
+	return r;
+}
+
+/* Closes what attach opened; nothing is in flight. */
+static void detach(struct block_dev *bd)
+{
+	block_pool_free(bd->pool);
+	bd->pool = NULL;
+	bd->drv->close(bd);
+	block_close(bd->backing);
+	bd->backing = NULL;
+	free(bd->path);
+	bd->path = NULL;
+}
+
 static int open_chain(const char *path, const char *format, unsigned flags, struct block_dev *child,
 		      struct block_dev **out, char *err, size_t errlen)
 {
@@ -132,54 +195,20 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 			return -EINVAL;
 		}
 	}
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		r = -errno;
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
-		return r;
-	}
-
 	struct block_dev *bd = calloc(1, sizeof(*bd));
 	if (!bd)
 		return -ENOMEM;
-	bd->path = strdup(path);
-	if (!bd->path) {
-		free(bd);
-		return -ENOMEM;
-	}
-	bd->drv = drv;
-	bd->readonly = flags & BLOCK_RDONLY;
-	bd->logical_sector = BLOCK_SECTOR;
-	bd->dev = st.st_dev;
-	bd->ino = st.st_ino;
-	bd->child = child;
-	bd->depth = child ? child->depth + 1 : 0;
 	pthread_mutex_init(&bd->lock, NULL);
 	pthread_cond_init(&bd->idle, NULL);
-	if (drv->io) {
-		bd->pool = block_pool_new(IO_THREADS);
-		if (!bd->pool) {
-			r = -ENOMEM;
-			goto fail;
-		}
+	r = attach(bd, drv, path, flags, child, err, errlen);
+	if (r < 0) {
+		pthread_cond_destroy(&bd->idle);
+		pthread_mutex_destroy(&bd->lock);
+		free(bd);
+		return r;
 	}
-	r = drv->open(bd, path, flags, err, errlen);
-	if (r < 0)
-		goto fail;
-	bd->child = NULL;
-	bd->size -= bd->size % BLOCK_SECTOR;
-	if (bd->logical_sector != BLOCK_SECTOR && bd->logical_sector != 4096)
-		bd->logical_sector = BLOCK_SECTOR;
 	*out = bd;
 	return 0;
-fail:
-	block_pool_free(bd->pool);
-	block_close(bd->backing);
-	pthread_cond_destroy(&bd->idle);
-	pthread_mutex_destroy(&bd->lock);
-	free(bd->path);
-	free(bd);
-	return r;
 }
 
 int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
@@ -264,12 +293,9 @@ void block_close(struct block_dev *bd)
 	if (!bd)
 		return;
 	block_drain(bd);
-	block_pool_free(bd->pool);
-	bd->drv->close(bd);
-	block_close(bd->backing);
+	detach(bd);
 	pthread_cond_destroy(&bd->idle);
 	pthread_mutex_destroy(&bd->lock);
-	free(bd->path);
 	free(bd);
 }
 
@@ -437,4 +463,100 @@ int block_pwrite(struct block_dev *bd, const void *buf, size_t len, uint64_t off
 int block_flush(struct block_dev *bd)
 {
 	return run_sync(bd, BLOCK_OP_FLUSH, NULL, 0, 0);
+}
+
+/* --- a differencing image on top of a running chain ---------------------- */
+
+/* What an image that could not be opened again does: fail every request. */
+static int gone_io(struct block_dev *bd, struct block_req *req)
+{
+	return -EIO;
+}
+
+static void gone_close(struct block_dev *bd)
+{
+}
+
+static int gone_open(struct block_dev *bd, const char *path, unsigned flags, char *err,
+		     size_t errlen)
+{
+	return -EIO;
+}
+
+static const struct block_driver gone_driver = {
+    .name = "gone", .open = gone_open, .close = gone_close, .io = gone_io};
+
+/* The name a new image in new_path's folder records for the parent at
+ * parent_path: its base name when both are in one folder, else its full
+ * path. */
+static int parent_name(const char *new_path, const char *parent_path, char *out, size_t outlen)
+{
+	const char *ns = strrchr(new_path, '/'), *ps = strrchr(parent_path, '/');
+	size_t nd = ns ? (size_t)(ns - new_path) : 0, pd = ps ? (size_t)(ps - parent_path) : 0;
+	if (nd == pd && strncmp(new_path, parent_path, nd) == 0) {
+		int n = snprintf(out, outlen, "%s", ps ? ps + 1 : parent_path);
+		return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+	}
+	char *abs = realpath(parent_path, NULL);
+	if (!abs)
+		return -errno;
+	int n = snprintf(out, outlen, "%s", abs);
+	free(abs);
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+int block_snapshot(struct block_dev *bd, const char *new_path, const char *format, char *err,
+		   size_t errlen)
+{
+	if (bd->readonly) {
+		set_err(err, errlen, "%s: opened read-only: nothing to keep apart", bd->path);
+		return -EROFS;
+	}
+	const struct block_driver *drv;
+	if (format)
+		drv = block_driver_find(format);
+	else if (strcmp(bd->drv->name, "vhdx") == 0 || strcmp(bd->drv->name, "qcow2") == 0)
+		drv = bd->drv;
+	else
+		drv = block_driver_find("qcow2");
+	if (!drv || !drv->create) {
+		set_err(err, errlen, "%s: cannot create a differencing image of format '%s'",
+			new_path, format ? format : "qcow2");
+		return -EINVAL;
+	}
+	char name[PATH_MAX];
+	int r = parent_name(new_path, bd->path, name, sizeof(name));
+	if (r < 0) {
+		set_err(err, errlen, "%s: cannot name its parent %s: %s", new_path, bd->path,
+			strerror(-r));
+		return r;
+	}
+	block_drain(bd);
+	struct block_create_opts o = {
+	    .size = bd->size, .parent = name, .parent_format = bd->drv->name};
+	r = block_create_with(new_path, drv, &o, bd, err, errlen);
+	if (r < 0)
+		return r;
+
+	/* Swap: the old top goes read-only under the new one. */
+	const struct block_driver *old_drv = bd->drv;
+	char old_path[PATH_MAX];
+	snprintf(old_path, sizeof(old_path), "%s", bd->path);
+	uint64_t old_size = bd->size;
+	detach(bd);
+	r = attach(bd, drv, new_path, 0, NULL, err, errlen);
+	if (r == 0 && bd->size != old_size)
+		r = -EIO; /* cannot happen: the new image has the old one's size */
+	if (r == 0)
+		return 0;
+	if (bd->path)
+		detach(bd);
+	unlink(new_path);
+	char err2[256];
+	if (attach(bd, old_drv, old_path, 0, NULL, err2, sizeof(err2)) < 0) {
+		bd->drv = &gone_driver;
+		bd->path = strdup(old_path);
+		bd->size = old_size;
+	}
+	return r;
 }

@@ -117,16 +117,16 @@ int block_create(const char *path, const char *format, const struct block_create
 		 char *err, size_t errlen);
 
 struct block_info {
-	char format[16];	/* "vhdx" */
-	char subformat[32];	/* "dynamic", "fixed", "differencing", "sparse", ... */
-	uint64_t virtual_size;	/* bytes the guest sees */
-	uint64_t file_size;	/* the image file's length */
-	uint64_t allocated;	/* host bytes the file occupies (st_blocks) */
-	uint32_t block_size;	/* allocation unit (cluster, block), 0 for raw */
+	char format[16];	  /* "vhdx" */
+	char subformat[32];	  /* "dynamic", "fixed", "differencing", "sparse", ... */
+	uint64_t virtual_size;	  /* bytes the guest sees */
+	uint64_t file_size;	  /* the image file's length */
+	uint64_t allocated;	  /* host bytes the file occupies (st_blocks) */
+	uint32_t block_size;	  /* allocation unit (cluster, block), 0 for raw */
 	unsigned logical_sector;  /* 512 or 4096 */
 	unsigned physical_sector; /* 512 or 4096 */
 	char parent[PATH_MAX];	  /* as recorded in the image; "" for none */
-	bool dirty; /* not closed cleanly: a log to replay, refcounts to rebuild */
+	bool dirty;		  /* not closed cleanly: a log to replay, refcounts to rebuild */
 };
 
 /* What the image says about itself. 0 or -errno. */
@@ -135,6 +135,14 @@ int block_get_info(struct block_dev *bd, struct block_info *info);
 struct block_dev *block_backing(const struct block_dev *bd);
 /* The guest's logical sector size: 512, or 4096 for a VHDX made so. */
 unsigned block_logical_sector(const struct block_dev *bd);
+
+/* Puts a new differencing image (format NULL: the top's own if it is VHDX
+ * or qcow2, else qcow2) at new_path on top of bd's chain while the VM runs:
+ * bd then writes into the new image, and its old top is the new image's
+ * read-only parent. The caller submits nothing meanwhile (the VM is
+ * paused). On failure bd is as before and new_path does not exist. */
+int block_snapshot(struct block_dev *bd, const char *new_path, const char *format, char *err,
+		   size_t errlen);
 
 /* Grows the image to size bytes (read-write opens only; shrinking is
  * refused with -EINVAL and a message). */

@@ -113,6 +113,12 @@ int block_file_zero(int fd, uint64_t off, uint64_t len);
  * block_close go on. For drivers. */
 void block_complete(struct block_req *req, int status);
 
+/* block_create with a driver and an open parent (which may be an image
+ * open read-write: block_snapshot's). */
+int block_create_with(const char *path, const struct block_driver *drv,
+		      const struct block_create_opts *opts, struct block_dev *parent, char *err,
+		      size_t errlen);
+
 /* The driver named name ("vhdx"), or NULL. */
 const struct block_driver *block_driver_find(const char *name);
 

@@ -52,20 +52,34 @@ static int open_parent(const char *path, const struct block_create_opts *o, stru
 int block_create(const char *path, const char *format, const struct block_create_opts *opts,
 		 char *err, size_t errlen)
 {
-	struct block_create_opts o = *opts;
 	const struct block_driver *drv = block_driver_find(format ? format : "raw");
 	if (!drv || !drv->create) {
 		set_err(err, errlen,
-			"%s: cannot create images of format '%s' (known: raw, vhdx, "
-			"vhd, qcow2)",
+			"%s: cannot create images of format '%s' (known: raw, vhdx, vhd, qcow2)",
 			path, format ? format : "raw");
 		return -EINVAL;
 	}
 	struct block_dev *parent = NULL;
 	int r;
-	if (o.parent && *o.parent) {
-		if ((r = open_parent(path, &o, &parent, err, errlen)) < 0)
-			return r;
+	if (opts->parent && *opts->parent &&
+	    (r = open_parent(path, opts, &parent, err, errlen)) < 0)
+		return r;
+	r = block_create_with(path, drv, opts, parent, err, errlen);
+	block_close(parent);
+	return r;
+}
+
+int block_create_with(const char *path, const struct block_driver *drv,
+		      const struct block_create_opts *opts, struct block_dev *parent, char *err,
+		      size_t errlen)
+{
+	struct block_create_opts o = *opts;
+	int r;
+	if (!drv->create) {
+		set_err(err, errlen, "%s: cannot create images of format '%s'", path, drv->name);
+		return -EINVAL;
+	}
+	if (parent) {
 		if (!o.size)
 			o.size = block_size(parent);
 		if (o.fixed) {
@@ -110,7 +124,6 @@ int block_create(const char *path, const char *format, const struct block_create
 	if (r < 0)
 		unlink(path);
 out:
-	block_close(parent);
 	return r;
 }
 
