@@ -3,6 +3,7 @@
 
 #include "hypervisor/input.h"
 #include "hypervisor/log.h"
+#include "hypervisor/msi.h"
 #include "hypervisor/platform.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@ int machine_init(struct machine *m)
 	m->mmio = bus_new("mmio", 0);
 	m->loop = evloop_new();
 	m->input = input_router_new();
-	if (!m->pio || !m->mmio || !m->loop || !m->input) {
+	if (!m->pio || !m->mmio || !m->loop || !m->input || msi_hub_init(m) < 0) {
 		machine_destroy(m);
 		return -ENOMEM;
 	}
@@ -28,6 +29,7 @@ int machine_init(struct machine *m)
 
 void machine_destroy(struct machine *m)
 {
+	msi_hub_destroy(m);
 	bus_free(m->pio);
 	bus_free(m->mmio);
 	evloop_free(m->loop);

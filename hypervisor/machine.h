@@ -25,6 +25,7 @@ struct device;
 struct machine;
 struct pci_bus;
 struct input_router;
+struct msi_hub;
 
 #define MACHINE_GSIS 24 /* the IOAPIC's pins; ISA IRQs are GSIs 0-15 */
 #define MACHINE_COALESCED_ZONES 8
@@ -84,6 +85,9 @@ struct machine {
 	struct device *devices; /* in creation order */
 	struct pci_bus *pci;	/* made by the host bridge model ("i440fx"), or NULL */
 	struct input_router *input; /* keys and pointer from the front ends */
+
+	/* MSIs, irqfd routes and ioeventfds (hypervisor/msi.h). */
+	struct msi_hub *msi;
 
 	struct coalesced_zone coalesced[MACHINE_COALESCED_ZONES];
 	unsigned ncoalesced;

@@ -2,6 +2,7 @@
  * interrupt controllers and PIT, GSI routing, RAM slots and vCPUs. */
 #include "hypervisor/partition.h"
 
+#include "hypervisor/kvm_irq.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 #include "hypervisor/vp.h"
@@ -20,43 +21,6 @@ static void partition_set_irq(void *opaque, unsigned gsi, bool level)
 	if (p->vm_fd >= 0 && ioctl(p->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		log_warn("KVM_IRQ_LINE %u=%d failed: %s", gsi, level, strerror(errno));
 	pthread_mutex_unlock(&p->irq_lock);
-}
-
-/* The PC's routing, as the MADT describes it: ISA IRQs 0-15 go to the
- * 8259 pair and to the IOAPIC pin of the same number, except that IRQ 0
- * (the PIT) reaches IOAPIC pin 2 (the MADT's interrupt source override)
- * and IRQ 2 is the PIC cascade. GSIs 16-23 are IOAPIC-only (PCI). */
-static int setup_gsi_routing(struct partition *p)
-{
-	unsigned max = 16 + 16 + IOAPIC_PINS;
-	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + max * sizeof(r->entries[0]));
-	if (!r)
-		return -ENOMEM;
-	unsigned n = 0;
-	for (unsigned gsi = 0; gsi < 16; gsi++) {
-		if (gsi == 2)
-			continue;
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-		    .gsi = gsi,
-		    .type = KVM_IRQ_ROUTING_IRQCHIP,
-		    .u.irqchip = {.irqchip =
-				      gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-				  .pin = gsi % 8},
-		};
-	}
-	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		if (gsi == 2)
-			continue;
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-		    .gsi = gsi,
-		    .type = KVM_IRQ_ROUTING_IRQCHIP,
-		    .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi},
-		};
-	}
-	r->nr = n;
-	int ret = ioctl(p->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
-	free(r);
-	return ret;
 }
 
 /* Mirrors the machine's memory map into KVM slots (slot number = region
@@ -201,8 +165,9 @@ int partition_create(struct partition *p, struct kvm_host *host, struct machine 
 	step = "KVM_CREATE_PIT2";
 	if (ioctl(p->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		goto fail_step;
+	/* GSI routing, MSIs, irqfds and ioeventfds (hypervisor/kvm_irq.c). */
 	step = "KVM_SET_GSI_ROUTING";
-	if ((r = setup_gsi_routing(p)) < 0) {
+	if ((r = kvm_irq_attach(p)) < 0) {
 		errno = -r;
 		goto fail_step;
 	}
@@ -260,6 +225,8 @@ void partition_destroy(struct partition *p)
 	free(p->vcpus);
 	p->vcpus = NULL;
 	p->nvcpus = 0;
+	if (p->vm_fd >= 0)
+		kvm_irq_detach(p);
 	pthread_mutex_lock(&p->irq_lock);
 	if (p->vm_fd >= 0)
 		close(p->vm_fd);
