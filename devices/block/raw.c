@@ -3,6 +3,7 @@
  * block layer's worker threads; an advisory lock keeps two VMs from opening
  * one image read-write. */
 #include "devices/block/block_driver.h"
+#include "devices/block/raw_ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -323,4 +324,7 @@ const struct block_driver block_raw_driver = {
     .open = raw_open,
     .close = raw_close,
     .submit = raw_submit,
+    .create = raw_create,
+    .info = raw_info,
+    .resize = raw_resize,
 };
