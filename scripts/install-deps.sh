@@ -20,7 +20,7 @@ packages=(
 	# real VNC clients and a display server for the connection tests
 	gvncviewer tigervnc-viewer novnc xvfb xdotool x11-utils x11-xkb-utils chromium
 	# test tooling
-	procps time
+	procps time jq
 )
 
 missing=()

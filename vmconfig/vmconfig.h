@@ -97,10 +97,10 @@ int vmconfig_validate(const struct vmconfig *cfg, struct vmconfig_error *err);
  * Relative paths are resolved against the directory of the vmconfig's path
  * (the current directory when it has none). A file with any IDE drive
  * ([disk] on bus = ide, [dvd]) sets all four spec->ide[] positions, placed
- * by the rule of osio-vmconfig(5); one without leaves them alone. What this
- * osio cannot run yet ([nic], [disk] with bus = virtio, [display] with vnc
- * other than none) is refused here, naming its line. spec is left untouched
- * on error. 0 or -EINVAL (err filled), -ENOMEM. */
+ * by the rule of osio-vmconfig(5); one without leaves them alone; [disk]
+ * sections on bus = virtio fill spec's virtio disks in file order. What this
+ * osio cannot run yet ([nic]) is refused here, naming its line. spec is left
+ * untouched on error. 0 or -EINVAL (err filled), -ENOMEM. */
 int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vmconfig_error *err);
 
 /*

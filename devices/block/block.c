@@ -64,6 +64,25 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The driver whose probe is most confident about these bytes, or raw. */
+static const struct block_driver *best_driver(const uint8_t *head, size_t headlen,
+					      const uint8_t *tail, size_t taillen)
+{
+	const struct block_driver *best = &block_raw_driver;
+	int best_score = 0;
+	for (size_t i = 0; i < 4; i++) {
+		const struct block_driver *d = driver_at(i);
+		if (!d || !d->probe)
+			continue;
+		int score = d->probe(head, headlen, tail, taillen);
+		if (score > best_score) {
+			best = d;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
 /* The driver for an image by its contents: the most confident probe, or
  * raw. */
 static int probe_format(const char *path, const struct block_driver **out, char *err, size_t errlen)
@@ -93,19 +112,7 @@ static int probe_format(const char *path, const struct block_driver **out, char 
 		headlen = n > 0 ? (size_t)n : 0;
 	}
 	close(fd);
-	const struct block_driver *best = &block_raw_driver;
-	int best_score = 0;
-	for (size_t i = 0; i < 4; i++) {
-		const struct block_driver *d = driver_at(i);
-		if (!d || !d->probe)
-			continue;
-		int score = d->probe(head, headlen, tail, taillen);
-		if (score > best_score) {
-			best = d;
-			best_score = score;
-		}
-	}
-	*out = best;
+	*out = best_driver(head, headlen, tail, taillen);
 	return 0;
 }
 
@@ -128,6 +135,7 @@ static int attach(struct block_dev *bd, const struct block_driver *drv, const ch
 	bd->priv = NULL;
 	bd->size = 0;
 	bd->readonly = flags & BLOCK_RDONLY;
+	bd->probed_raw = false;
 	bd->logical_sector = BLOCK_SECTOR;
 	bd->dev = st.st_dev;
 	bd->ino = st.st_ino;
@@ -207,6 +215,8 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 		free(bd);
 		return r;
 	}
+	bool probed = !format || !*format || strcmp(format, "auto") == 0;
+	bd->probed_raw = probed && drv == &block_raw_driver && !bd->readonly;
 	*out = bd;
 	return 0;
 }
@@ -272,6 +282,10 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 	struct block_dev *parent;
 	char perr[512];
 	int r = open_chain(path, format, BLOCK_RDONLY, bd, &parent, perr, sizeof(perr));
+	if (r == -ELOOP) {
+		set_err(err, errlen, "%s", perr); /* names the image where it went wrong */
+		return r;
+	}
 	if (r < 0) {
 		set_err(err, errlen, "%s: its parent: %s", bd->path, perr);
 		return r;
@@ -381,6 +395,55 @@ static void io_run(struct block_work *w)
 	block_complete(req, req->bd->drv->io(req->bd, req));
 }
 
+/* Whether a write to a raw image whose format was recognized rather than
+ * named would make it look like another format. A guest that could write a
+ * qcow2 or VHD header into its raw disk would name a host file as its
+ * parent on the next recognizing open; such writes fail with -EPERM, as in
+ * QEMU. Only writes that touch the bytes the probes look at are checked. */
+static bool changes_format(struct block_dev *bd, const struct block_req *req)
+{
+	int fd = open(bd->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return true; /* cannot tell: refuse */
+	}
+	uint64_t fsize = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : bd->size;
+	uint64_t tail_off = fsize > BLOCK_PROBE_TAIL ? fsize - BLOCK_PROBE_TAIL : 0;
+	if (req->offset >= BLOCK_PROBE_HEAD && req->offset + req->len <= tail_off) {
+		close(fd);
+		return false;
+	}
+	uint8_t head[BLOCK_PROBE_HEAD] = {0}, tail[BLOCK_PROBE_TAIL] = {0};
+	size_t headlen = fsize < sizeof(head) ? (size_t)fsize : sizeof(head);
+	size_t taillen = S_ISREG(st.st_mode) && fsize >= sizeof(tail) ? sizeof(tail) : 0;
+	if (pread(fd, head, headlen, 0) < 0 ||
+	    (taillen && pread(fd, tail, taillen, (off_t)tail_off) < 0)) {
+		close(fd);
+		return true;
+	}
+	close(fd);
+	/* The write's bytes over what is there. */
+	uint64_t pos = req->offset;
+	for (unsigned i = 0; i < req->niov; i++) {
+		const uint8_t *b = req->iov[i].iov_base;
+		uint64_t len = req->iov[i].iov_len;
+		if (pos < headlen) {
+			uint64_t n = headlen - pos < len ? headlen - pos : len;
+			memcpy(head + pos, b, (size_t)n);
+		}
+		if (taillen && pos + len > tail_off && pos < tail_off + taillen) {
+			uint64_t from = pos > tail_off ? pos : tail_off;
+			uint64_t to =
+			    pos + len < tail_off + taillen ? pos + len : tail_off + taillen;
+			memcpy(tail + (from - tail_off), b + (from - pos), (size_t)(to - from));
+		}
+		pos += len;
+	}
+	return best_driver(head, headlen, tail, taillen) != &block_raw_driver;
+}
+
 void block_submit(struct block_dev *bd, struct block_req *req)
 {
 	req->bd = bd;
@@ -389,6 +452,8 @@ void block_submit(struct block_dev *bd, struct block_req *req)
 	bd->inflight++;
 	pthread_mutex_unlock(&bd->lock);
 	int r = check(bd, req);
+	if (r == 0 && bd->probed_raw && req->op == BLOCK_OP_WRITE && changes_format(bd, req))
+		r = -EPERM;
 	if (r < 0 || (req->len == 0 && req->op != BLOCK_OP_FLUSH)) {
 		block_complete(req, r);
 		return;

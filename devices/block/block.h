@@ -54,7 +54,9 @@ struct block_req {
 };
 
 /* Opens an image. format: "raw", "vhdx", "vhd", "qcow2", or NULL to
- * recognize it by its contents (a file no driver claims is raw). An image
+ * recognize it by its contents (a file no driver claims is raw; writes to
+ * such an image that would make it look like another format fail with
+ * -EPERM, so that a guest cannot give its disk a parent on the host). An image
  * with a parent (differencing VHDX, qcow2 backing file) opens its parent
  * chain read-only too. A read-write open takes an exclusive advisory lock on the
  * image and a read-only open a shared one, so two VMs cannot write one image,

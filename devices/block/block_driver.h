@@ -69,6 +69,7 @@ struct block_dev {
 	char *path;
 	uint64_t size;
 	bool readonly;
+	bool probed_raw;	 /* raw because no driver recognized it: see block_submit */
 	unsigned logical_sector; /* 512 unless the driver says otherwise */
 	dev_t dev;		 /* the image file, for loops in parent chains */
 	ino_t ino;
