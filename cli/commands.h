@@ -10,6 +10,7 @@ struct command {
 };
 
 int cmd_connect(int argc, char **argv);
+int cmd_disk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_send_key(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -12,6 +12,7 @@ static const struct command commands[] = {
 	  cmd_connect },
 	{ "send-key", "press key combinations in a running VM (ctrl-alt-delete, ...)",
 	  cmd_send_key },
+	{ "disk", "create, inspect, convert, grow and check virtual hard disks", cmd_disk },
 	{ "version", "print osio's version", cmd_version },
 };
 
