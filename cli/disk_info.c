@@ -110,6 +110,12 @@ int disk_info_main(int argc, char **argv)
 	char err[PATH_MAX + 256] = "";
 	struct block_dev *bd;
 	int r = block_open(path, NULL, BLOCK_RDONLY, &bd, err, sizeof(err));
+	if (r == -EBUSY) {
+		/* A running VM writes it: look without the lock, as qemu-img info -U. */
+		r = block_open(path, NULL, BLOCK_RDONLY | BLOCK_SHARE, &bd, err, sizeof(err));
+		if (r == 0)
+			log_warn("%s: in use by a running VM: the figures may be changing", path);
+	}
 	if (r < 0) {
 		if (err[0])
 			log_error("%s", err);

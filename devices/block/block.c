@@ -136,6 +136,7 @@ static int attach(struct block_dev *bd, const struct block_driver *drv, const ch
 	bd->size = 0;
 	bd->readonly = flags & BLOCK_RDONLY;
 	bd->probed_raw = false;
+	bd->share = (flags & BLOCK_SHARE) && (flags & BLOCK_RDONLY);
 	bd->logical_sector = BLOCK_SECTOR;
 	bd->dev = st.st_dev;
 	bd->ino = st.st_ino;
@@ -281,7 +282,8 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 		}
 	struct block_dev *parent;
 	char perr[512];
-	int r = open_chain(path, format, BLOCK_RDONLY, bd, &parent, perr, sizeof(perr));
+	int r = open_chain(path, format, BLOCK_RDONLY | (bd->share ? BLOCK_SHARE : 0), bd, &parent,
+			   perr, sizeof(perr));
 	if (r == -ELOOP) {
 		set_err(err, errlen, "%s", perr); /* names the image where it went wrong */
 		return r;

@@ -16,6 +16,10 @@
 
 enum block_open_flags {
 	BLOCK_RDONLY = 1u << 0, /* no writes, discards or write-zeroes; a shared lock */
+	/* With BLOCK_RDONLY: no lock at all, to look at an image (and its
+	 * parents) that a running VM has open read-write, as qemu-img info -U
+	 * does; what it reads may be changing. */
+	BLOCK_SHARE = 1u << 1,
 };
 
 enum block_op {

@@ -70,6 +70,7 @@ struct block_dev {
 	uint64_t size;
 	bool readonly;
 	bool probed_raw;	 /* raw because no driver recognized it: see block_submit */
+	bool share;		 /* opened with BLOCK_SHARE, and so are its parents */
 	unsigned logical_sector; /* 512 unless the driver says otherwise */
 	dev_t dev;		 /* the image file, for loops in parent chains */
 	ino_t ino;
@@ -97,11 +98,12 @@ void block_check_report(struct block_check *res, const char *fmt, ...)
 
 /* Host files of images. block_file_open opens path read-only or read-write
  * with O_CLOEXEC, refuses anything but a regular file or block device, and
- * takes the image lock (exclusive for read-write, shared for read-only),
+ * takes the image lock (exclusive for read-write, shared for read-only, none
+ * with BLOCK_SHARE),
  * writing a message that names the file (and who holds the lock) on error.
  * The lock goes with the last close of fd. *st: the file's stat, with
  * st_size set to a block device's size. */
-int block_file_open(const char *path, bool readonly, int *fd, struct stat *st, char *err,
+int block_file_open(const char *path, unsigned flags, int *fd, struct stat *st, char *err,
 		    size_t errlen);
 /* Whole-length pread/pwrite: 0, or -errno; a read that reaches the end of
  * the file is -EIO (for metadata: the image is truncated). */

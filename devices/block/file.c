@@ -152,8 +152,10 @@ static int take_lock(int fd, const char *path, const struct stat *st, bool reado
 
 /* --- open ------------------------------------------------------------------ */
 
-int block_file_open(const char *path, bool ro, int *fdp, struct stat *st, char *err, size_t errlen)
+int block_file_open(const char *path, unsigned flags, int *fdp, struct stat *st, char *err,
+		    size_t errlen)
 {
+	bool ro = flags & BLOCK_RDONLY;
 	*fdp = -1;
 	int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -193,7 +195,7 @@ int block_file_open(const char *path, bool ro, int *fdp, struct stat *st, char *
 		}
 		st->st_size = (off_t)size;
 	}
-	r = take_lock(fd, path, st, ro, err, errlen);
+	r = ro && (flags & BLOCK_SHARE) ? 0 : take_lock(fd, path, st, ro, err, errlen);
 	if (r < 0)
 		goto fail;
 	*fdp = fd;

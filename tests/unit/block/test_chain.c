@@ -149,6 +149,29 @@ static void test_probed_raw_guard(void **state)
 	block_close(v);
 }
 
+/* An image a VM writes can be looked at without its lock (osio disk info),
+ * and only read-only. */
+static void test_share(void **state)
+{
+	create("sb.qcow2", "qcow2", SIZE, NULL);
+	create("sc.qcow2", "qcow2", 0, "sb.qcow2");
+	struct block_dev *vm = open_rw("sc.qcow2", NULL), *look;
+	write_tagged(vm, 0, 4096, 4);
+	char err[512];
+	assert_int_equal(
+	    block_open(in_dir("sc.qcow2"), NULL, BLOCK_RDONLY, &look, err, sizeof(err)), -EBUSY);
+	assert_int_equal(block_open(in_dir("sc.qcow2"), NULL, BLOCK_RDONLY | BLOCK_SHARE, &look,
+				    err, sizeof(err)),
+			 0);
+	assert_non_null(block_backing(look));
+	assert_int_equal(block_size(look), SIZE);
+	block_close(look);
+	/* BLOCK_SHARE does not make a read-write open lock-free. */
+	assert_int_equal(block_open(in_dir("sc.qcow2"), NULL, BLOCK_SHARE, &look, err, sizeof(err)),
+			 -EBUSY);
+	block_close(vm);
+}
+
 static void test_create_rules(void **state)
 {
 	char err[512];
@@ -331,6 +354,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probed_raw_guard, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_share, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_qcow2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_vhdx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
