@@ -3,6 +3,8 @@
  * dirty bit, a clean close, and what `osio disk info` shows. */
 #include "devices/block/qcow2_int.h"
 
+#include "hypervisor/log.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -462,6 +464,10 @@ static int qcow2_open(struct block_dev *bd, const char *path, unsigned flags, ch
 				      path, strerror(-r));
 			goto fail;
 		}
+		if (q->broken)
+			log_warn("%s: the image's metadata is damaged: it is read, but writes fail "
+				 "until 'osio disk check --repair %s' fixes it",
+				 path, path);
 	}
 	free(h);
 	return 0;

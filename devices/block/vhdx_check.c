@@ -162,17 +162,27 @@ int vhdx_check(struct block_dev *bd, bool repair, struct block_check *res)
 		else
 			unused++;
 	}
-	if (unused) {
-		block_check_report(res, "%llu MiB of the file are not used by any block",
-				   (unsigned long long)unused);
-		res->leaks += unused;
-		uint64_t end = last_used * VHDX_MiB;
-		if (repair && !w.err && end < w.size && end >= VHDX_SECTION_END) {
-			/* Unused space at the end goes back to the file system. */
+	/* Unused space at the end of the file is not a leak: writers (QEMU,
+	 * Hyper-V) extend files ahead of need, as qemu-img check accepts. It
+	 * is reported, and --repair gives it back to the file system. */
+	uint64_t end = last_used * VHDX_MiB;
+	uint64_t tail = w.size > end ? (w.size - end + VHDX_MiB - 1) / VHDX_MiB : 0;
+	uint64_t inside = unused > tail ? unused - tail : 0;
+	if (inside) {
+		block_check_report(res, "%llu MiB inside the file are not used by any block",
+				   (unsigned long long)inside);
+		res->leaks += inside;
+	}
+	if (tail) {
+		block_check_report(res,
+				   "note: the last %llu MiB of the file are not used yet (not an "
+				   "error; --repair trims them)",
+				   (unsigned long long)tail);
+		if (repair && !w.err && end >= VHDX_SECTION_END) {
 			if (ftruncate(v->fd, (off_t)end) < 0) {
 				w.err = -errno;
 			} else {
-				res->repaired += (w.size - end) / VHDX_MiB;
+				res->repaired += tail;
 				v->file_end = end;
 			}
 		}

@@ -36,6 +36,12 @@ for kind in $ALL_KINDS; do
 	[ "$(status "$OSIO" disk check c-$type.$fmt)" = 0 ] || bad "$fmt $type: check is not clean"
 done
 
+echo "== images qemu-img made are clean too"
+for f in vhdx qcow2; do
+	qemu-img create -q -f "$f" q.$f 64M
+	[ "$(status "$OSIO" disk check q.$f)" = 0 ] || bad "qemu-img's fresh $f: check is not clean"
+done
+
 # A qcow2 with data; its refcount block holds 16-bit counts, one per cluster.
 make_qcow2() {
 	rm -f "$1" "$1.ref"
