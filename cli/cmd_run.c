@@ -32,7 +32,10 @@ static void run_usage(FILE *f)
 	    "  -n, --name NAME         the VM's name\n"
 	    "      --uuid UUID         the VM's UUID (SMBIOS); default: derived from the name\n"
 	    "  -s, --serial BACKEND    COM1: stdio, pty, none, socket:PATH or file:PATH\n"
-	    "  -d, --disk FILE         an IDE hard disk (raw image); repeat for more\n"
+	    "  -d, --disk FILE[,OPT...] a hard disk image (VHDX, VHD, qcow2 or raw); repeat\n"
+	    "                          for more. OPT: bus=ide (default) or bus=virtio,\n"
+	    "                          format=auto|raw|vhdx|vhd|qcow2, readonly, serial=TEXT,\n"
+	    "                          queues=N (virtio)\n"
 	    "      --dvd FILE          an IDE DVD drive with FILE (an ISO) in it; --dvd '' for an\n"
 	    "                          empty drive\n"
 	    "  -b, --boot ORDER        firmware boot order, e.g. dvd,disk (default "
@@ -52,6 +55,12 @@ static void run_usage(FILE *f)
 	    "      --vnc-insecure      allow a non-loopback --vnc address without a password\n"
 	    "      --keymap NAME       layout of VNC viewers that send keysyms (default en-us)\n"
 	    "      --on-reboot ACTION  reset (default) or exit when the guest reboots\n"
+	    "      --on-disk-error ACTION  report (default: the guest sees an I/O error) or\n"
+	    "                          pause (the VM waits until resumed, e.g. after freeing\n"
+	    "                          space on a full host disk) on a host disk error\n"
+	    "      --rng               an entropy source for the guest (virtio-rng)\n"
+	    "      --console BACKEND   a second console (virtio-console, hvc0 in Linux): pty,\n"
+	    "                          stdio, none, socket:PATH or file:PATH\n"
 	    "      --hugepages         back guest RAM with huge pages\n"
 	    "  -q, --quiet             no informational messages\n"
 	    "  -h, --help              this text\n"
@@ -113,6 +122,50 @@ struct option_setting {
 	bool is_path;
 };
 
+/* Options after a --disk file: ",bus=virtio,format=qcow2,readonly". A comma
+ * starts them only where one of these keys follows, so a file name may hold
+ * commas otherwise. */
+static const char *const disk_option_keys[] = {"bus=",	  "format=", "readonly",
+					       "serial=", "queues=", NULL};
+
+static bool disk_option_at(const char *s)
+{
+	for (unsigned i = 0; disk_option_keys[i]; i++) {
+		size_t n = strlen(disk_option_keys[i]);
+		if (strncmp(s, disk_option_keys[i], n) == 0 &&
+		    (disk_option_keys[i][n - 1] == '=' || s[n] == ',' || s[n] == '=' || !s[n]))
+			return true;
+	}
+	return false;
+}
+
+/* Splits "FILE,key=value,flag" at the first option; *opts is "" without. */
+static void split_disk_arg(char *arg, const char **opts)
+{
+	*opts = "";
+	for (char *c = strchr(arg, ','); c; c = strchr(c + 1, ',')) {
+		if (disk_option_at(c + 1)) {
+			*c = '\0';
+			*opts = c + 1;
+			return;
+		}
+	}
+}
+
+/* "stdio", "socket:PATH": the backend word into backend, the path (or
+ * NULL) returned; NULL with *bad set when a socket/file has no path. */
+static const char *split_backend(const char *arg, char *backend, size_t size, bool *bad)
+{
+	const char *colon = strchr(arg, ':');
+	size_t blen = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (blen >= size)
+		blen = size - 1;
+	memcpy(backend, arg, blen);
+	backend[blen] = 0;
+	*bad = !colon && (strcmp(backend, "socket") == 0 || strcmp(backend, "file") == 0);
+	return colon ? colon + 1 : NULL;
+}
+
 static int apply(struct vmconfig *cfg, const struct option_setting *o)
 {
 	struct vmconfig_error err;
@@ -128,6 +181,44 @@ static int apply(struct vmconfig *cfg, const struct option_setting *o)
 	if (vmconfig_set(cfg, o->section, o->name, o->key, value, &err) < 0) {
 		log_error("%s %s: %s", o->option, o->value, err.message);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The settings of one --disk's options (after split_disk_arg) for section
+ * [disk "name"]: key=value pairs, readonly alone meaning readonly=yes. */
+static int disk_options(struct option_setting *settings, unsigned *n, unsigned max,
+			const char *name, const char *opts)
+{
+	char buf[PATH_MAX + 64];
+	snprintf(buf, sizeof(buf), "%s", opts);
+	for (char *save = NULL, *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		const char *key = o, *value = "yes";
+		if (eq) {
+			*eq = '\0';
+			value = eq + 1;
+		}
+		if (strcmp(key, "bus") && strcmp(key, "format") && strcmp(key, "readonly") &&
+		    strcmp(key, "serial") && strcmp(key, "queues")) {
+			log_error("--disk: unknown option '%s'; the options are bus=, format=, "
+				  "readonly, serial= and queues=",
+				  key);
+			return -EINVAL;
+		}
+		if (*n + 2 >= max) {
+			log_error("too many options");
+			return -E2BIG;
+		}
+		struct option_setting *s = &settings[(*n)++];
+		*s = (struct option_setting){
+		    .option = "--disk", .section = "disk", .name = name, .key = NULL};
+		/* The key must outlive buf: point at the table's copy. */
+		static const char *const keys[] = {"bus", "format", "readonly", "serial", "queues"};
+		for (unsigned i = 0; i < 5; i++)
+			if (strcmp(key, keys[i]) == 0)
+				s->key = keys[i];
+		snprintf(s->value, sizeof(s->value), "%s", value);
 	}
 	return 0;
 }
@@ -151,6 +242,9 @@ int cmd_run(int argc, char **argv)
 		OPT_VNC_PASSWORD_FILE,
 		OPT_VNC_INSECURE,
 		OPT_KEYMAP,
+		OPT_ON_DISK_ERROR,
+		OPT_RNG,
+		OPT_CONSOLE,
 	};
 	static const struct option longopts[] = {
 	    {"kernel", required_argument, NULL, 'k'},
@@ -178,13 +272,16 @@ int cmd_run(int argc, char **argv)
 	    {"vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD_FILE},
 	    {"vnc-insecure", no_argument, NULL, OPT_VNC_INSECURE},
 	    {"keymap", required_argument, NULL, OPT_KEYMAP},
+	    {"on-disk-error", required_argument, NULL, OPT_ON_DISK_ERROR},
+	    {"rng", no_argument, NULL, OPT_RNG},
+	    {"console", required_argument, NULL, OPT_CONSOLE},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct option_setting settings[32];
+	struct option_setting settings[96];
 	unsigned n = 0, disks = 0, dvds = 0;
-	char section_names[16][16];
+	char section_names[24][16];
 	unsigned nsections = 0;
 	struct worker_options wopt = {0};
 	char firmware_log[PATH_MAX] = "", screenshot[PATH_MAX] = "", screen_text[PATH_MAX] = "";
@@ -229,26 +326,25 @@ int cmd_run(int argc, char **argv)
 			optarg = "yes";
 			SETTING("--hugepages", "vm", NULL, "hugepages", false);
 			break;
-		case 's': {
-			const char *colon = strchr(optarg, ':');
+		case 's':
+		case OPT_CONSOLE: {
+			bool console = c == OPT_CONSOLE, bad;
+			const char *opt = console ? "--console" : "--serial";
+			const char *section = console ? "console" : "serial";
+			const char *name = console ? NULL : "com1";
 			char backend[32];
-			size_t blen = colon ? (size_t)(colon - optarg) : strlen(optarg);
-			if (blen >= sizeof(backend))
-				blen = sizeof(backend) - 1;
-			memcpy(backend, optarg, blen);
-			backend[blen] = 0;
-			if (!colon &&
-			    (strcmp(backend, "socket") == 0 || strcmp(backend, "file") == 0)) {
-				log_error("--serial %s needs a path: --serial %s:PATH", backend,
+			const char *path = split_backend(optarg, backend, sizeof(backend), &bad);
+			if (bad) {
+				log_error("%s %s needs a path: %s %s:PATH", opt, backend, opt,
 					  backend);
 				return 1;
 			}
 			const char *arg = optarg;
 			optarg = backend;
-			SETTING("--serial", "serial", "com1", "backend", false);
-			if (colon) {
-				optarg = (char *)colon + 1;
-				SETTING("--serial", "serial", "com1", "path", true);
+			SETTING(opt, section, name, "backend", false);
+			if (path) {
+				optarg = (char *)path;
+				SETTING(opt, section, name, "path", true);
 			}
 			optarg = (char *)arg;
 			break;
@@ -260,13 +356,19 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			char *name = section_names[nsections++];
-			if (c == 'd') {
-				snprintf(name, 16, "disk%u", disks++);
-				SETTING("--disk", "disk", name, "file", true);
-			} else {
+			if (c == OPT_DVD) {
 				snprintf(name, 16, "dvd%u", dvds++);
 				SETTING("--dvd", "dvd", name, "file", true);
+				break;
 			}
+			snprintf(name, 16, "disk%u", disks++);
+			char *arg = optarg;
+			const char *opts;
+			split_disk_arg(arg, &opts);
+			SETTING("--disk", "disk", name, "file", true);
+			if (disk_options(settings, &n, sizeof(settings) / sizeof(settings[0]), name,
+					 opts) < 0)
+				return 2;
 			break;
 		}
 		case 'b':
@@ -326,6 +428,13 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_KEYMAP:
 			SETTING("--keymap", "display", NULL, "keymap", false);
+			break;
+		case OPT_ON_DISK_ERROR:
+			SETTING("--on-disk-error", "vm", NULL, "on_disk_error", false);
+			break;
+		case OPT_RNG:
+			optarg = "virtio";
+			SETTING("--rng", "vm", NULL, "rng", false);
 			break;
 		case OPT_AFTER:
 			if (!parse_duration(optarg, &wopt.capture_after_ns)) {

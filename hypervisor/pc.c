@@ -59,7 +59,22 @@ bool pc_boots_firmware(const struct vm_spec *spec)
 	       (spec->firmware == FIRMWARE_AUTO && !spec->kernel[0]);
 }
 
-/* "drive0=\"disk:PATH\",drive2=\"dvd:\"" for the IDE function. */
+/* Appends ",key=VALUE" (the value quoted) to out, which holds n bytes. */
+static int append_arg(char *out, size_t size, size_t *n, const char *key, const char *value)
+{
+	char quoted[2 * PATH_MAX + 40];
+	if (devargs_quote(quoted, sizeof(quoted), value) < 0)
+		return -E2BIG;
+	int w = snprintf(out + *n, size - *n, "%s%s=%s", *n ? "," : "", key, quoted);
+	if (w < 0 || (size_t)w >= size - *n)
+		return -E2BIG;
+	*n += (size_t)w;
+	return 0;
+}
+
+/* "drive0=\"disk:PATH\",drive2=\"dvd:\"" for the IDE function, with
+ * formatN=, serialN= and originN= where the spec has them, and
+ * on_errorN=pause for the disks under on_disk_error = pause. */
 static int ide_args(const struct vm_spec *spec, char *out, size_t size)
 {
 	size_t n = 0;
@@ -71,16 +86,101 @@ static int ide_args(const struct vm_spec *spec, char *out, size_t size)
 							    : NULL;
 		if (!kind)
 			continue;
-		char value[PATH_MAX + 16], quoted[2 * PATH_MAX + 40];
+		char value[PATH_MAX + 16], key[16];
+		int r;
 		snprintf(value, sizeof(value), "%s:%s", kind, d->path);
-		if (devargs_quote(quoted, sizeof(quoted), value) < 0)
-			return -E2BIG;
-		int w = snprintf(out + n, size - n, "%sdrive%u=%s", n ? "," : "", i, quoted);
-		if (w < 0 || (size_t)w >= size - n)
-			return -E2BIG;
-		n += (size_t)w;
+		snprintf(key, sizeof(key), "drive%u", i);
+		if ((r = append_arg(out, size, &n, key, value)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "format%u", i);
+		if (d->format[0] && (r = append_arg(out, size, &n, key, d->format)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "serial%u", i);
+		if (d->serial[0] && (r = append_arg(out, size, &n, key, d->serial)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "origin%u", i);
+		if (d->origin[0] && (r = append_arg(out, size, &n, key, d->origin)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "on_error%u", i);
+		if (d->media == DRIVE_DISK && spec->on_disk_error == ON_DISK_ERROR_PAUSE &&
+		    (r = append_arg(out, size, &n, key, "pause")) < 0)
+			return r;
 	}
 	return 0;
+}
+
+unsigned pc_virtio_disk_slot(const struct vm_spec *spec, unsigned i)
+{
+	(void)spec;
+	return PC_FIRST_FREE_SLOT + i;
+}
+
+/* The virtio functions after the built-in ones, in a fixed order: the
+ * disks in vmconfig order, then the console, then the entropy source. */
+static int add_virtio(struct machine *m, const struct vm_spec *spec)
+{
+	unsigned slot = PC_FIRST_FREE_SLOT;
+	char args[4 * PATH_MAX + 512], id[16];
+	int r;
+
+	for (unsigned i = 0; i < spec->nvirtio; i++) {
+		const struct drive_spec *d = &spec->virtio[i];
+		size_t n = 0;
+		char num[16];
+
+		snprintf(id, sizeof(id), "vd%u", i);
+		snprintf(num, sizeof(num), "%u", pc_virtio_disk_slot(spec, i));
+		r = append_arg(args, sizeof(args), &n, "slot", num);
+		if (!r)
+			r = append_arg(args, sizeof(args), &n, "file", d->path);
+		if (!r && d->format[0])
+			r = append_arg(args, sizeof(args), &n, "format", d->format);
+		if (!r && d->readonly)
+			r = append_arg(args, sizeof(args), &n, "readonly", "on");
+		if (!r && d->serial[0])
+			r = append_arg(args, sizeof(args), &n, "serial", d->serial);
+		snprintf(num, sizeof(num), "%u", d->queues);
+		if (!r && d->queues)
+			r = append_arg(args, sizeof(args), &n, "queues", num);
+		if (!r && spec->on_disk_error == ON_DISK_ERROR_PAUSE)
+			r = append_arg(args, sizeof(args), &n, "on_error", "pause");
+		if (r < 0)
+			goto too_long;
+		if ((r = add(m, "virtio-blk", id, "%s", args)) < 0) {
+			if (d->origin[0])
+				log_error(
+				    "the disk is [disk%s%s%s] at %s: fix its file or format there",
+				    d->name[0] ? " \"" : "", d->name, d->name[0] ? "\"" : "",
+				    d->origin);
+			return r;
+		}
+		slot++;
+	}
+	if (spec->console.present) {
+		const struct serial_spec *c = &spec->console;
+		size_t n = 0;
+		char num[16];
+
+		snprintf(num, sizeof(num), "%u", slot++);
+		r = append_arg(args, sizeof(args), &n, "slot", num);
+		if (!r)
+			r = append_arg(args, sizeof(args), &n, "name", "console");
+		if (!r)
+			r = append_arg(args, sizeof(args), &n, "chardev",
+				       backend_names[c->backend]);
+		if (!r && c->path[0])
+			r = append_arg(args, sizeof(args), &n, "path", c->path);
+		if (r < 0)
+			goto too_long;
+		if ((r = add(m, "virtio-console", "console", "%s", args)) < 0)
+			return r;
+	}
+	if (spec->rng == RNG_VIRTIO && (r = add(m, "virtio-rng", "rng", "slot=%u", slot++)) < 0)
+		return r;
+	return 0;
+too_long:
+	log_error("the virtio devices' arguments are too long (paths too long?)");
+	return r;
 }
 
 /* A path as a quoted devargs value. */
@@ -100,13 +200,14 @@ int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_opt
 	    (r = add(m, "acpi-pm", "acpi-pm", NULL)) < 0 ||
 	    (r = add(m, "piix4-pm", "piix4-pm", NULL)) < 0)
 		return r;
-	char drives[8 * PATH_MAX + 256], q[2 * PATH_MAX + 8];
+	char drives[16 * PATH_MAX + 512], q[2 * PATH_MAX + 8];
 	if ((r = ide_args(spec, drives, sizeof(drives))) < 0) {
 		log_error("the IDE drives' paths are too long");
 		return r;
 	}
 	if ((r = add(m, "piix-ide", "ide", "%s", drives)) < 0)
 		return r;
+	/* Slot 2 is the display adapter's, with or without one. */
 	if (spec->display == DISPLAY_VGA) {
 		char rom[PATH_MAX];
 		/* The VGA BIOS matters only to firmware; a kernel booted
@@ -128,6 +229,8 @@ int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_opt
 	    (r = add(m, "fw_cfg", "fw_cfg", NULL)) < 0 ||
 	    (r = add(m, "debug-exit", "debug-exit", NULL)) < 0 ||
 	    (r = add(m, "port80", "port80", NULL)) < 0)
+		return r;
+	if ((r = add_virtio(m, spec)) < 0)
 		return r;
 	if (opt->firmware_log && (r = add(m, "debugcon", "debugcon", "path=%s",
 					  quote(opt->firmware_log, q, sizeof(q)))) < 0)

@@ -13,6 +13,10 @@ struct pc_options {
 	bool firmware;		  /* booting through the BIOS (else direct kernel boot) */
 };
 
+/* PCI slots 0-2: the host bridge, the PIIX3 functions, the display adapter
+ * (kept free without one, so that nothing moves). */
+#define PC_FIRST_FREE_SLOT 3
+
 /* Creates every device of the machine. Logs and returns -errno. */
 int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_options *opt);
 
@@ -20,6 +24,10 @@ int pc_create(struct machine *m, const struct vm_spec *spec, const struct pc_opt
  * 0xC0000-0xFFFFF, IDE decoding its legacy ports and the ACPI PM block at
  * 0x600, as SeaBIOS leaves them. */
 void pc_firmware_handover(struct machine *m);
+
+/* The PCI slot of the spec's virtio disk i (for the firmware's boot
+ * order). */
+unsigned pc_virtio_disk_slot(const struct vm_spec *spec, unsigned i);
 
 /* Whether a spec boots through the firmware. */
 bool pc_boots_firmware(const struct vm_spec *spec);

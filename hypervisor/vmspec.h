@@ -49,11 +49,33 @@ enum drive_media {
  * like Hyper-V's "IDE controller 0, location 1". */
 #define VM_IDE_DRIVES 4
 
+/* Hard disks on virtio-blk: one PCI function each, in vmconfig order. */
+#define VM_VIRTIO_DISKS 16
+/* A virtio-blk serial number: at most this many bytes (VIRTIO_BLK_ID_BYTES). */
+#define VM_DISK_SERIAL_MAX 20
+/* Most virtio-blk request queues of one disk. */
+#define VM_DISK_QUEUES_MAX 64
+
+enum disk_bus {
+	DISK_BUS_IDE,
+	DISK_BUS_VIRTIO,
+};
+
 struct drive_spec {
 	enum drive_media media;
 	char path[PATH_MAX]; /* disk image; for a DVD the ISO, "" for an empty drive */
 	bool readonly;	     /* disks only: DVDs are read-only */
 	char name[VM_NAME_MAX]; /* the vmconfig section's name, for messages */
+	/* The image format: "raw", "vhdx", "vhd", "qcow2", or "" to recognize
+	 * it by its contents. */
+	char format[8];
+	/* virtio disks: the serial number the guest reads, and the number of
+	 * request queues (0: one per vCPU). */
+	char serial[VM_DISK_SERIAL_MAX + 1];
+	unsigned queues;
+	/* Where the drive was configured, for messages: "FILE:LINE" of its
+	 * section, or "" (from options). */
+	char origin[PATH_MAX + 16];
 };
 
 enum vnc_kind {
@@ -84,6 +106,18 @@ struct serial_spec {
 	char path[PATH_MAX]; /* socket or file path */
 };
 
+/* What a host error on a disk (the host file system full, an I/O error)
+ * does to the VM. */
+enum on_disk_error {
+	ON_DISK_ERROR_REPORT, /* the guest's request fails with an I/O error */
+	ON_DISK_ERROR_PAUSE,  /* the VM pauses until resumed; the request is retried */
+};
+
+enum rng_kind {
+	RNG_NONE,   /* no entropy device */
+	RNG_VIRTIO, /* virtio-rng, fed from the host's getrandom() */
+};
+
 struct vm_spec {
 	char name[VM_NAME_MAX];
 	uint64_t memory; /* bytes */
@@ -109,12 +143,27 @@ struct vm_spec {
 	unsigned boot_order_n;
 
 	struct drive_spec ide[VM_IDE_DRIVES];
+	/* virtio-blk disks, PCI slots after the built-in devices in this order. */
+	struct drive_spec virtio[VM_VIRTIO_DISKS];
+	unsigned nvirtio;
+	enum on_disk_error on_disk_error;
+
+	enum rng_kind rng;
+	/* A second console over virtio-console (present = false: none). */
+	struct serial_spec console;
+
 	enum display_adapter display;
 	struct vnc_spec vnc;
 };
 
 /* Defaults: name "vm", 512 MiB, 1 vCPU, on_reboot reset, COM1 on stdio,
- * firmware auto, boot order dvd, disk, network, no drives, VGA. */
+ * firmware auto, boot order dvd, disk, network, no drives, disk errors
+ * reported to the guest, no virtio-rng or virtio-console, VGA. */
 void vm_spec_defaults(struct vm_spec *s);
+
+/* A virtio disk's serial number when none is configured: "VM-DISK" (the
+ * VM's and the disk's names), or when that is longer than 20 bytes its
+ * first 11 bytes, '-' and 8 hex digits of a hash of it. */
+void vm_disk_serial(const char *vm, const char *disk, char out[VM_DISK_SERIAL_MAX + 1]);
 
 #endif

@@ -14,7 +14,9 @@
 #include "hypervisor/pc.h"
 #include "hypervisor/platform.h"
 #include "hypervisor/runtime_dir.h"
+#include "devices/ide/ide.h"
 #include "devices/vga/vga.h"
+#include "devices/virtio/blk.h"
 #include "vnc/vnc.h"
 
 #include <errno.h>
@@ -40,6 +42,11 @@ struct worker {
 	struct control *ctl; /* NULL when the VM runs without a control socket */
 	struct vnc_server *vnc; /* NULL without a display or with vnc = none */
 	pthread_mutex_t lock;
+	bool running; /* the vCPUs of w->part run (main thread only) */
+	bool paused;  /* stopped by a pause, until resumed (main thread only) */
+	char pause_why[512];
+	atomic_uint boot; /* power-ons so far: a pause asked for before a reset is dropped */
+	unsigned pause_boot;
 	bool pending;
 	enum machine_request req;
 	int status;
@@ -103,6 +110,112 @@ static void timed_out(void *opaque)
 	on_request(w, MACHINE_EXIT, WORKER_EXIT_TIMEOUT);
 }
 
+/* --- pause and resume --------------------------------------------------------
+ * A device that cannot go on (a host disk full under on_disk_error = pause)
+ * or the control socket's "stop" pauses the VM: its vCPUs stop as they do
+ * for a reset (partition_stop), the devices and the event loop go on. "cont"
+ * starts the vCPUs again and lets the devices retry what failed. Both run
+ * on the event loop's thread, which owns w->part. */
+
+static void do_pause(void *opaque)
+{
+	struct worker *w = opaque;
+	char why[sizeof(w->pause_why)];
+	pthread_mutex_lock(&w->lock);
+	snprintf(why, sizeof(why), "%s", w->pause_why);
+	unsigned boot = w->pause_boot;
+	pthread_mutex_unlock(&w->lock);
+	if (!w->running || w->paused || atomic_load(&w->m.stopping) ||
+	    boot != atomic_load(&w->boot))
+		return;
+	partition_stop(&w->part);
+	w->paused = true;
+	log_warn("the VM is paused: %s", why);
+	log_warn("resume it with the control socket's \"cont\" command once that is solved "
+		 "(share/doc/control-api.md)");
+	control_set_status(w->ctl, "paused-reason", json_string(why));
+	control_set_state(w->ctl, "paused", 0);
+}
+
+static void request_pause(void *opaque, const char *why)
+{
+	struct worker *w = opaque;
+	pthread_mutex_lock(&w->lock);
+	snprintf(w->pause_why, sizeof(w->pause_why), "%s", why);
+	w->pause_boot = atomic_load(&w->boot);
+	pthread_mutex_unlock(&w->lock);
+	evloop_call(w->m.loop, do_pause, w);
+}
+
+/* A disk (virtio, or IDE from the event loop) under on_disk_error = pause
+ * holds a request that failed with a host error (pool thread). */
+static void disk_error(void *opaque, const char *id, const char *path, int err)
+{
+	char why[PATH_MAX + 128];
+	snprintf(why, sizeof(why), "disk %s (%s): %s%s", id, path, strerror(-err),
+		 err == -ENOSPC ? " (free space on the host's file system)" : "");
+	request_pause(opaque, why);
+}
+
+/* The virtio disks' hooks, and their retries when the VM resumes. */
+static void for_each_virtio_disk(struct worker *w, void (*fn)(struct worker *w, void *disk))
+{
+	for (unsigned i = 0; i < w->spec->nvirtio; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "vd%u", i);
+		void *disk = machine_device(&w->m, id);
+		if (disk)
+			fn(w, disk);
+	}
+}
+
+static void hook_disk(struct worker *w, void *disk)
+{
+	virtio_blk_set_error_hook(disk, disk_error, w);
+}
+
+static void retry_disk(struct worker *w, void *disk)
+{
+	virtio_blk_retry(disk);
+}
+
+static void do_resume(void *opaque)
+{
+	struct worker *w = opaque;
+	if (!w->running || !w->paused || atomic_load(&w->m.stopping))
+		return;
+	if (partition_start(&w->part) < 0) {
+		log_error("cannot resume the VM: its vCPUs do not start");
+		on_request(w, MACHINE_CRASH, 0);
+		return;
+	}
+	w->paused = false;
+	log_info("the VM runs again");
+	control_set_status(w->ctl, "paused-reason", NULL);
+	control_set_state(w->ctl, "running", 0);
+	/* The disks retry what made them ask for the pause. */
+	for_each_virtio_disk(w, retry_disk);
+	void *ide = machine_device(&w->m, "ide");
+	if (ide)
+		ide_retry(ide);
+}
+
+static int cont_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
+		    void *opaque)
+{
+	struct worker *w = opaque;
+	if (evloop_call(w->m.loop, do_resume, w) < 0)
+		return control_fail(c, CONTROL_E_FAILED, "cannot reach the VM's event loop");
+	return 0;
+}
+
+static int stop_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
+		    void *opaque)
+{
+	request_pause(opaque, "paused through the control socket");
+	return 0;
+}
+
 /* The UUID the guest sees, as text. */
 static void uuid_text(const struct vm_spec *spec, char *buf, size_t size)
 {
@@ -141,6 +254,8 @@ static void control_start(struct worker *w)
 	control_set_status(w->ctl, "display", json_boolean(vga != NULL));
 	control_set_status(w->ctl, "vnc", json_null());
 	control_input_register(w->ctl);
+	control_register(w->ctl, "stop", stop_cmd, w);
+	control_register(w->ctl, "cont", cont_cmd, w);
 	if (control_display_register(w->ctl, vga ? vga_surface(vga) : NULL) < 0 ||
 	    control_run(w->ctl) < 0) {
 		log_warn("%s: cannot serve the control socket", path);
@@ -190,7 +305,14 @@ static int run_once(struct worker *w, enum machine_request *req, int *status)
 		partition_destroy(&w->part);
 		return r;
 	}
+	w->running = true;
+	w->paused = false;
 	r = evloop_run(w->m.loop);
+	w->running = false;
+	atomic_fetch_add(&w->boot, 1);
+	if (w->paused)
+		control_set_status(w->ctl, "paused-reason", NULL);
+	w->paused = false;
 	partition_stop(&w->part);
 	partition_destroy(&w->part);
 	if (r < 0) {
@@ -241,6 +363,13 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 	struct pc_options pcopt = {.firmware_log = w.opt->firmware_log, .firmware = w.firmware};
 	if (pc_create(&w.m, spec, &pcopt) < 0)
 		goto out_devices;
+	if (spec->on_disk_error == ON_DISK_ERROR_PAUSE) {
+		for_each_virtio_disk(&w, hook_disk);
+		/* The IDE disks: one hook for the whole IDE function. */
+		void *ide = machine_device(&w.m, "ide");
+		if (ide)
+			ide_set_error_hook(ide, disk_error, &w);
+	}
 	if (w.firmware) {
 		if (firmware_prepare(&w.fw, &w.m, spec) < 0)
 			goto out_devices;

@@ -20,6 +20,9 @@ static const char *const backend_choices[] = {"stdio", "pty", "socket", "file", 
 static const char *const serial_names[] = {"com1", "com2", "com3", "com4", NULL};
 static const char *const firmware_choices[] = {"bios", "none", NULL};
 static const char *const adapter_choices[] = {"vga", "none", NULL};
+static const char *const format_choices[] = {"auto", "raw", "vhdx", "vhd", "qcow2", NULL};
+static const char *const on_disk_error_choices[] = {"report", "pause", NULL};
+static const char *const rng_choices[] = {"none", "virtio", NULL};
 
 static const struct vmconfig_key_info vm_keys[] = {
     {.key = "name", .type = VMCONFIG_T_NAME, .def = "vm", .help = "the VM's name"},
@@ -48,6 +51,16 @@ static const struct vmconfig_key_info vm_keys[] = {
     {.key = "uuid",
      .type = VMCONFIG_T_UUID,
      .help = "the VM's UUID, as the guest's SMBIOS shows it (default: derived from the name)"},
+    {.key = "on_disk_error",
+     .type = VMCONFIG_T_ENUM,
+     .def = "report",
+     .choices = on_disk_error_choices,
+     .help = "a host disk error (disk full): report it to the guest, or pause the VM"},
+    {.key = "rng",
+     .type = VMCONFIG_T_ENUM,
+     .def = "none",
+     .choices = rng_choices,
+     .help = "an entropy source for the guest: none, or virtio (virtio-rng)"},
 };
 
 static const struct vmconfig_key_info boot_keys[] = {
@@ -96,6 +109,22 @@ static const struct vmconfig_key_info disk_keys[] = {
      .choices = bus_choices,
      .help = "the controller the disk hangs on"},
     {.key = "readonly", .type = VMCONFIG_T_BOOL, .def = "no", .help = "refuse the guest's writes"},
+    {.key = "format",
+     .type = VMCONFIG_T_ENUM,
+     .def = "auto",
+     .choices = format_choices,
+     .help = "the image format; auto recognizes it by its contents"},
+    /* No default written: derived from the VM's and the disk's names. */
+    {.key = "serial",
+     .type = VMCONFIG_T_STRING,
+     .maxlen = VM_DISK_SERIAL_MAX,
+     .help = "the serial number the guest reads (up to 20 characters)"},
+    /* No default written: one per vCPU. */
+    {.key = "queues",
+     .type = VMCONFIG_T_UINT,
+     .min = 1,
+     .max = VM_DISK_QUEUES_MAX,
+     .help = "virtio request queues (default: one per vCPU)"},
     /* Hyper-V's names for an IDE position: the controller (channel) and
      * the location on it (master or slave). No default: drives without
      * them are placed by rule. */
@@ -155,6 +184,19 @@ static const struct vmconfig_key_info serial_keys[] = {
      .help = "the socket or file (backends socket and file)"},
 };
 
+/* As [serial], for the virtio console. */
+static const struct vmconfig_key_info console_keys[] = {
+    {.key = "backend",
+     .type = VMCONFIG_T_ENUM,
+     .def = "pty",
+     .choices = backend_choices,
+     .help = "where the console's bytes go"},
+    {.key = "path",
+     .type = VMCONFIG_T_PATH,
+     .maxlen = PATH_MAX - 1,
+     .help = "the socket or file (backends socket and file)"},
+};
+
 static const struct vmconfig_key_info display_keys[] = {
     {.key = "adapter",
      .type = VMCONFIG_T_ENUM,
@@ -196,6 +238,10 @@ const struct vmconfig_section_info vmconfig_sections[] = {
      .names = serial_names,
      KEYS(serial_keys),
      .help = "a serial port"},
+    {.type = "console",
+     .naming = VMCONFIG_SINGLE,
+     KEYS(console_keys),
+     .help = "a second console for the guest, over virtio-console"},
     {.type = "display", .naming = VMCONFIG_SINGLE, KEYS(display_keys), .help = "the screen"},
 };
 
@@ -237,7 +283,7 @@ int vc_check_section(const char *type, const char *name, const struct vmconfig_s
 		else
 			snprintf(msg, msglen,
 				 "unknown section [%s]; sections are [vm], [boot], [disk], [dvd], "
-				 "[nic], [serial] and [display]",
+				 "[nic], [serial], [console] and [display]",
 				 ex);
 		return -EINVAL;
 	}
@@ -297,17 +343,17 @@ int vc_find_key_info(const struct vmconfig_section_info *s, const char *key,
 		     const struct vmconfig_key_info **out, char *msg, size_t msglen)
 {
 	const struct vmconfig_key_info *k = vmconfig_schema_key(s, key);
-	const char *cands[8], *hint, *home = NULL;
-	char list[256], ex[96];
-	unsigned homes = 0;
+	const char *cands[16], *hint, *home = NULL;
+	char list[320], ex[96];
+	unsigned homes = 0, n = 0;
 
 	if (k) {
 		*out = k;
 		return 0;
 	}
-	for (unsigned i = 0; i < s->nkeys && i < ARRAY_SIZE(cands); i++)
-		cands[i] = s->keys[i].key;
-	hint = vc_suggest(key, cands, s->nkeys);
+	for (; n < s->nkeys && n < ARRAY_SIZE(cands); n++)
+		cands[n] = s->keys[n].key;
+	hint = vc_suggest(key, cands, n);
 	vc_value_excerpt(key, ex, sizeof(ex));
 	if (hint) {
 		snprintf(msg, msglen, "unknown key '%s' in [%s]; did you mean '%s'?", ex, s->type,
@@ -324,7 +370,7 @@ int vc_find_key_info(const struct vmconfig_section_info *s, const char *key,
 			 home);
 		return -EINVAL;
 	}
-	join_words(cands, s->nkeys, " and ", list, sizeof(list));
+	join_words(cands, n, " and ", list, sizeof(list));
 	snprintf(msg, msglen, "unknown key '%s' in [%s]; the keys of [%s] are %s", ex, s->type,
 		 s->type, list);
 	return -EINVAL;

@@ -1,8 +1,9 @@
 /* From a vmconfig to the worker's settings (struct vm_spec): defaults, paths
- * resolved, IDE drives placed, and what this osio cannot run yet refused
- * with its line. */
+ * resolved, IDE drives placed, virtio disks listed, and what this osio
+ * cannot run yet refused with its line. */
 #include "vmconfig/internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ void vm_spec_defaults(struct vm_spec *s)
 	s->boot_order[1] = BOOT_DISK;
 	s->boot_order[2] = BOOT_NETWORK;
 	s->boot_order_n = 3;
+	s->on_disk_error = ON_DISK_ERROR_REPORT;
+	s->rng = RNG_NONE;
+	s->console.present = false;
 	s->display = DISPLAY_VGA;
 	s->vnc.kind = VNC_AUTO;
 	snprintf(s->vnc.keymap, sizeof(s->vnc.keymap), "en-us");
@@ -36,6 +40,7 @@ struct spec_ctx {
 	struct vmconfig_error *err;
 	size_t dirlen;			       /* the vmconfig path up to its last '/' (included) */
 	unsigned serial_line[VM_SERIAL_PORTS]; /* header line of each [serial], 0 none */
+	unsigned console_line;		       /* header line of [console], 0 none */
 };
 
 static int fail_line(struct spec_ctx *c, size_t line, unsigned column, const char *msg)
@@ -93,6 +98,12 @@ static int fill_vm(struct spec_ctx *c, size_t h, size_t end)
 		} else if (strcmp(l->key, "uuid") == 0) {
 			if (vmconfig_parse_uuid(l->value, s->uuid, NULL, 0) == 0)
 				s->has_uuid = true;
+		} else if (strcmp(l->key, "on_disk_error") == 0) {
+			s->on_disk_error = strcasecmp(l->value, "pause") == 0
+					       ? ON_DISK_ERROR_PAUSE
+					       : ON_DISK_ERROR_REPORT;
+		} else if (strcmp(l->key, "rng") == 0) {
+			s->rng = strcasecmp(l->value, "virtio") == 0 ? RNG_VIRTIO : RNG_NONE;
 		}
 	}
 	return 0;
@@ -129,12 +140,49 @@ static int fill_boot(struct spec_ctx *c, size_t h, size_t end)
 	return r;
 }
 
+/* The keys every disk has, IDE or virtio (the section at h). */
+static int fill_disk(struct spec_ctx *c, size_t h, struct drive_spec *d)
+{
+	const struct vmconfig *cfg = c->cfg;
+	const struct vc_line *l = &cfg->lines[h];
+	long file, ro, fmt, serial, queues;
+	uint64_t u;
+	bool b;
+
+	memset(d, 0, sizeof(*d));
+	d->media = strcmp(l->type, "dvd") == 0 ? DRIVE_DVD : DRIVE_DISK;
+	snprintf(d->name, sizeof(d->name), "%s", l->name ? l->name : "");
+	if (cfg->path)
+		snprintf(d->origin, sizeof(d->origin), "%s:%zu", cfg->path, h + 1);
+	d->readonly = d->media == DRIVE_DVD;
+	ro = vc_find_key(cfg, h, "readonly");
+	if (ro >= 0 && vmconfig_parse_bool(cfg->lines[ro].value, &b, NULL, 0) == 0)
+		d->readonly = b;
+	/* Checked when they were read or set. */
+	fmt = vc_find_key(cfg, h, "format");
+	if (fmt >= 0 && strcasecmp(cfg->lines[fmt].value, "auto") != 0)
+		for (size_t i = 0; i < sizeof(d->format) - 1 && cfg->lines[fmt].value[i]; i++)
+			d->format[i] = (char)tolower((unsigned char)cfg->lines[fmt].value[i]);
+	serial = vc_find_key(cfg, h, "serial");
+	if (serial >= 0)
+		snprintf(d->serial, sizeof(d->serial), "%s", cfg->lines[serial].value);
+	queues = vc_find_key(cfg, h, "queues");
+	if (queues >= 0 &&
+	    vmconfig_parse_uint(cfg->lines[queues].value, 1, VM_DISK_QUEUES_MAX, &u, NULL, 0) == 0)
+		d->queues = (unsigned)u;
+	/* A DVD drive's file = "": an empty drive, like no file. */
+	file = vc_find_key(cfg, h, "file");
+	if (file >= 0 && cfg->lines[file].value[0])
+		return resolve(c, (size_t)file, d->path, sizeof(d->path));
+	return 0;
+}
+
 /* The IDE drives: all four positions when the file has any drive. */
 static int fill_drives(struct spec_ctx *c)
 {
 	const struct vmconfig *cfg = c->cfg;
 	long pos[VM_IDE_DRIVES];
-	bool any = false, b;
+	bool any = false;
 	int r;
 
 	r = vc_place_drives(cfg, pos, c->err);
@@ -144,31 +192,86 @@ static int fill_drives(struct spec_ctx *c)
 		any |= pos[i] >= 0;
 	for (unsigned i = 0; any && i < VM_IDE_DRIVES; i++) {
 		struct drive_spec *d = &c->spec->ide[i];
-		const struct vc_line *l;
-		long file, ro;
 
 		memset(d, 0, sizeof(*d));
-		if (pos[i] < 0)
-			continue;
-		l = &cfg->lines[pos[i]];
-		d->media = strcmp(l->type, "dvd") == 0 ? DRIVE_DVD : DRIVE_DISK;
-		snprintf(d->name, sizeof(d->name), "%s", l->name ? l->name : "");
-		d->readonly = d->media == DRIVE_DVD;
-		ro = vc_find_key(cfg, (size_t)pos[i], "readonly");
-		if (ro >= 0 && vmconfig_parse_bool(cfg->lines[ro].value, &b, NULL, 0) == 0)
-			d->readonly = b;
-		/* A DVD drive's file = "": an empty drive, like no file. */
-		file = vc_find_key(cfg, (size_t)pos[i], "file");
-		if (file >= 0 && cfg->lines[file].value[0]) {
-			r = resolve(c, (size_t)file, d->path, sizeof(d->path));
-			if (r)
-				return r;
-		}
+		if (pos[i] >= 0 && (r = fill_disk(c, (size_t)pos[i], d)))
+			return r;
 	}
 	return 0;
 }
 
-static int fill_serial(struct spec_ctx *c, size_t h)
+/* The disks on bus = virtio, in file order: all of them when the file has
+ * any. */
+static int fill_virtio_disks(struct spec_ctx *c)
+{
+	const struct vmconfig *cfg = c->cfg;
+	unsigned n = 0;
+	int r;
+
+	for (size_t h = 0; h < cfg->nlines; h++) {
+		const struct vc_line *l = &cfg->lines[h];
+		long bus;
+
+		if (l->kind != VC_SECTION || strcmp(l->type, "disk") != 0)
+			continue;
+		bus = vc_find_key(cfg, h, "bus");
+		if (bus < 0 || strcasecmp(cfg->lines[bus].value, "virtio") != 0)
+			continue;
+		if (n == VM_VIRTIO_DISKS)
+			return fail_line(c, h, 0, "too many virtio disks"); /* validated */
+		r = fill_disk(c, h, &c->spec->virtio[n]);
+		if (r)
+			return r;
+		n++;
+	}
+	if (n)
+		c->spec->nvirtio = n;
+	return 0;
+}
+
+/* FNV-1a, for serial numbers that must be short. */
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+void vm_disk_serial(const char *vm, const char *disk, char out[VM_DISK_SERIAL_MAX + 1])
+{
+	char full[2 * VM_NAME_MAX + 2];
+	size_t n;
+
+	snprintf(full, sizeof(full), "%s-%s", vm, disk);
+	n = strlen(full);
+	if (n <= VM_DISK_SERIAL_MAX) {
+		memcpy(out, full, n + 1);
+		return;
+	}
+	/* The start of the names, and a hash of all of them to keep it unique. */
+	snprintf(out, VM_DISK_SERIAL_MAX + 1, "%.11s-%08x", full, fnv1a(full));
+}
+
+/* virtio disks without a serial number get one from the VM's name and
+ * theirs (or their place: vd0, vd1, ...). */
+static void default_serials(struct vm_spec *s)
+{
+	char place[16];
+
+	for (unsigned i = 0; i < s->nvirtio; i++) {
+		struct drive_spec *d = &s->virtio[i];
+
+		if (d->serial[0])
+			continue;
+		snprintf(place, sizeof(place), "vd%u", i);
+		vm_disk_serial(s->name, d->name[0] ? d->name : place, d->serial);
+	}
+}
+
+/* A serial port's or the console's backend and path (section at h). */
+static int fill_backend(struct spec_ctx *c, size_t h, struct serial_spec *sp, const char *def)
 {
 	static const struct {
 		const char *word;
@@ -177,11 +280,8 @@ static int fill_serial(struct spec_ctx *c, size_t h)
 	    {"stdio", SERIAL_STDIO}, {"pty", SERIAL_PTY},   {"socket", SERIAL_SOCKET},
 	    {"file", SERIAL_FILE},   {"none", SERIAL_NONE},
 	};
-	const struct vc_line *hl = &c->cfg->lines[h];
 	long b = vc_find_key(c->cfg, h, "backend"), p = vc_find_key(c->cfg, h, "path");
-	const char *word = b >= 0 ? c->cfg->lines[b].value : "stdio";
-	unsigned port = (unsigned)(hl->name[3] - '1'); /* com1..com4, checked */
-	struct serial_spec *sp = &c->spec->serial[port];
+	const char *word = b >= 0 ? c->cfg->lines[b].value : def;
 
 	sp->present = true;
 	sp->backend = SERIAL_STDIO;
@@ -189,10 +289,23 @@ static int fill_serial(struct spec_ctx *c, size_t h)
 		if (strcasecmp(word, backends[i].word) == 0)
 			sp->backend = backends[i].backend;
 	sp->path[0] = '\0';
-	c->serial_line[port] = (unsigned)h + 1;
 	if (p >= 0 && (sp->backend == SERIAL_SOCKET || sp->backend == SERIAL_FILE))
 		return resolve(c, (size_t)p, sp->path, sizeof(sp->path));
 	return 0;
+}
+
+static int fill_serial(struct spec_ctx *c, size_t h)
+{
+	unsigned port = (unsigned)(c->cfg->lines[h].name[3] - '1'); /* com1..com4, checked */
+
+	c->serial_line[port] = (unsigned)h + 1;
+	return fill_backend(c, h, &c->spec->serial[port], "stdio");
+}
+
+static int fill_console(struct spec_ctx *c, size_t h)
+{
+	c->console_line = (unsigned)h + 1;
+	return fill_backend(c, h, &c->spec->console, "pty");
 }
 
 /* The display adapter and its VNC server. */
@@ -234,7 +347,6 @@ static int refuse(struct spec_ctx *c, size_t h)
 {
 	const struct vc_line *l = &c->cfg->lines[h];
 	char label[160], msg[512];
-	long bus;
 
 	vc_section_label(l->type, l->name, label, sizeof(label));
 	if (strcmp(l->type, "nic") == 0) {
@@ -244,18 +356,10 @@ static int refuse(struct spec_ctx *c, size_t h)
 			 label);
 		return fail_line(c, h, 0, msg);
 	}
-	bus = strcmp(l->type, "disk") == 0 ? vc_find_key(c->cfg, h, "bus") : -1;
-	if (bus >= 0 && strcasecmp(c->cfg->lines[bus].value, "virtio") == 0) {
-		snprintf(msg, sizeof(msg),
-			 "%s: this osio cannot attach disks on bus = virtio yet; set bus = ide, or "
-			 "remove or comment out the section to run without it",
-			 label);
-		return fail_line(c, (size_t)bus, 0, msg);
-	}
 	return 0;
 }
 
-/* Only one serial port can have the terminal. */
+/* Only one serial port, or the console, can have the terminal. */
 static int check_stdio(struct spec_ctx *c)
 {
 	int first = -1;
@@ -277,7 +381,16 @@ static int check_stdio(struct spec_ctx *c)
 		vc_error(c->err, c->cfg->path, 0, 0, "%s", msg);
 		return -EINVAL;
 	}
-	return 0;
+	if (first < 0 || !c->spec->console.present || c->spec->console.backend != SERIAL_STDIO)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "[console]: COM%d already uses stdio (the terminal)%s; set backend = pty, "
+		 "socket, file or none here, or another backend for COM%d",
+		 first + 1, c->serial_line[first] ? "" : " by default", first + 1);
+	if (c->console_line)
+		return fail_line(c, c->console_line - 1, 0, msg);
+	vc_error(c->err, c->cfg->path, 0, 0, "%s", msg);
+	return -EINVAL;
 }
 
 int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vmconfig_error *err)
@@ -310,6 +423,8 @@ int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vm
 			r = fill_boot(&c, h, end);
 		else if (strcmp(l->type, "serial") == 0)
 			r = fill_serial(&c, h);
+		else if (strcmp(l->type, "console") == 0)
+			r = fill_console(&c, h);
 		else if (strcmp(l->type, "display") == 0)
 			r = fill_display(&c, h);
 		else
@@ -318,7 +433,11 @@ int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vm
 	if (!r)
 		r = fill_drives(&c);
 	if (!r)
+		r = fill_virtio_disks(&c);
+	if (!r) {
+		default_serials(c.spec);
 		r = check_stdio(&c);
+	}
 	if (!r)
 		*spec = *c.spec;
 	free(c.spec);

@@ -15,6 +15,7 @@ struct validate_state {
 	unsigned nmacs;
 	size_t disks[VMCONFIG_MAX_REPEAT]; /* lines of the disks' file keys so far */
 	unsigned ndisks;
+	unsigned nvirtio; /* [disk] sections on bus = virtio so far */
 };
 
 static int fail(struct validate_state *vs, size_t line, size_t at, const char *msg)
@@ -152,16 +153,49 @@ static int check_boot(struct validate_state *vs, size_t h)
 	return 0;
 }
 
-/* controller and location place a disk on IDE only. */
+/* controller and location place a disk on IDE only, queues are virtio's;
+ * a serial number is printable ASCII. */
 static int check_disk(struct validate_state *vs, size_t h, const char *label)
 {
 	static const char *const ide_keys[] = {"controller", "location"};
 	const struct vmconfig *cfg = vs->cfg;
-	long bus = vc_find_key(cfg, h, "bus");
-	char msg[512];
+	long bus = vc_find_key(cfg, h, "bus"), serial = vc_find_key(cfg, h, "serial");
+	long queues = vc_find_key(cfg, h, "queues");
+	bool virtio = bus >= 0 && strcasecmp(cfg->lines[bus].value, "virtio") == 0;
+	char msg[512], ex[96];
 
-	if (bus < 0 || strcasecmp(cfg->lines[bus].value, "ide") == 0)
-		return 0;
+	if (serial >= 0) {
+		const struct vc_line *l = &cfg->lines[serial];
+
+		for (size_t i = 0; l->value[i]; i++) {
+			unsigned char c = (unsigned char)l->value[i];
+
+			if (c > 0x20 && c < 0x7f)
+				continue;
+			vc_value_excerpt(l->value, ex, sizeof(ex));
+			snprintf(msg, sizeof(msg),
+				 "%s: serial = '%s': a serial number is letters, digits and "
+				 "punctuation (ASCII, no spaces); change it",
+				 label, ex);
+			return fail(vs, (size_t)serial, vc_value_offset(l, i), msg);
+		}
+	}
+	if (!virtio) {
+		if (queues < 0)
+			return 0;
+		snprintf(msg, sizeof(msg),
+			 "%s: queues is used only with bus = virtio; remove queues or add a line "
+			 "bus = virtio",
+			 label);
+		return fail(vs, (size_t)queues, cfg->lines[queues].at, msg);
+	}
+	if (++vs->nvirtio > VM_VIRTIO_DISKS) {
+		snprintf(msg, sizeof(msg),
+			 "%s: disk %u on bus = virtio, but a VM has at most %u; remove a virtio "
+			 "disk or put this one on bus = ide",
+			 label, vs->nvirtio, VM_VIRTIO_DISKS);
+		return fail(vs, (size_t)bus, cfg->lines[bus].value_at, msg);
+	}
 	for (unsigned i = 0; i < 2; i++) {
 		long k = vc_find_key(cfg, h, ide_keys[i]);
 
@@ -243,7 +277,7 @@ int vmconfig_validate(const struct vmconfig *cfg, struct vmconfig_error *err)
 		r = check_required(&vs, h, s, label);
 		if (r)
 			break;
-		if (strcmp(l->type, "serial") == 0)
+		if (strcmp(l->type, "serial") == 0 || strcmp(l->type, "console") == 0)
 			r = check_serial(&vs, h, label);
 		else if (strcmp(l->type, "boot") == 0)
 			r = check_boot(&vs, h);

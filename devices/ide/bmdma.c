@@ -109,6 +109,10 @@ static int map_prd(struct ide_channel *ch, uint64_t bytes, bool to_mem)
 static void io_done(struct ide_drive *d, int status)
 {
 	struct ide_channel *ch = d->ch;
+	/* The block layer's -ENOSPC (host file system full) or -EFAULT is an
+	 * error of the medium: to dma_done those codes are the bus master's. */
+	if (status == -ENOSPC || status == -EFAULT)
+		status = -EIO;
 	d->dma_io = false;
 	if (ch->bm_eot)
 		ch->bm_status &= (uint8_t)~BM_ST_ACTIVE;

@@ -119,7 +119,7 @@ static void io_complete(struct block_req *req, int status)
 	if (!nested)
 		pthread_mutex_lock(&ch->lock);
 	d->io_busy = false;
-	if (!d->io_cancel)
+	if (!d->io_cancel && !ide_hold(d, status))
 		d->io_done(d, status);
 	d->io_cancel = false;
 	pthread_cond_broadcast(&ch->io_idle);
@@ -127,18 +127,33 @@ static void io_complete(struct block_req *req, int status)
 		pthread_mutex_unlock(&ch->lock);
 }
 
-void ide_submit(struct ide_drive *d, enum block_op op, uint64_t offset, const struct iovec *iov,
-		unsigned niov, ide_io_fn done)
+static void submit(struct ide_drive *d, enum block_op op, uint64_t offset, const struct iovec *iov,
+		   unsigned niov)
 {
 	d->io_busy = true;
 	d->io_cancel = false;
-	d->io_done = done;
 	d->req = (struct block_req){
 	    .op = op, .offset = offset, .iov = iov, .niov = niov, .done = io_complete, .opaque = d};
 	struct ide_channel *outer = submitting;
 	submitting = d->ch;
 	block_submit(d->blk, &d->req);
 	submitting = outer;
+}
+
+void ide_submit(struct ide_drive *d, enum block_op op, uint64_t offset, const struct iovec *iov,
+		unsigned niov, ide_io_fn done)
+{
+	d->io_done = done;
+	d->announce = true;
+	submit(d, op, offset, iov, niov);
+}
+
+/* The request as it was submitted (block_submit changes only the block
+ * layer's own fields), with the same completion. */
+void ide_resubmit(struct ide_drive *d)
+{
+	d->held = false;
+	submit(d, d->req.op, d->req.offset, d->req.iov, d->req.niov);
 }
 
 /* Waits (dropping the lock meanwhile) until the drive has no request in
@@ -162,14 +177,16 @@ void ide_set_signature(struct ide_drive *d)
 	d->feature[0] = d->feature[1] = 0;
 }
 
-/* Stops whatever the drive is doing: cancels its I/O (waiting for it),
- * its data phase and DMA. */
+/* Stops whatever the drive is doing: cancels its I/O (waiting for it) or
+ * drops the request it holds for a retry, its data phase and DMA. */
 static void stop_command(struct ide_drive *d)
 {
 	if (d->io_busy) {
 		d->io_cancel = true;
 		ide_wait_io(d);
 	}
+	d->held = false;
+	d->hook_err = 0;
 	d->dma_io = false;
 	d->pio_done = NULL;
 	d->pos = d->end = 0;

@@ -16,6 +16,22 @@ int ide_dvd_insert(void *ide, unsigned position, const char *path);
  * request event, as when the button is pressed). */
 int ide_dvd_eject(void *ide, unsigned position);
 
+/* Called (on the event loop's thread, no lock held) when a disk whose
+ * on_errorN is pause had a READ, WRITE or FLUSH CACHE fail in the block
+ * layer with -ENOSPC or -EIO: the command is held, not failed (the drive
+ * stays busy). The worker pauses the VM; the drive retries the command
+ * every second by itself and at once on ide_retry. id: "ide0:1" (the
+ * device's id, controller and location); path: the image; err: the
+ * negative errno. Once per failed command, and again when a retry asked
+ * for by ide_retry fails. */
+typedef void (*ide_error_fn)(void *opaque, const char *id, const char *path, int err);
+
+/* fn may be NULL (none). Any thread. */
+void ide_set_error_hook(void *ide, ide_error_fn fn, void *opaque);
+/* Submits the held commands again now (after the VM is resumed). Any
+ * thread. */
+void ide_retry(void *ide);
+
 /* Turns on the legacy port decoding (PCI I/O space, IDETIM decode enable
  * of both channels) as a BIOS leaves it, for kernels booted without one. */
 void ide_firmware_setup(void *ide);

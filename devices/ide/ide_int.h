@@ -1,12 +1,14 @@
 /* The IDE model's insides, shared by its files: the PIIX3 function and its
  * two channels (piix.c), the task file protocol (core.c), ATA disks (ata.c),
- * ATAPI DVD drives (atapi.c, mmc.c) and bus-master DMA (bmdma.c). Locking:
- * each channel has one lock; port accesses (vCPU threads), block-layer
- * completions (worker threads) and the control functions take it. */
+ * ATAPI DVD drives (atapi.c, mmc.c), bus-master DMA (bmdma.c) and holding
+ * commands on host errors (pause.c). Locking: each channel has one lock;
+ * port accesses (vCPU threads), block-layer completions (worker threads),
+ * retries (the event loop) and the control functions take it. */
 #ifndef OSIO_IDE_INT_H
 #define OSIO_IDE_INT_H
 
 #include "devices/block/block.h"
+#include "devices/ide/ide.h"
 #include "devices/pci.h"
 #include "hypervisor/machine.h"
 
@@ -158,6 +160,15 @@ struct ide_drive {
 	bool io_cancel; /* reset while in flight: its result is dropped */
 	ide_io_fn io_done;
 
+	/* on_error=pause (disks): a request that failed with -ENOSPC or -EIO
+	 * waits in req for a retry (the drive stays busy) instead of ending
+	 * the command. pause.c. */
+	bool pause_on_error;
+	bool held;
+	bool announce;	/* a failure calls the hook (not for timer retries) */
+	int hook_err;	/* the hook is due with this error (0: not) */
+	int last_error; /* logged once until a request succeeds again */
+
 	/* DMA: waiting for the bus master, then in flight. */
 	bool dma_pending;
 	bool dma_to_mem;
@@ -192,9 +203,17 @@ struct ide_channel {
 
 struct piix_ide {
 	struct machine *m;
+	char id[32];
 	struct pci_device pci;
 	pthread_mutex_t decode_lock;
 	struct ide_channel ch[2];
+
+	/* on_error=pause: retries every second, and the hook called from
+	 * the event loop (pause.c). */
+	struct evtimer *retry, *notify;
+	pthread_mutex_t hook_lock;
+	ide_error_fn hook;
+	void *hook_opaque;
 };
 
 /* core.c: the task file protocol. */
@@ -238,10 +257,13 @@ void ide_cmd_error(struct ide_drive *d, uint8_t error);
 /* Offers buf[off, off + len) to the host (out: takes it from the host). */
 void ide_pio_start(struct ide_drive *d, uint32_t off, uint32_t len, bool out, ide_fn done);
 /* One block request for the drive; done runs (channel lock held) unless a
- * reset dropped it, possibly before this returns. */
+ * reset dropped it, possibly before this returns; a host error under
+ * on_error=pause runs it only after a retry that went through. */
 void ide_submit(struct ide_drive *d, enum block_op op, uint64_t offset, const struct iovec *iov,
 		unsigned niov, ide_io_fn done);
 void ide_wait_io(struct ide_drive *d);
+/* Submits the drive's held request again (pause.c's retry). */
+void ide_resubmit(struct ide_drive *d);
 void ide_put_string(uint16_t *words, const char *s, unsigned nwords);
 void ide_id_finish(uint16_t *id, uint8_t *buf);
 
@@ -265,6 +287,13 @@ int atapi_eject(struct ide_drive *d, struct block_dev **old);
 
 /* mmc.c: the MMC commands a packet carries. */
 void mmc_exec(struct ide_drive *d);
+
+/* pause.c: on_error=pause. */
+int ide_pause_init(struct piix_ide *ide);
+void ide_pause_fini(struct piix_ide *ide);
+/* A request of d ended with status (channel lock held): true if it is held
+ * for a retry instead of completing. */
+bool ide_hold(struct ide_drive *d, int status);
 
 /* bmdma.c: the bus master. */
 extern const struct bus_ops ide_bm_ops;

@@ -2,7 +2,8 @@
  * two channels in legacy compatibility mode (0x1F0/0x3F6 on IRQ 14,
  * 0x170/0x376 on IRQ 15), decoded as PCICMD.IOSE and each channel's IDETIM
  * decode enable say; bus-master registers in BAR4; the drives given as
- * devargs drive0..drive3; media change for the control API. */
+ * devargs drive0..drive3 (with formatN, serialN, originN and on_errorN);
+ * media change for the control API. */
 #include "devices/ide/ide.h"
 
 #include "devices/device.h"
@@ -101,14 +102,26 @@ static void position_name(unsigned pos, char *buf, size_t len)
 	snprintf(buf, len, "drive%u (IDE %u:%u)", pos, pos / 2, pos % 2);
 }
 
+/* The drive's options besides its image: formatN= (the image format, absent
+ * to recognize it), serialN= (IDENTIFY's serial number), originN= (where it
+ * was configured, "FILE:LINE", for messages), on_errorN= (report or pause:
+ * what a host error on a disk does; pause.c). */
+struct drive_opts {
+	const char *format, *serial, *origin, *on_error;
+};
+
 static int open_image(unsigned pos, const char *what, const char *path, bool ro, uint32_t sector,
-		      struct block_dev **out)
+		      const struct drive_opts *o, struct block_dev **out)
 {
 	char err[512], where[32];
 	position_name(pos, where, sizeof(where));
-	int r = block_open(path, NULL, ro ? BLOCK_RDONLY : 0, out, err, sizeof(err));
+	int r = block_open(path, o->format, ro ? BLOCK_RDONLY : 0, out, err, sizeof(err));
 	if (r < 0) {
-		log_error("piix-ide: %s: %s", where, err);
+		if (o->origin)
+			log_error("piix-ide: %s: %s (the drive configured at %s)", where, err,
+				  o->origin);
+		else
+			log_error("piix-ide: %s: %s", where, err);
 		return r;
 	}
 	if (block_size(*out) < sector) {
@@ -124,7 +137,8 @@ static int open_image(unsigned pos, const char *what, const char *path, bool ro,
 }
 
 /* "disk:PATH", "disk-ro:PATH", "dvd:PATH" or "dvd:" (an empty drive). */
-static int add_drive(struct piix_ide *ide, unsigned pos, const char *spec)
+static int add_drive(struct piix_ide *ide, unsigned pos, const char *spec,
+		     const struct drive_opts *o)
 {
 	struct ide_drive *d = &ide->ch[pos / 2].drive[pos % 2];
 	const char *path;
@@ -150,9 +164,16 @@ static int add_drive(struct piix_ide *ide, unsigned pos, const char *spec)
 		log_error("piix-ide: %s: a disk needs an image file (disk:PATH)", where);
 		return -EINVAL;
 	}
+	if (o->on_error && strcmp(o->on_error, "report") && strcmp(o->on_error, "pause")) {
+		char where[32];
+		position_name(pos, where, sizeof(where));
+		log_error("piix-ide: %s: on_error%u='%s' is not report or pause", where, pos,
+			  o->on_error);
+		return -EINVAL;
+	}
 	if (*path) {
 		int r = open_image(pos, dvd ? "disc image" : "disk image", path, ro,
-				   dvd ? CD_SECTOR : ATA_SECTOR, &d->blk);
+				   dvd ? CD_SECTOR : ATA_SECTOR, o, &d->blk);
 		if (r < 0)
 			return r;
 		d->sectors = block_size(d->blk) / (dvd ? CD_SECTOR : ATA_SECTOR);
@@ -165,7 +186,12 @@ static int add_drive(struct piix_ide *ide, unsigned pos, const char *spec)
 	}
 	d->kind = dvd ? IDE_DVD : IDE_DISK;
 	d->readonly = ro;
-	snprintf(d->serial, sizeof(d->serial), "OSIO-%s%u", dvd ? "CD" : "HD", pos);
+	/* A DVD is read-only media: its errors are always reported. */
+	d->pause_on_error = !dvd && o->on_error && !strcmp(o->on_error, "pause");
+	if (o->serial)
+		snprintf(d->serial, sizeof(d->serial), "%s", o->serial);
+	else
+		snprintf(d->serial, sizeof(d->serial), "OSIO-%s%u", dvd ? "CD" : "HD", pos);
 	snprintf(d->model, sizeof(d->model), dvd ? "OSIO DVD-ROM" : "OSIO HARDDISK");
 	if (!dvd)
 		ata_init_geometry(d);
@@ -201,7 +227,8 @@ int ide_dvd_insert(void *state, unsigned position, const char *path)
 	if (!d)
 		return -ENODEV;
 	struct block_dev *disc, *old = NULL;
-	int r = open_image(position, "disc image", path, true, CD_SECTOR, &disc);
+	static const struct drive_opts none;
+	int r = open_image(position, "disc image", path, true, CD_SECTOR, &none, &disc);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&d->ch->lock);
@@ -238,6 +265,7 @@ static void piix_ide_destroy(void *state)
 	pci_unregister(&ide->pci);
 	for (unsigned i = 0; i < 2; i++)
 		ide_channel_stop(&ide->ch[i]);
+	ide_pause_fini(ide);
 	free_drives(ide);
 	for (unsigned i = 0; i < 2; i++) {
 		irq_line_release(&ide->ch[i].irq);
@@ -251,7 +279,10 @@ static void piix_ide_destroy(void *state)
 static int piix_ide_create(struct machine *m, const char *id, const struct devargs *args,
 			   void **state)
 {
-	static const char *const keys[] = {"drive0", "drive1", "drive2", "drive3", NULL};
+	static const char *const keys[] = {
+	    "drive0",  "drive1",  "drive2",    "drive3",    "format0",	 "format1",   "format2",
+	    "format3", "serial0", "serial1",   "serial2",   "serial3",	 "origin0",   "origin1",
+	    "origin2", "origin3", "on_error0", "on_error1", "on_error2", "on_error3", NULL};
 	if (devargs_check_keys(args, "piix-ide", keys) < 0)
 		return -EINVAL;
 	if (!m->pci) {
@@ -262,16 +293,28 @@ static int piix_ide_create(struct machine *m, const char *id, const struct devar
 	if (!ide)
 		return -ENOMEM;
 	ide->m = m;
+	snprintf(ide->id, sizeof(ide->id), "%s", id);
 	pthread_mutex_init(&ide->decode_lock, NULL);
 	for (unsigned i = 0; i < 2; i++)
 		ide_channel_init(&ide->ch[i], ide, i);
-	int r = 0;
+	int r = ide_pause_init(ide);
 	for (unsigned pos = 0; pos < 4 && r == 0; pos++) {
-		char key[8];
+		char key[12];
 		snprintf(key, sizeof(key), "drive%u", pos);
 		const char *spec = devargs_get(args, key);
+		struct drive_opts o;
+		snprintf(key, sizeof(key), "format%u", pos);
+		o.format = devargs_get(args, key);
+		snprintf(key, sizeof(key), "serial%u", pos);
+		o.serial = devargs_get(args, key);
+		snprintf(key, sizeof(key), "origin%u", pos);
+		o.origin = devargs_get(args, key);
+		snprintf(key, sizeof(key), "on_error%u", pos);
+		o.on_error = devargs_get(args, key);
+		if (o.format && (!*o.format || strcmp(o.format, "auto") == 0))
+			o.format = NULL;
 		if (spec && *spec)
-			r = add_drive(ide, pos, spec);
+			r = add_drive(ide, pos, spec, &o);
 	}
 	for (unsigned i = 0; i < 2 && r == 0; i++) {
 		ide->ch[i].cmd_base = legacy[i].cmd;
@@ -308,6 +351,7 @@ static int piix_ide_create(struct machine *m, const char *id, const struct devar
 	*state = ide;
 	return 0;
 fail:
+	ide_pause_fini(ide);
 	free_drives(ide);
 	for (unsigned i = 0; i < 2; i++) {
 		irq_line_release(&ide->ch[i].irq);

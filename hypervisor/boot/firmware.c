@@ -10,6 +10,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "hypervisor/log.h"
+#include "hypervisor/pc.h"
 #include "hypervisor/platform.h"
 
 #include <errno.h>
@@ -135,6 +136,15 @@ int firmware_bootorder(const struct vm_spec *spec, char *out, size_t size)
 			if (spec->ide[i].media != want)
 				continue;
 			int w = snprintf(out + n, size - n, "%s\n", ide_paths[i]);
+			if (w < 0 || (size_t)w >= size - n)
+				return -E2BIG;
+			n += (size_t)w;
+		}
+		/* Disks: IDE first, then virtio-blk, named as QEMU names them
+		 * (SeaBIOS looks a virtio disk up by its PCI slot alone). */
+		for (unsigned i = 0; want == DRIVE_DISK && i < spec->nvirtio; i++) {
+			int w = snprintf(out + n, size - n, "/pci@i0cf8/scsi@%x/disk@0,0\n",
+					 pc_virtio_disk_slot(spec, i));
 			if (w < 0 || (size_t)w >= size - n)
 				return -E2BIG;
 			n += (size_t)w;

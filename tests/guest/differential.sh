@@ -63,7 +63,7 @@ while (($#)); do
 	--outdir) outdir=${2-}; shift 2 ;;
 	--expect-status) expect=${2-}; shift 2 ;;
 	--memory | --cpus | --append | --input | --timeout | --boot) pass+=("$1" "${2-}"); shift 2 ;;
-	--allow-reset | --powers-off) pass+=("$1"); shift ;;
+	--allow-reset | --powers-off | --rng) pass+=("$1"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; echo "differential: unknown option '$1'" >&2; exit 2 ;;
 	esac

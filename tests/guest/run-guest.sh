@@ -11,7 +11,15 @@ usage: run-guest.sh --vmm osio|qemu (--kernel ELF | --dvd ISO | --disk IMG) [opt
   --osio PATH        the osio binary (default: $OSIO, else osio on PATH)
   --kernel ELF       the multiboot test program
   --dvd ISO          boot SeaBIOS with this DVD in the secondary master drive
-  --disk IMG         ... and this raw disk image as primary master (written to!)
+  --disk IMG[,OPT..] a hard disk (written to unless readonly); repeat for more.
+                     OPT: bus=ide (default) or bus=virtio, format=F (raw,
+                     vhdx, vhd, qcow2; default raw for QEMU, recognized by
+                     osio), readonly, serial=TEXT (default RGDISKn for both
+                     VMMs), queues=N (virtio). IDE disks take the positions
+                     osio gives them (0:0, 0:1, ...; a DVD 1:0 when free),
+                     virtio disks PCI slots 3, 4, ... in order. Without
+                     --kernel SeaBIOS boots from them.
+  --rng              a virtio-rng device (PCI slot after the virtio disks)
   --boot ORDER       dvd, disk, dvd,disk or disk,dvd (default: dvd if there is
                      one, else disk)
   --screenshot FILE  when the guest prints a line starting with "screen: ready",
@@ -52,15 +60,17 @@ die() {
 }
 
 vmm='' osio=${OSIO:-osio} kernel='' memory=128M cpus=1 append='' input='' timeout=60 allow_reset=0
-powers_off=0 dvd='' disk='' boot='' screenshot='' screen_text='' accel=tcg capture_at=''
+powers_off=0 dvd='' boot='' rng=0 screenshot='' screen_text='' accel=tcg capture_at=''
 wait_text=''
+disks=()
 while (($#)); do
 	case $1 in
 	--vmm) vmm=${2-}; shift 2 ;;
 	--osio) osio=${2-}; shift 2 ;;
 	--kernel) kernel=${2-}; shift 2 ;;
 	--dvd) dvd=${2-}; shift 2 ;;
-	--disk) disk=${2-}; shift 2 ;;
+	--disk) disks+=("${2-}"); shift 2 ;;
+	--rng) rng=1; shift ;;
 	--boot) boot=${2-}; shift 2 ;;
 	--screenshot) screenshot=${2-}; shift 2 ;;
 	--screen-text) screen_text=${2-}; shift 2 ;;
@@ -80,11 +90,57 @@ while (($#)); do
 done
 
 [[ $vmm == osio || $vmm == qemu ]] || die "--vmm must be osio or qemu (got '${vmm}')"
-[[ -n $kernel || -n $dvd || -n $disk ]] || die "--kernel ELF, --dvd ISO or --disk IMG is required"
+[[ -n $kernel || -n $dvd || ${#disks[@]} -gt 0 ]] || die "--kernel ELF, --dvd ISO or --disk IMG is required"
 [[ -z $kernel || -r $kernel ]] || die "cannot read the kernel '$kernel': build it first (cmake --build BUILD)"
-[[ -z $kernel || (-z $dvd && -z $disk) ]] || die "--kernel boots without firmware: no --dvd/--disk with it"
+[[ -z $kernel || -z $dvd ]] || die "--kernel boots without firmware: no --dvd with it"
 [[ -z $dvd || -r $dvd ]] || die "cannot read the DVD image '$dvd': build it first (cmake --build BUILD)"
-[[ -z $disk || -w $disk ]] || die "cannot write the disk image '$disk' (the guest may write it)"
+
+# The disks: file, bus, format, readonly, serial and queues of each, and
+# where each VMM puts it (IDE index 0-3 as osio places drives, or PCI slot).
+d_file=() d_bus=() d_format=() d_ro=() d_serial=() d_queues=() d_where=()
+ide_used=(0 0 0 0) slot=3
+for i in "${!disks[@]}"; do
+	IFS=, read -r -a parts <<<"${disks[i]}"
+	file=${parts[0]} bus=ide format='' ro=0 serial="RGDISK$i" queues=''
+	for opt in "${parts[@]:1}"; do
+		case $opt in
+		bus=ide | bus=virtio) bus=${opt#bus=} ;;
+		format=raw | format=vhdx | format=vhd | format=qcow2) format=${opt#format=} ;;
+		readonly) ro=1 ;;
+		serial=?*) serial=${opt#serial=} ;;
+		queues=[1-9]*) queues=${opt#queues=} ;;
+		*) die "--disk ${disks[i]}: unknown or bad option '$opt' (bus=ide|virtio, format=raw|vhdx|vhd|qcow2, readonly, serial=TEXT, queues=N)" ;;
+		esac
+	done
+	[[ -n $file ]] || die "--disk '${disks[i]}': no image file"
+	if ((ro)); then
+		[[ -r $file ]] || die "cannot read the disk image '$file'"
+	else
+		[[ -w $file ]] || die "cannot write the disk image '$file' (the guest may write it)"
+	fi
+	if [[ $bus == ide ]]; then
+		where=-1
+		for p in 0 1 2 3; do
+			((ide_used[p])) && continue
+			where=$p
+			break
+		done
+		((where >= 0)) || die "--disk: a fifth IDE drive (IDE holds four)"
+		ide_used[where]=1
+	else
+		where=$slot
+		slot=$((slot + 1))
+	fi
+	d_file+=("$file") d_bus+=("$bus") d_format+=("$format") d_ro+=("$ro")
+	d_serial+=("$serial") d_queues+=("$queues") d_where+=("$where")
+done
+# A lone DVD drive: 1:0 when free, as osio places it.
+dvd_index=2
+if [[ -n $dvd ]] && ((ide_used[2])); then
+	for p in 3 0 1; do ((ide_used[p])) || { dvd_index=$p; break; }; done
+	((ide_used[dvd_index])) && die "--dvd: IDE is full"
+fi
+rng_slot=$slot
 if [[ -z $boot ]]; then
 	boot=disk
 	[[ -n $dvd ]] && boot=dvd
@@ -139,9 +195,23 @@ qemu)
 		order=${boot//dvd/d}
 		order=${order//disk/c}
 		cmd+=(-boot "order=${order//,/}")
-		[[ -n $disk ]] && cmd+=(-drive "file=$disk,format=raw,if=ide,index=0")
-		[[ -n $dvd ]] && cmd+=(-drive "file=$dvd,format=raw,if=ide,index=2,media=cdrom")
+		[[ -n $dvd ]] && cmd+=(-drive "file=$dvd,format=raw,if=ide,index=$dvd_index,media=cdrom")
 	fi
+	for i in "${!d_file[@]}"; do
+		qfmt=${d_format[i]:-raw}
+		[[ $qfmt == vhd ]] && qfmt=vpc # QEMU's name for VHD
+		drive="file=${d_file[i]},format=$qfmt,if=none,id=d$i"
+		((d_ro[i])) && drive+=",readonly=on"
+		cmd+=(-drive "$drive")
+		if [[ ${d_bus[i]} == ide ]]; then
+			cmd+=(-device "ide-hd,drive=d$i,bus=ide.$((d_where[i] / 2)),unit=$((d_where[i] % 2)),serial=${d_serial[i]}")
+		else
+			dev="virtio-blk-pci,drive=d$i,addr=$(printf '0x%x' "${d_where[i]}"),serial=${d_serial[i]}"
+			[[ -n ${d_queues[i]} ]] && dev+=",num-queues=${d_queues[i]}"
+			cmd+=(-device "$dev")
+		fi
+	done
+	((rng)) && cmd+=(-device "virtio-rng-pci,addr=$(printf '0x%x' "$rng_slot")")
 	if ((capture)); then
 		# The monitor on a pair of FIFOs: screendump and pmemsave at the right moment.
 		mkfifo "$tmp/mon.in" "$tmp/mon.out" || die "mkfifo failed"
@@ -157,8 +227,16 @@ osio)
 	else
 		cmd+=(--firmware bios --boot "$boot")
 		[[ -n $dvd ]] && cmd+=(--dvd "$dvd")
-		[[ -n $disk ]] && cmd+=(--disk "$disk")
 	fi
+	# osio places them as computed above: IDE disks first, in order.
+	for i in "${!d_file[@]}"; do
+		arg="${d_file[i]},bus=${d_bus[i]},serial=${d_serial[i]}"
+		[[ -n ${d_format[i]} ]] && arg+=",format=${d_format[i]}"
+		((d_ro[i])) && arg+=",readonly"
+		[[ -n ${d_queues[i]} ]] && arg+=",queues=${d_queues[i]}"
+		cmd+=(--disk "$arg")
+	done
+	((rng)) && cmd+=(--rng)
 	after=()
 	[[ -n $capture_at ]] && after=(--after "${capture_at}s")
 	[[ -n $screenshot ]] && cmd+=(--screenshot "$screenshot" "${after[@]}")

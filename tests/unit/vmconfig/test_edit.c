@@ -246,10 +246,18 @@ static void test_too_many_sections(void **state)
 	assert_int_equal(err.line, vmconfig_line(cfg, "disk", "d4", NULL));
 	assert_int_equal(err.line, 13);
 	assert_non_null(strstr(err.message, "[disk \"d4\"]: a fifth IDE drive"));
-	/* Existing ones still change: all but four move to virtio. */
+	/* Existing ones still change: all but four move to virtio, which
+	 * holds 16; the 17th is named. */
 	for (unsigned i = 4; i < VMCONFIG_MAX_REPEAT; i++) {
 		snprintf(name, sizeof(name), "d%u", i);
 		assert_int_equal(vmconfig_set(cfg, "disk", name, "bus", "virtio", &err), 0);
+	}
+	assert_int_equal(vmconfig_validate(cfg, &err), -EINVAL);
+	assert_int_equal(err.line, vmconfig_line(cfg, "disk", "d20", "bus"));
+	assert_non_null(strstr(err.message, "[disk \"d20\"]: disk 17 on bus = virtio"));
+	for (unsigned i = 20; i < VMCONFIG_MAX_REPEAT; i++) {
+		snprintf(name, sizeof(name), "d%u", i);
+		assert_int_equal(vmconfig_remove_section(cfg, "disk", name), 0);
 	}
 	assert_int_equal(vmconfig_validate(cfg, &err), 0);
 	vmconfig_free(cfg);
@@ -368,7 +376,7 @@ static void test_edits_read_back(void **state)
 	assert_non_null(strstr(out, "memory = 8G\n"));
 	assert_non_null(strstr(out, "readonly = yes\n"));
 	assert_non_null(strstr(out, "mac = 52:54:00:aa:bb:cc\n"));
-	assert_non_null(strstr(out, "bus = virtio                    # NEEDS A LATER OSIO"));
+	assert_non_null(strstr(out, "bus = virtio                    # faster than ide"));
 	assert_non_null(
 	    strstr(out, "order = dvd, disk               # the installed system first"));
 	assert_non_null(strstr(out, "path = /tmp/c1.sock   # a socket path must be absolute"));

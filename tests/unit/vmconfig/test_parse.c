@@ -219,8 +219,8 @@ static const struct bad bad_files[] = {
     {"[dsk]\n", 0, 1, 1, "unknown section [dsk]; did you mean [disk]?"},
     {"  [VM]\n", 0, 1, 3, "unknown section [VM]; did you mean [vm]?"},
     {"[network]\n", 0, 1, 1,
-     "unknown section [network]; sections are [vm], [boot], [disk], [dvd], [nic], [serial] "
-     "and [display]"},
+     "unknown section [network]; sections are [vm], [boot], [disk], [dvd], [nic], [serial], "
+     "[console] and [display]"},
     {"[vm \"x\"]\n", 0, 1, 1, "[vm \"x\"]: [vm] takes no name; write [vm]"},
     {"[vm]\n[boot]\n[vm]\n", 0, 3, 1, "[vm] already appears on line 1; merge the two sections"},
     {"[disk \"a\"]\nfile = a\n[disk \"a\"]\nfile = b\n", 0, 3, 1,
@@ -242,8 +242,8 @@ static const struct bad bad_files[] = {
      "unknown key 'foo' in [display]; the keys of [display] are adapter, vnc, "
      "vnc_password_file, vnc_insecure and keymap"},
     {"[disk]\nsize = 1\n", 0, 2, 1,
-     "unknown key 'size' in [disk]; the keys of [disk] are file, bus, readonly, controller and "
-     "location"},
+     "unknown key 'size' in [disk]; the keys of [disk] are file, bus, readonly, format, serial, "
+     "queues, controller and location"},
     {"[boot]\nboot = dvd\n", 0, 2, 1,
      "unknown key 'boot' in [boot]; the keys of [boot] are firmware, order, bios, vgabios, "
      "kernel, initrd and append"},

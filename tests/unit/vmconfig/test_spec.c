@@ -270,12 +270,6 @@ static void test_display_vnc(void **state)
 static void test_refused_sections(void **state)
 {
 	static const struct refusal cases[] = {
-	    {"[vm]\nname = a\n\n[disk \"system\"]\nfile = system.vhdx\nbus = virtio\n", 6,
-	     "vm.vmconfig:6: error: [disk \"system\"]: this osio cannot attach disks on bus = "
-	     "virtio yet; set bus = ide, or remove or comment out the section to run without it"},
-	    {"[disk]\n  bus = Virtio\nfile = d.img\n", 2,
-	     "vm.vmconfig:2: error: [disk]: this osio cannot attach disks on bus = virtio yet; "
-	     "set bus = ide, or remove or comment out the section to run without it"},
 	    {"[vm]\n[nic \"lan\"]\n", 2,
 	     "vm.vmconfig:2: error: [nic \"lan\"]: this osio cannot connect network adapters "
 	     "yet; remove or comment out the section to run without it"},
@@ -438,12 +432,11 @@ static void test_workstation_refused(void **state)
 	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
 	vmconfig_error_format(&err, buf, sizeof(buf));
 	snprintf(want, sizeof(want),
-		 "%s:%u: error: [disk \"data\"]: this osio cannot attach disks on bus = virtio "
-		 "yet; set bus = ide, or remove or comment out the section to run without it",
-		 path, vmconfig_line(cfg, "disk", "data", "bus"));
+		 "%s:%u: error: [nic \"lan\"]: this osio cannot connect network adapters yet; "
+		 "remove or comment out the section to run without it",
+		 path, vmconfig_line(cfg, "nic", "lan", NULL));
 	assert_string_equal(buf, want);
 	/* What its comments say: without the marked parts, it runs. */
-	assert_int_equal(vmconfig_remove_section(cfg, "disk", "data"), 0);
 	assert_int_equal(vmconfig_remove_section(cfg, "nic", "lan"), 0);
 	r = vmconfig_to_spec(cfg, &s, &err);
 	assert_int_equal(r, 0);
@@ -453,6 +446,16 @@ static void test_workstation_refused(void **state)
 	assert_string_equal(s.ide[0].name, "system");
 	assert_int_equal(s.ide[2].media, DRIVE_DVD);
 	assert_string_equal(s.ide[2].name, "installer");
+	assert_int_equal(s.nvirtio, 1);
+	assert_string_equal(s.virtio[0].name, "data");
+	assert_string_equal(s.virtio[0].path, "/srv/vm images/data.qcow2");
+	assert_string_equal(s.virtio[0].format, "qcow2");
+	assert_string_equal(s.virtio[0].serial, "DATA-0001");
+	assert_int_equal(s.virtio[0].queues, 2);
+	assert_int_equal(s.on_disk_error, ON_DISK_ERROR_PAUSE);
+	assert_int_equal(s.rng, RNG_VIRTIO);
+	assert_true(s.console.present);
+	assert_int_equal(s.console.backend, SERIAL_PTY);
 	assert_int_equal(s.firmware, FIRMWARE_BIOS);
 	assert_int_equal(s.boot_order_n, 2);
 	assert_int_equal(s.boot_order[0], BOOT_DISK);

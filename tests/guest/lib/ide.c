@@ -1,8 +1,8 @@
-/* The boot-media programs' IDE driver: PCI probe of the PIIX IDE function, polled ATA and ATAPI
+/* The guest programs' IDE driver: PCI probe of the PIIX IDE function, polled ATA and ATAPI
  * commands with PIO and bus-master DMA data phases. */
 #include "ide.h"
-#include "../lib/io.h"
-#include "../lib/timer.h"
+#include "io.h"
+#include "timer.h"
 
 #define PIIX_VENDOR 0x8086
 #define PIIX3_IDE   0x7010
@@ -28,6 +28,11 @@ int ide_probe(struct ide_controller *c)
 	if (cls >> 16 != 0x0101)
 		return -IDE_ENODEV;
 	bar4 = pci_read32(a, PCI_BAR4);
+	if ((bar4 & 0xfffc) == 0) {
+		/* No firmware ran: give the bus master its 16 ports, as a BIOS would. */
+		pci_write32(a, PCI_BAR4, IDE_BM_DEFAULT);
+		bar4 = pci_read32(a, PCI_BAR4);
+	}
 	if (!(bar4 & 1) || (bar4 & 0xfffc) == 0)
 		return -IDE_ENODEV;
 	c->pci = a;
@@ -206,6 +211,40 @@ int ata_dma(const struct ide_channel *ch, unsigned drive, u8 cmd, u64 lba, u32 c
 	write_taskfile(ch, drive, lba, count, ext);
 	outb(ch->cmd + ATA_REG_COMMAND, cmd);
 	return bm_run(ch, to_mem, res);
+}
+
+int ata_pio(const struct ide_channel *ch, unsigned drive, u8 cmd, u64 lba, u32 count, void *buf,
+	    struct ide_result *res)
+{
+	bool ext = cmd == ATA_CMD_READ_SECTORS_EXT || cmd == ATA_CMD_WRITE_SECTORS_EXT;
+	bool out = cmd == ATA_CMD_WRITE_SECTORS || cmd == ATA_CMD_WRITE_SECTORS_EXT;
+	u8 *p = buf, st;
+	int err;
+
+	clear_result(res);
+	err = ide_select(ch, drive);
+	if (err)
+		return err;
+	write_taskfile(ch, drive, lba, count, ext);
+	outb(ch->cmd + ATA_REG_COMMAND, cmd);
+	for (u32 i = 0; i < count; i++) {
+		delay400(ch);
+		err = ide_wait_idle(ch, &st);
+		if (err)
+			return err;
+		if (!(st & ATA_DRQ))
+			return finish(ch, res) ? -IDE_EIO : -IDE_EPROTO;
+		if (out)
+			outsw(ch->cmd + ATA_REG_DATA, p + i * 512, 256);
+		else
+			insw(ch->cmd + ATA_REG_DATA, p + i * 512, 256);
+		res->bytes += 512;
+		res->drq_blocks++;
+		res->max_drq = 512;
+	}
+	delay400(ch);
+	err = ide_wait_idle(ch, &st);
+	return err ? err : finish(ch, res);
 }
 
 int ata_nondata(const struct ide_channel *ch, unsigned drive, u8 cmd, struct ide_result *res)
