@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# ctest integration/debian-disks(-qemu): the Debian kernel with a busybox initramfs makes an ext4
+# filesystem (mke2fs from the host's e2fsprogs) on an IDE disk and a virtio disk in each image
+# format (raw, qcow2, VHDX, VHD), writes files, syncs, unmounts and powers off; the host then
+# requires qemu-img check clean, e2fsck -fn clean on each image converted to raw, and the files'
+# contents. In osio only with hardware KVM (else SKIP, exit 77); in QEMU TCG to prove the test.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+usage: debian-disks.sh --vmm osio|qemu [--osio PATH] [--outdir DIR] [--timeout S]
+
+  --vmm osio   run in osio; skipped (exit 77) unless kvm_intel or kvm_amd is loaded
+  --vmm qemu   run in QEMU TCG: proves the artefacts, /init and the host checks right
+  --osio PATH  the osio binary
+  --outdir DIR keep the images, the console output and the initramfs there (default: a new
+               temporary directory)
+  --timeout S  give up on the guest after S seconds (default 600)
+The kernel and busybox come from scripts/fetch-guest-artefacts.sh (Debian archive needed);
+mke2fs, e2fsck and debugfs from the host's e2fsprogs.
+EOF
+}
+
+me=debian-disks
+here=$(cd "$(dirname "$0")" && pwd)
+fetch=$here/../../scripts/fetch-guest-artefacts.sh
+vmm='' osio='' outdir='' timeout_s=600
+mem=512M cpus=2 disk_size=64M
+formats=(raw qcow2 vhdx vhd)
+while (($#)); do
+	case $1 in
+	--vmm) vmm=${2-}; shift 2 ;;
+	--osio) osio=${2-}; shift 2 ;;
+	--outdir) outdir=${2-}; shift 2 ;;
+	--timeout) timeout_s=${2-}; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; echo "$me: unknown option '$1'" >&2; exit 2 ;;
+	esac
+done
+case $vmm in
+osio | qemu) ;;
+*) usage >&2; echo "$me: --vmm must be osio or qemu" >&2; exit 2 ;;
+esac
+if ! [[ $timeout_s =~ ^[1-9][0-9]*$ ]]; then
+	echo "$me: --timeout '$timeout_s' is not a number of seconds" >&2
+	exit 2
+fi
+
+if [ "$vmm" = osio ]; then
+	# On kvm_pvm every guest kernel instruction is emulated: hours in the decompressor.
+	if [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
+		why="a stock Debian kernel cannot boot in useful time here"
+		if [ -d /sys/module/kvm_pvm ]; then
+			echo "SKIP: /dev/kvm is kvm_pvm (no hardware virtualization): $why"
+		else
+			echo "SKIP: /dev/kvm is not hardware-backed (no kvm_intel, kvm_amd): $why"
+		fi
+		exit 77
+	fi
+	if [ -z "$osio" ] || [ ! -x "$osio" ]; then
+		echo "FAIL: no osio binary (pass --osio PATH)"
+		exit 1
+	fi
+else
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "FAIL: qemu-system-x86_64 not found: install qemu-system-x86 (install-deps.sh)"
+		exit 1
+	fi
+fi
+for tool in qemu-img mke2fs e2fsck debugfs objcopy cpio gzip ldd md5sum; do
+	command -v "$tool" >/dev/null ||
+		{ echo "FAIL: '$tool' not found (Debian: qemu-utils, e2fsprogs, binutils, cpio)"; exit 1; }
+done
+
+if [ -z "$outdir" ]; then
+	outdir=$(mktemp -d "${TMPDIR:-/tmp}/debian-disks.XXXXXX")
+fi
+mkdir -p "$outdir"
+out=$outdir/$vmm.out err=$outdir/$vmm.err
+rm -f "$out" "$err"
+
+if ! paths=$("$fetch" 2>"$outdir/fetch.err"); then
+	echo "FAIL: cannot get the Debian guest artefacts: $(tail -n 1 "$outdir/fetch.err")"
+	exit 1
+fi
+kernel=$(sed -n 's/^kernel=//p' <<<"$paths")
+base_initramfs=$(sed -n 's/^initramfs=//p' <<<"$paths")
+if [ ! -r "$kernel" ] || [ ! -r "$base_initramfs" ]; then
+	echo "FAIL: fetch-guest-artefacts.sh gave no kernel/initramfs"
+	exit 1
+fi
+# The kernel package's unpacked tree holds the modules next to boot/.
+kver=$(basename "$kernel")
+kver=${kver#vmlinuz-}
+moddir=$(dirname "$(dirname "$kernel")")/lib/modules/$kver
+[ -d "$moddir" ] || { echo "FAIL: no modules at $moddir"; exit 1; }
+
+# --- the initramfs: busybox (from the base initramfs), the modules the disks and ext4 need
+# (with their dependencies, from each module's .modinfo), mke2fs with its libraries, /init.
+root=$outdir/initramfs.root
+rm -rf "$root"
+mkdir -p "$root"
+(cd "$root" && gzip -dc "$base_initramfs" | cpio --quiet -id) ||
+	{ echo "FAIL: cannot unpack $base_initramfs"; exit 1; }
+
+declare -A modpath=() loaded=()
+while IFS= read -r f; do
+	n=$(basename "$f" .ko)
+	modpath[${n//-/_}]=$f
+done < <(find "$moddir/kernel" -name '*.ko')
+load_order=()
+# add_module NAME: its dependencies first, then itself
+add_module() {
+	local n=${1//-/_} f d
+	[[ -n ${loaded[$n]-} ]] && return 0
+	f=${modpath[$n]-}
+	[[ -n $f ]] || { echo "FAIL: module $1 is not in $moddir"; exit 1; }
+	loaded[$n]=1
+	for d in $(objcopy -O binary --only-section=.modinfo "$f" /dev/stdout 2>/dev/null |
+		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$d"
+	done
+	load_order+=("$n")
+}
+# crc32c_generic: ext4's metadata checksums ask the crypto API for crc32c, which no
+# dependency names.
+for m in virtio_pci virtio_blk ata_piix sd_mod crc32c_generic ext4; do
+	add_module "$m"
+done
+mkdir -p "$root/lib/modules"
+for n in "${load_order[@]}"; do
+	cp "${modpath[$n]}" "$root/lib/modules/$n.ko"
+done
+printf '%s\n' "${load_order[@]}" >"$root/lib/modules/order"
+
+# mke2fs and the shared libraries it loads, at the same paths.
+mkdir -p "$root/sbin" "$root/etc"
+cp "$(command -v mke2fs)" "$root/sbin/mke2fs"
+[ -r /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
+for lib in $(ldd "$(command -v mke2fs)" | grep -o '/[^ ]*'); do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+
+# shellcheck disable=SC2016
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+export PATH=/bin:/sbin
+/bin/busybox mkdir -p /proc /sys /dev /tmp /mnt
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev && exec </dev/console >/dev/console 2>&1
+/bin/busybox --install -s /bin
+for m in $(cat /lib/modules/order); do
+	insmod /lib/modules/$m.ko || echo "OSIO-DISK-FAIL insmod $m"
+done
+want=$(sed -n 's/.*osio.disks=\([0-9]*\).*/\1/p' /proc/cmdline)
+# The disks appear as the drivers probe them: wait up to 60 s for all of them.
+i=0
+while [ $i -lt 600 ]; do
+	n=$(ls /sys/block | grep -c -E '^(sd|vd)[a-z]$')
+	[ "$n" -ge "$want" ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+echo "OSIO-DISKS-SEEN $(ls /sys/block | grep -E '^(sd|vd)[a-z]$' | tr '\n' ' ')"
+for d in $(ls /sys/block | grep -E '^(sd|vd)[a-z]$'); do
+	dev=/dev/$d
+	if ! /sbin/mke2fs -q -F -t ext4 -L "$d" "$dev"; then echo "OSIO-DISK-FAIL $d mke2fs"; continue; fi
+	if ! mount -t ext4 "$dev" /mnt; then echo "OSIO-DISK-FAIL $d mount"; continue; fi
+	echo "$d" >/mnt/id
+	seq 1 100000 >/mnt/numbers
+	mkdir /mnt/dir
+	j=0
+	while [ $j -lt 200 ]; do echo "file $j on $d" >/mnt/dir/f$j; j=$((j + 1)); done
+	dd if=/dev/urandom of=/mnt/random bs=64k count=128 2>/dev/null
+	md5sum /mnt/random | cut -d' ' -f1 >/mnt/random.md5
+	sync
+	if umount /mnt; then echo "OSIO-DISK-OK $d"; else echo "OSIO-DISK-FAIL $d umount"; fi
+done
+sync
+echo "OSIO-DISKS-DONE"
+poweroff -f
+EOF
+chmod 0755 "$root/init"
+initramfs=$outdir/initramfs.cpio.gz
+if ! (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 |
+	gzip -1 -n >"$initramfs"); then
+	echo "FAIL: building the initramfs failed"
+	exit 1
+fi
+
+# --- the disks: one IDE and one virtio disk per format, made by qemu-img.
+qfmt() { [ "$1" = vhd ] && echo vpc || echo "$1"; }
+disks=()
+osio_disks=() qemu_disks=()
+idx=0
+for f in "${formats[@]}"; do
+	for bus in ide virtio; do
+		img=$outdir/$bus-$f.img
+		rm -f "$img"
+		qemu-img create -q -f "$(qfmt "$f")" "$img" "$disk_size"
+		disks+=("$bus:$f:$img")
+		osio_disks+=(--disk "$img,bus=$bus,format=$f")
+		qemu_disks+=(-drive "file=$img,format=$(qfmt "$f"),if=none,id=d$idx")
+		if [ "$bus" = ide ]; then
+			ide_n=$(((idx / 2)))
+			qemu_disks+=(-device "ide-hd,drive=d$idx,bus=ide.$((ide_n / 2)),unit=$((ide_n % 2))")
+		else
+			qemu_disks+=(-device "virtio-blk-pci,drive=d$idx")
+		fi
+		idx=$((idx + 1))
+	done
+done
+ndisks=${#disks[@]}
+echo "$me: $(basename "$kernel") with mke2fs in $vmm, $ndisks disks ($disk_size each):" \
+	"IDE and virtio in ${formats[*]}"
+
+append="console=ttyS0 panic=-1 osio.disks=$ndisks"
+case $vmm in
+osio)
+	cmd=("$osio" run --kernel "$kernel" --initrd "$initramfs" --append "$append"
+		--memory "$mem" --cpus "$cpus" --on-reboot exit --vnc none "${osio_disks[@]}")
+	;;
+qemu)
+	cmd=(qemu-system-x86_64 -accel tcg -M pc -m "$mem" -smp "$cpus" -nodefaults
+		-display none -serial stdio -monitor none -no-reboot
+		-kernel "$kernel" -initrd "$initramfs" -append "$append" "${qemu_disks[@]}")
+	;;
+esac
+start=$(date +%s)
+set +e
+timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$out" 2>"$err"
+status=$?
+set -e
+secs=$(($(date +%s) - start))
+tr -d '\r' <"$out" >"$out.txt"
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- last console lines ($out):"
+	tail -n 25 "$out.txt"
+	if [ -s "$err" ]; then
+		echo "--- $vmm messages ($err):"
+		tail -n 10 "$err"
+	fi
+	exit 1
+}
+
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+	fail "the guest did not finish within $timeout_s s"
+fi
+grep -aq 'OSIO-DISKS-DONE' "$out.txt" || fail "/init did not finish (status $status after $secs s)"
+if grep -aq 'OSIO-DISK-FAIL' "$out.txt"; then
+	fail "in the guest: $(grep -a 'OSIO-DISK-FAIL' "$out.txt" | tr '\n' ';')"
+fi
+okays=$(grep -ac '^OSIO-DISK-OK ' "$out.txt" || true)
+[ "$okays" = "$ndisks" ] ||
+	fail "$okays of $ndisks disks got a filesystem ($(grep -a OSIO-DISKS-SEEN "$out.txt"))"
+grep -aq 'reboot: Power down' "$out.txt" || fail "the guest did not power off (panic or reboot?)"
+[ "$status" = 0 ] || fail "$vmm exited with status $status after the guest powered off"
+
+# --- the host's view of every image.
+want_numbers=$(seq 1 100000 | md5sum | cut -d' ' -f1)
+declare -A seen_ids=()
+for entry in "${disks[@]}"; do
+	bus=${entry%%:*} rest=${entry#*:}
+	f=${rest%%:*} img=${rest#*:}
+	what="$bus disk in $f ($img)"
+	# Exit status 63: the format has no check in QEMU (raw, VHD).
+	set +e
+	qemu-img check -q -f "$(qfmt "$f")" "$img" >"$outdir/check.out" 2>&1
+	st=$?
+	set -e
+	checked="qemu-img check clean"
+	case $st in
+	0) ;;
+	63) checked="(qemu-img has no check for $f)" ;;
+	*) cat "$outdir/check.out"; fail "qemu-img check (status $st): $what" ;;
+	esac
+	raw=$outdir/check.raw
+	rm -f "$raw"
+	qemu-img convert -f "$(qfmt "$f")" -O raw "$img" "$raw" || fail "qemu-img convert: $what"
+	if ! e2fsck -fn "$raw" >"$outdir/fsck.out" 2>&1; then
+		tail -n 15 "$outdir/fsck.out"
+		fail "e2fsck -fn finds errors: $what"
+	fi
+	id=$(debugfs -R "cat /id" "$raw" 2>/dev/null)
+	[[ $id =~ ^(sd|vd)[a-z]$ ]] || fail "no /id file: $what"
+	[ -z "${seen_ids[$id]-}" ] || fail "two images hold the filesystem of $id"
+	seen_ids[$id]=1
+	case $bus in
+	ide) [[ $id == sd? ]] || fail "the IDE disk holds $id's filesystem: $what" ;;
+	virtio) [[ $id == vd? ]] || fail "the virtio disk holds $id's filesystem: $what" ;;
+	esac
+	[ "$(debugfs -R "cat /numbers" "$raw" 2>/dev/null | md5sum | cut -d' ' -f1)" = "$want_numbers" ] ||
+		fail "/numbers differs: $what"
+	rmd5=$(debugfs -R "cat /random" "$raw" 2>/dev/null | md5sum | cut -d' ' -f1)
+	[ "$rmd5" = "$(debugfs -R "cat /random.md5" "$raw" 2>/dev/null)" ] ||
+		fail "/random differs from the md5 the guest computed: $what"
+	[ "$(debugfs -R "cat /dir/f199" "$raw" 2>/dev/null)" = "file 199 on $id" ] ||
+		fail "/dir/f199 is wrong: $what"
+	rm -f "$raw"
+	echo "ok: $what: $checked, e2fsck -fn clean, the files of $id intact"
+done
+echo "PASS: $ndisks disks made, written and checked in $vmm, in $secs s"
