@@ -19,9 +19,11 @@
 
 #define RAW_THREADS 4
 #define ZERO_CHUNK  (64u * 1024)
+#define INLINE_MAX  (256u * 1024) /* largest read copied by the submitter */
 #define SPLIT_MIN   (512u * 1024)
 
 struct raw {
+	atomic_bool no_nowait; /* preadv2 RWF_NOWAIT is not supported here */
 	int fd;
 	bool blkdev;
 	struct block_pool *pool;
@@ -254,7 +256,9 @@ static unsigned piece_count(const struct block_req *req)
 {
 	if (req->op != BLOCK_OP_READ && req->op != BLOCK_OP_WRITE)
 		return 1;
-	uint64_t n = req->len / SPLIT_MIN;
+	/* Buffered writes of one file serialize in the file system (the inode
+	 * lock): pieces side by side only add hand-offs. */
+	uint64_t n = req->op == BLOCK_OP_WRITE ? 1 : req->len / SPLIT_MIN;
 	return n < 1 ? 1 : n > RAW_THREADS ? RAW_THREADS : (unsigned)n;
 }
 
@@ -290,9 +294,32 @@ static void cut(const struct block_req *req, struct raw_piece *p, unsigned n)
 	}
 }
 
+/* A read whose data is all in the page cache is copied at once, in the
+ * submitting thread, as io_uring does: no hand-off to a worker and back.
+ * Anything else (data to fetch from the disk, a file system without
+ * RWF_NOWAIT, a short read at the end of the file) goes to the workers, and
+ * so do writes: buffered RWF_NOWAIT writes fail with EAGAIN whenever ext4
+ * allocates, which measured slower than the workers (scripts/bench-disk).
+ * Large reads go to several workers at once instead. */
+static bool read_cached(struct raw *raw, struct block_req *req)
+{
+	if (req->op != BLOCK_OP_READ || req->len > INLINE_MAX || req->niov > IOV_MAX ||
+	    atomic_load_explicit(&raw->no_nowait, memory_order_relaxed))
+		return false;
+	ssize_t n = preadv2(raw->fd, req->iov, (int)req->niov, (off_t)req->offset, RWF_NOWAIT);
+	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL))
+		atomic_store_explicit(&raw->no_nowait, true, memory_order_relaxed);
+	if (n < 0 || (uint64_t)n != req->len)
+		return false;
+	block_complete(req, 0);
+	return true;
+}
+
 static void raw_submit(struct block_dev *bd, struct block_req *req)
 {
 	struct raw *raw = bd->priv;
+	if (read_cached(raw, req))
+		return;
 	unsigned n = piece_count(req);
 	struct raw_req *rr = malloc(sizeof(*rr) + n * sizeof(struct raw_piece));
 	if (!rr) {

@@ -163,8 +163,8 @@ static void test_scatter_read(void **state)
 	wait_for(&w, 1);
 	assert_int_equal(w.status, 0);
 	assert_int_equal(req.len, 1536);
-	/* It completed on a worker thread, not the submitter's. */
-	assert_false(pthread_equal(w.thread, pthread_self()));
+	/* (Data in the page cache is copied in the submitting thread, the
+	 * rest on a worker: either is right here.) */
 	uint64_t pos = 4096 + 512;
 	for (int i = 0; i < 5; i++) {
 		for (size_t j = 0; j < sizes[i]; j++, pos++)
