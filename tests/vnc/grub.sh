@@ -132,9 +132,23 @@ osio_prompt_again() {
 	p=$(osio_row_lit 10 2>/dev/null) && ((p > 0))
 }
 
-osio_booting() {
+# Waits (up to a minute) until text row 8, GRUB's command line, looks the same twice
+# three seconds apart: GRUB echoes slowly under kvm_pvm on a loaded machine.
+osio_row8_settles() {
+	local prev=-1 now i
+	for ((i = 0; i < 20; i++)); do
+		now=$(osio_row_lit 8 2>/dev/null) || return 1
+		((now == prev)) && return 0
+		prev=$now
+		sleep 3
+	done
+	return 1
+}
+
+# Something drawn on text row N.
+osio_row_lit_on() {
 	local p
-	p=$(osio_row_lit 2 2>/dev/null) && ((p > 0))
+	p=$(osio_row_lit "$1" 2>/dev/null) && ((p > 0))
 }
 
 # GRUB's command line: "grub>" on row 8 and nothing below it (the menu has entries
@@ -168,22 +182,41 @@ else
 	# Under kvm_pvm GRUB's menu does not see keys pressed while it shows: it polls the
 	# BIOS (int 16h, AH=11h), whose only interrupt window is `sti; nop; cli`, which the
 	# emulated real mode never injects IRQ 1 (nor the timer: the countdown crawls) in.
-	# So 'c' is pressed while SeaBIOS boots the DVD (row 2: "Booting from DVD/CD..."):
-	# the BIOS keeps it and GRUB's menu reads it first thing, as when a user presses a
-	# key early. GRUB's command line blocks in int 16h with `sti; hlt` and gets keys.
-	vnc_wait 120 osio_booting || vnc_die "SeaBIOS never booted the DVD (see $VNC_TMP/shot.png)"
-	xdotool key c || vnc_die "xdotool key failed"
-	vnc_wait 180 osio_command_line ||
-		vnc_die "'c' did not give GRUB's command line (see $VNC_TMP/shot.png)"
+	# So 'c' is pressed while SeaBIOS boots the DVD and GRUB loads: the BIOS keeps it and
+	# GRUB's menu reads it first thing, as when a user presses a key early. One press
+	# timed by the screen came too late on a loaded machine (the menu was up), so 'c' is
+	# pressed every second from SeaBIOS's banner until the command line shows; the presses
+	# the menu did not take are typed at the command line (GRUB's command line blocks in
+	# int 16h with `sti; hlt` and gets keys) and erased there.
+	vnc_wait 120 osio_row_lit_on 0 || vnc_die "SeaBIOS never drew (see $VNC_TMP/shot.png)"
+	presses=0
+	until osio_command_line; do
+		((presses < 150)) ||
+			vnc_die "'c' did not give GRUB's command line (see $VNC_TMP/shot.png)"
+		xdotool key c || vnc_die "xdotool key failed"
+		presses=$((presses + 1))
+		sleep 1
+	done
+	# Every stray 'c' echoed (row 8 stops changing), then erased, and the erasing done.
+	osio_row8_settles || vnc_die "GRUB's command line never settled (see $VNC_TMP/shot.png)"
+	for ((i = 0; i < presses + 2; i++)); do
+		xdotool key BackSpace || vnc_die "xdotool key failed"
+		sleep 0.1
+	done
+	osio_row8_settles || vnc_die "GRUB's command line never settled (see $VNC_TMP/shot.png)"
+	vnc_wait 60 osio_command_line ||
+		vnc_die "the stray 'c's did not go (see $VNC_TMP/shot.png)"
 fi
 if [[ $vmm == qemu ]]; then
 	xdotool type --delay 80 "$command" || vnc_die "xdotool type failed"
 else
 	# GRUB echoes slowly under kvm_pvm (its BIOS calls are emulated) and the BIOS keeps 15
 	# keys: one word at a time, each once the command line (row 8) has grown.
-	lit=0
+	lit=$(osio_row_lit 8) || vnc_die "no screenshot"
+	first=1
 	for word in $command; do
-		((lit)) && word=" $word"
+		((first)) || word=" $word"
+		first=0
 		xdotool type --delay 80 "$word" || vnc_die "xdotool type failed"
 		vnc_wait 60 eval 'now=$(osio_row_lit 8 2>/dev/null) && ((now > lit))' ||
 			vnc_die "GRUB did not echo '$word' (see $VNC_TMP/shot.png)"
