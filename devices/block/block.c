@@ -51,10 +51,7 @@ const struct block_driver *block_driver_find(const char *name)
 	return NULL;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void block_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || !errlen)
 		return;
@@ -91,9 +88,9 @@ static int probe_format(const char *path, const struct block_driver **out, char 
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			set_err(err, errlen, "%s: no such file; check the path", path);
+			block_set_err(err, errlen, "%s: no such file; check the path", path);
 		else
-			set_err(err, errlen, "%s: cannot open: %s", path, strerror(e));
+			block_set_err(err, errlen, "%s: cannot open: %s", path, strerror(e));
 		return -e;
 	}
 	static_assert(BLOCK_PROBE_HEAD >= BLOCK_PROBE_TAIL, "probe buffers");
@@ -125,7 +122,7 @@ static int attach(struct block_dev *bd, const struct block_driver *drv, const ch
 	int r;
 	if (stat(path, &st) < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
+		block_set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
 		return r;
 	}
 	bd->path = strdup(path);
@@ -185,9 +182,9 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 		      struct block_dev **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	set_err(err, errlen, "%s: cannot open", path ? path : "(null)");
+	block_set_err(err, errlen, "%s: cannot open", path ? path : "(null)");
 	if (!path || !*path) {
-		set_err(err, errlen, "no image file given");
+		block_set_err(err, errlen, "no image file given");
 		return -EINVAL;
 	}
 	const struct block_driver *drv = NULL;
@@ -198,9 +195,10 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 	} else {
 		drv = block_driver_find(format);
 		if (!drv) {
-			set_err(err, errlen,
-				"%s: unknown image format '%s' (known: raw, vhdx, vhd, qcow2)",
-				path, format);
+			block_set_err(
+			    err, errlen,
+			    "%s: unknown image format '%s' (known: raw, vhdx, vhd, qcow2)", path,
+			    format);
 			return -EINVAL;
 		}
 	}
@@ -249,35 +247,37 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 {
 	char path[PATH_MAX];
 	if (!name || !*name) {
-		set_err(err, errlen, "%s: the image names an empty parent file", bd->path);
+		block_set_err(err, errlen, "%s: the image names an empty parent file", bd->path);
 		return -EINVAL;
 	}
 	if (resolve_relative(bd->path, name, path, sizeof(path)) < 0) {
-		set_err(err, errlen, "%s: the parent's name is too long", bd->path);
+		block_set_err(err, errlen, "%s: the parent's name is too long", bd->path);
 		return -ENAMETOOLONG;
 	}
 	if (bd->depth + 1 >= BLOCK_MAX_CHAIN) {
-		set_err(err, errlen,
-			"%s: the chain of parent images is deeper than %d (a loop?); merge "
-			"some of them (osio disk convert)",
-			bd->path, BLOCK_MAX_CHAIN);
+		block_set_err(err, errlen,
+			      "%s: the chain of parent images is deeper than %d (a loop?); merge "
+			      "some of them (osio disk convert)",
+			      bd->path, BLOCK_MAX_CHAIN);
 		return -ELOOP;
 	}
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		int e = errno;
-		set_err(err, errlen, "%s: its parent image %s: %s%s", bd->path, path, strerror(e),
-			e == ENOENT ? "; put the parent back where the image says, or convert the "
-				      "image into a standalone one where it was complete"
-				    : "");
+		block_set_err(
+		    err, errlen, "%s: its parent image %s: %s%s", bd->path, path, strerror(e),
+		    e == ENOENT ? "; put the parent back where the image says, or convert the "
+				  "image into a standalone one where it was complete"
+				: "");
 		return -e;
 	}
 	for (const struct block_dev *c = bd; c; c = c->child)
 		if (c->dev == st.st_dev && c->ino == st.st_ino) {
-			set_err(err, errlen,
-				"%s: its chain of parent images comes back to %s (a loop); the "
-				"image's parent field is wrong",
-				bd->path, c->path);
+			block_set_err(
+			    err, errlen,
+			    "%s: its chain of parent images comes back to %s (a loop); the "
+			    "image's parent field is wrong",
+			    bd->path, c->path);
 			return -ELOOP;
 		}
 	struct block_dev *parent;
@@ -285,11 +285,11 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 	int r = open_chain(path, format, BLOCK_RDONLY | (bd->share ? BLOCK_SHARE : 0), bd, &parent,
 			   perr, sizeof(perr));
 	if (r == -ELOOP) {
-		set_err(err, errlen, "%s", perr); /* names the image where it went wrong */
+		block_set_err(err, errlen, "%s", perr); /* names the image where it went wrong */
 		return r;
 	}
 	if (r < 0) {
-		set_err(err, errlen, "%s: its parent: %s", bd->path, perr);
+		block_set_err(err, errlen, "%s: its parent: %s", bd->path, perr);
 		return r;
 	}
 	bd->backing = parent;
@@ -576,7 +576,7 @@ int block_snapshot(struct block_dev *bd, const char *new_path, const char *forma
 		   size_t errlen)
 {
 	if (bd->readonly) {
-		set_err(err, errlen, "%s: opened read-only: nothing to keep apart", bd->path);
+		block_set_err(err, errlen, "%s: opened read-only: nothing to keep apart", bd->path);
 		return -EROFS;
 	}
 	const struct block_driver *drv;
@@ -587,15 +587,15 @@ int block_snapshot(struct block_dev *bd, const char *new_path, const char *forma
 	else
 		drv = block_driver_find("qcow2");
 	if (!drv || !drv->create) {
-		set_err(err, errlen, "%s: cannot create a differencing image of format '%s'",
-			new_path, format ? format : "qcow2");
+		block_set_err(err, errlen, "%s: cannot create a differencing image of format '%s'",
+			      new_path, format ? format : "qcow2");
 		return -EINVAL;
 	}
 	char name[PATH_MAX];
 	int r = parent_name(new_path, bd->path, name, sizeof(name));
 	if (r < 0) {
-		set_err(err, errlen, "%s: cannot name its parent %s: %s", new_path, bd->path,
-			strerror(-r));
+		block_set_err(err, errlen, "%s: cannot name its parent %s: %s", new_path, bd->path,
+			      strerror(-r));
 		return r;
 	}
 	block_drain(bd);

@@ -92,9 +92,41 @@ struct block_dev {
 int block_open_backing(struct block_dev *bd, const char *name, const char *format, char *err,
 		       size_t errlen);
 
+/* Writes one printf-formatted line into err (errlen bytes); nothing when
+ * err is NULL or errlen is 0. For drivers' open/create/resize messages. */
+void block_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* UTF-8 in to UTF-16 in out (cap bytes), big-endian if be, '/' written
+ * as '\\' if backslash (utf16.c); the bytes written, or -EINVAL for bad
+ * UTF-8 or a name that does not fit. */
+int block_utf8_to_utf16(const char *in, uint8_t *out, size_t cap, bool be, bool backslash);
+
+/* A position in a request's buffers (iov.c). Start one at a request with
+ * {.iov = req->iov, .niov = req->niov}. */
+struct block_iov {
+	const struct iovec *iov;
+	unsigned niov, i;
+	size_t skip;
+};
+
+/* Moves the cursor len bytes on (stops at the end of the buffers). */
+void block_iov_advance(struct block_iov *c, uint64_t len);
+/* The next len bytes as at most max entries of out (empty entries left
+ * out); advances the cursor past them and returns how many it wrote. */
+unsigned block_iov_take(struct block_iov *c, uint64_t len, struct iovec *out, unsigned max);
+/* Copies len bytes of buf into the buffers (buf NULL: zeroes them). */
+void block_iov_fill(struct block_iov *c, const void *buf, uint64_t len);
+/* Reads (write false) or writes len bytes of file fd at off into / from
+ * the buffers, retrying short transfers; the end of the file is -EIO, too
+ * few buffers -EINVAL. */
+int block_iov_file(int fd, struct block_iov *c, uint64_t len, uint64_t off, bool write);
+
 /* For drivers' check: counts nothing, reports one line (without newline). */
 void block_check_report(struct block_check *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void block_check_vreport(struct block_check *res, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Host files of images. block_file_open opens path read-only or read-write
  * with O_CLOEXEC, refuses anything but a regular file or block device, and

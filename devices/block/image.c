@@ -13,19 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The parent as the new image will name it, opened from the new image's
  * folder the way block_open_backing will find it. */
 static int open_parent(const char *path, const struct block_create_opts *o, struct block_dev **out,
@@ -37,7 +24,7 @@ static int open_parent(const char *path, const struct block_create_opts *o, stru
 		const char *slash = strrchr(path, '/');
 		int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - path), path, name);
 		if (n < 0 || (size_t)n >= sizeof(full)) {
-			set_err(err, errlen, "%s: the parent's name is too long", path);
+			block_set_err(err, errlen, "%s: the parent's name is too long", path);
 			return -ENAMETOOLONG;
 		}
 		name = full;
@@ -45,7 +32,7 @@ static int open_parent(const char *path, const struct block_create_opts *o, stru
 	char perr[512];
 	int r = block_open(name, o->parent_format, BLOCK_RDONLY, out, perr, sizeof(perr));
 	if (r < 0)
-		set_err(err, errlen, "%s: the parent: %s", path, perr);
+		block_set_err(err, errlen, "%s: the parent: %s", path, perr);
 	return r;
 }
 
@@ -54,9 +41,10 @@ int block_create(const char *path, const char *format, const struct block_create
 {
 	const struct block_driver *drv = block_driver_find(format ? format : "raw");
 	if (!drv || !drv->create) {
-		set_err(err, errlen,
-			"%s: cannot create images of format '%s' (known: raw, vhdx, vhd, qcow2)",
-			path, format ? format : "raw");
+		block_set_err(
+		    err, errlen,
+		    "%s: cannot create images of format '%s' (known: raw, vhdx, vhd, qcow2)", path,
+		    format ? format : "raw");
 		return -EINVAL;
 	}
 	struct block_dev *parent = NULL;
@@ -76,14 +64,16 @@ int block_create_with(const char *path, const struct block_driver *drv,
 	struct block_create_opts o = *opts;
 	int r;
 	if (!drv->create) {
-		set_err(err, errlen, "%s: cannot create images of format '%s'", path, drv->name);
+		block_set_err(err, errlen, "%s: cannot create images of format '%s'", path,
+			      drv->name);
 		return -EINVAL;
 	}
 	if (parent) {
 		if (!o.size)
 			o.size = block_size(parent);
 		if (o.fixed) {
-			set_err(err, errlen, "%s: a differencing image cannot be fixed-size", path);
+			block_set_err(err, errlen, "%s: a differencing image cannot be fixed-size",
+				      path);
 			r = -EINVAL;
 			goto out;
 		}
@@ -91,13 +81,13 @@ int block_create_with(const char *path, const struct block_driver *drv,
 		o.parent = NULL;
 	}
 	if (!o.size || o.size % BLOCK_SECTOR) {
-		set_err(err, errlen, "%s: the size must be a nonzero multiple of %u bytes", path,
-			BLOCK_SECTOR);
+		block_set_err(err, errlen, "%s: the size must be a nonzero multiple of %u bytes",
+			      path, BLOCK_SECTOR);
 		r = -EINVAL;
 		goto out;
 	}
 	if (o.logical_sector && o.logical_sector != 512 && o.logical_sector != 4096) {
-		set_err(err, errlen, "%s: the sector size must be 512 or 4096", path);
+		block_set_err(err, errlen, "%s: the sector size must be 512 or 4096", path);
 		r = -EINVAL;
 		goto out;
 	}
@@ -105,20 +95,21 @@ int block_create_with(const char *path, const struct block_driver *drv,
 	if (fd < 0) {
 		r = -errno;
 		if (r == -EEXIST)
-			set_err(err, errlen,
-				"%s: exists already; choose another name or delete it first", path);
+			block_set_err(err, errlen,
+				      "%s: exists already; choose another name or delete it first",
+				      path);
 		else
-			set_err(err, errlen, "%s: cannot create: %s", path, strerror(-r));
+			block_set_err(err, errlen, "%s: cannot create: %s", path, strerror(-r));
 		goto out;
 	}
 	/* Nobody opens the image while it is being written. */
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	(void)fcntl(fd, F_OFD_SETLK, &fl);
-	set_err(err, errlen, "%s: cannot create", path);
+	block_set_err(err, errlen, "%s: cannot create", path);
 	r = drv->create(fd, path, &o, parent, err, errlen);
 	if (r == 0 && fsync(fd) < 0) {
 		r = -errno;
-		set_err(err, errlen, "%s: cannot write: %s", path, strerror(-r));
+		block_set_err(err, errlen, "%s: cannot write: %s", path, strerror(-r));
 	}
 	close(fd);
 	if (r < 0)
@@ -155,45 +146,52 @@ unsigned block_logical_sector(const struct block_dev *bd)
 int block_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen)
 {
 	if (bd->readonly) {
-		set_err(err, errlen, "%s: opened read-only; cannot resize", bd->path);
+		block_set_err(err, errlen, "%s: opened read-only; cannot resize", bd->path);
 		return -EROFS;
 	}
 	if (size % BLOCK_SECTOR) {
-		set_err(err, errlen, "%s: the new size must be a multiple of %u bytes", bd->path,
-			BLOCK_SECTOR);
+		block_set_err(err, errlen, "%s: the new size must be a multiple of %u bytes",
+			      bd->path, BLOCK_SECTOR);
 		return -EINVAL;
 	}
 	if (size < bd->size) {
-		set_err(err, errlen,
-			"%s: shrinking would cut off the disk's end and the data there; "
-			"shrink the partitions in the guest and convert to a smaller image instead",
-			bd->path);
+		block_set_err(
+		    err, errlen,
+		    "%s: shrinking would cut off the disk's end and the data there; "
+		    "shrink the partitions in the guest and convert to a smaller image instead",
+		    bd->path);
 		return -EINVAL;
 	}
 	if (size == bd->size)
 		return 0;
 	if (!bd->drv->resize) {
-		set_err(err, errlen, "%s: %s images cannot be resized", bd->path, bd->drv->name);
+		block_set_err(err, errlen, "%s: %s images cannot be resized", bd->path,
+			      bd->drv->name);
 		return -EOPNOTSUPP;
 	}
 	block_drain(bd);
-	set_err(err, errlen, "%s: cannot resize", bd->path);
+	block_set_err(err, errlen, "%s: cannot resize", bd->path);
 	int r = bd->drv->resize(bd, size, err, errlen);
 	if (r == 0)
 		bd->size = size;
 	return r;
 }
 
-void block_check_report(struct block_check *res, const char *fmt, ...)
+void block_check_vreport(struct block_check *res, const char *fmt, va_list ap)
 {
 	if (!res || !res->report)
 		return;
 	char line[512];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	res->report(res->opaque, line);
+}
+
+void block_check_report(struct block_check *res, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	block_check_vreport(res, fmt, ap);
 	va_end(ap);
-	res->report(res->opaque, line);
 }
 
 int block_check(struct block_dev *bd, bool repair, struct block_check *res)

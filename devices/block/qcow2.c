@@ -12,16 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void qcow2_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int qcow2_probe(const uint8_t *head, size_t headlen, const uint8_t *tail, size_t taillen)
 {
 	(void)tail;
@@ -90,7 +80,7 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *h, uint64_t start, u
 		if (type == QEXT_END)
 			return 0;
 		if (len > end - p) {
-			qcow2_set_err(err, errlen,
+			block_set_err(err, errlen,
 				      "%s: header extension 0x%08x (%u bytes) runs past the "
 				      "header cluster (corrupt image)",
 				      q->path, type, len);
@@ -98,7 +88,7 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *h, uint64_t start, u
 		}
 		if (type == QEXT_BACKING_FMT) {
 			if (len == 0 || len >= sizeof(q->backing_fmt) || memchr(h + p, 0, len)) {
-				qcow2_set_err(err, errlen,
+				block_set_err(err, errlen,
 					      "%s: the backing format header extension is "
 					      "malformed (%u bytes)",
 					      q->path, len);
@@ -120,7 +110,7 @@ static int check_incompat(struct qcow2 *q, const uint8_t *h, const uint8_t *ftab
 {
 	uint64_t inc = q->incompat;
 	if (inc & QINCOMPAT_DATA_FILE) {
-		qcow2_set_err(
+		block_set_err(
 		    err, errlen,
 		    "%s: the image keeps its data in an external data file, which osio "
 		    "does not support; convert it: qemu-img convert -O qcow2 %s NEW.qcow2",
@@ -128,7 +118,7 @@ static int check_incompat(struct qcow2 *q, const uint8_t *h, const uint8_t *ftab
 		return -ENOTSUP;
 	}
 	if (inc & QINCOMPAT_EXTL2) {
-		qcow2_set_err(
+		block_set_err(
 		    err, errlen,
 		    "%s: the image uses subclusters (extended L2 entries), which osio "
 		    "does not support; convert it: qemu-img convert -O qcow2 %s NEW.qcow2",
@@ -138,7 +128,7 @@ static int check_incompat(struct qcow2 *q, const uint8_t *h, const uint8_t *ftab
 	if (inc & QINCOMPAT_COMPRESSION) {
 		unsigned type = q->header_len > QH_COMPRESSION_TYPE ? h[QH_COMPRESSION_TYPE] : 0;
 		if (type != 0) {
-			qcow2_set_err(err, errlen,
+			block_set_err(err, errlen,
 				      "%s: compressed clusters use compression type %u (zstd); "
 				      "osio reads zlib only: qemu-img convert -O qcow2 -o "
 				      "compression_type=zlib %s NEW.qcow2",
@@ -150,7 +140,7 @@ static int check_incompat(struct qcow2 *q, const uint8_t *h, const uint8_t *ftab
 	if (unknown) {
 		char name[96];
 		feature_name(ftab, flen, (unsigned)__builtin_ctzll(unknown), name, sizeof(name));
-		qcow2_set_err(err, errlen, "%s: the image uses %s, which osio does not know",
+		block_set_err(err, errlen, "%s: the image uses %s, which osio does not know",
 			      q->path, name);
 		return -ENOTSUP;
 	}
@@ -168,26 +158,26 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 {
 	const char *p = q->path;
 	if (hlen < 4 || q_be32(h) != QCOW2_MAGIC) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: not a qcow2 image (no QFI\\xfb header); open it as its own "
 			      "format",
 			      p);
 		return -EINVAL;
 	}
 	if (hlen < QCOW2_HDR_V2_LEN) {
-		qcow2_set_err(err, errlen, "%s: the qcow2 header is truncated (%llu bytes)", p,
+		block_set_err(err, errlen, "%s: the qcow2 header is truncated (%llu bytes)", p,
 			      (unsigned long long)hlen);
 		return -EINVAL;
 	}
 	q->version = q_be32(h + QH_VERSION);
 	if (q->version != 2 && q->version != 3) {
-		qcow2_set_err(err, errlen, "%s: qcow2 version %u; osio reads versions 2 and 3", p,
+		block_set_err(err, errlen, "%s: qcow2 version %u; osio reads versions 2 and 3", p,
 			      q->version);
 		return -ENOTSUP;
 	}
 	q->cb = q_be32(h + QH_CLUSTER_BITS);
 	if (q->cb < QCOW2_MIN_CB || q->cb > QCOW2_MAX_CB) {
-		qcow2_set_err(err, errlen, "%s: cluster_bits %u is outside %u..%u (corrupt image?)",
+		block_set_err(err, errlen, "%s: cluster_bits %u is outside %u..%u (corrupt image?)",
 			      p, q->cb, QCOW2_MIN_CB, QCOW2_MAX_CB);
 		return -EINVAL;
 	}
@@ -195,12 +185,12 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 	q->l2_bits = q->cb - 3;
 	q->size = q_be64(h + QH_SIZE);
 	if (q->size > QCOW2_MAX_SIZE) {
-		qcow2_set_err(err, errlen, "%s: virtual size %llu bytes is absurd (corrupt image?)",
+		block_set_err(err, errlen, "%s: virtual size %llu bytes is absurd (corrupt image?)",
 			      p, (unsigned long long)q->size);
 		return -EINVAL;
 	}
 	if (q_be32(h + QH_CRYPT) != 0) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the image is encrypted, which osio does not support; decrypt it "
 			      "with qemu-img convert",
 			      p);
@@ -208,7 +198,7 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 	}
 	if (q->version == 3) {
 		if (hlen < QCOW2_HDR_V3_LEN) {
-			qcow2_set_err(err, errlen, "%s: the version 3 header is truncated", p);
+			block_set_err(err, errlen, "%s: the version 3 header is truncated", p);
 			return -EINVAL;
 		}
 		q->incompat = q_be64(h + QH_INCOMPAT);
@@ -218,14 +208,14 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 		q->header_len = q_be32(h + QH_HEADER_LEN);
 		if (q->header_len < QCOW2_HDR_V3_LEN || q->header_len > q->cs ||
 		    q->header_len > hlen) {
-			qcow2_set_err(err, errlen,
+			block_set_err(err, errlen,
 				      "%s: header_length %u is outside %u..%llu (corrupt image)", p,
 				      q->header_len, QCOW2_HDR_V3_LEN,
 				      (unsigned long long)(hlen < q->cs ? hlen : q->cs));
 			return -EINVAL;
 		}
 		if (q->refcount_order > 6) {
-			qcow2_set_err(err, errlen,
+			block_set_err(err, errlen,
 				      "%s: refcount_order %u is above 6 (corrupt image)", p,
 				      q->refcount_order);
 			return -EINVAL;
@@ -247,7 +237,7 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 
 	uint64_t need = qcow2_l1_needed(q->cb, q->size);
 	if ((uint64_t)q->l1_size * 8 > QCOW2_MAX_L1_BYTES || q->l1_size < need) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the L1 table has %u entries; a %llu-byte disk needs %llu and at "
 			      "most %u are allowed (corrupt image)",
 			      p, q->l1_size, (unsigned long long)q->size, (unsigned long long)need,
@@ -256,21 +246,21 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 	}
 	uint64_t l1_bytes = (uint64_t)q->l1_size * 8;
 	if (q->l1_size && (q->l1_off % q->cs || q->l1_off == 0)) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the L1 table offset 0x%llx is not a cluster boundary after the "
 			      "header (corrupt image)",
 			      p, (unsigned long long)q->l1_off);
 		return -EINVAL;
 	}
 	if (q->l1_size && (q->l1_off > q->file_size || l1_bytes > q->file_size - q->l1_off)) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the L1 table (offset 0x%llx) lies past the end of the file "
 			      "(truncated image?)",
 			      p, (unsigned long long)q->l1_off);
 		return -EINVAL;
 	}
 	if (q->rt_clusters == 0 || (uint64_t)q->rt_clusters * q->cs > QCOW2_MAX_RT_BYTES) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the refcount table has %u clusters (1..%llu allowed; corrupt "
 			      "image)",
 			      p, q->rt_clusters, (unsigned long long)(QCOW2_MAX_RT_BYTES / q->cs));
@@ -278,14 +268,14 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 	}
 	uint64_t rt_bytes = (uint64_t)q->rt_clusters * q->cs;
 	if (q->rt_off % q->cs || q->rt_off == 0) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the refcount table offset 0x%llx is not a cluster boundary "
 			      "after the header (corrupt image)",
 			      p, (unsigned long long)q->rt_off);
 		return -EINVAL;
 	}
 	if (q->rt_off > q->file_size || rt_bytes > q->file_size - q->rt_off) {
-		qcow2_set_err(
+		block_set_err(
 		    err, errlen,
 		    "%s: the refcount table (offset 0x%llx) lies past the end of the file "
 		    "(truncated image?)",
@@ -293,7 +283,7 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 		return -EINVAL;
 	}
 	if (overlap(q->l1_off, l1_bytes, q->rt_off, rt_bytes)) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the L1 table (0x%llx) and the refcount table (0x%llx) overlap "
 			      "(corrupt image)",
 			      p, (unsigned long long)q->l1_off, (unsigned long long)q->rt_off);
@@ -301,19 +291,19 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char *
 	}
 	q->rt_entries = rt_bytes / 8;
 	if (q->nb_snapshots > 65536 || (q->nb_snapshots && q->snapshots_off % q->cs)) {
-		qcow2_set_err(err, errlen, "%s: the snapshot table is malformed (corrupt image)",
+		block_set_err(err, errlen, "%s: the snapshot table is malformed (corrupt image)",
 			      p);
 		return -EINVAL;
 	}
 	if (q->nb_snapshots && !q->ro) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: the image has %u internal snapshots, which osio does not write; "
 			      "attach it read-only, or remove them (qemu-img snapshot -d)",
 			      p, q->nb_snapshots);
 		return -ENOTSUP;
 	}
 	if (q->version == 2 && !q->ro) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: qcow2 version 2 images open read-only in osio; upgrade it: "
 			      "qemu-img amend -o compat=1.1 %s",
 			      p, p);
@@ -330,7 +320,7 @@ static int parse_backing(struct qcow2 *q, const uint8_t *h, uint64_t hlen, char 
 		return 0;
 	if (len > QCOW2_MAX_BACKING || off > hlen || len > hlen - off || off < q->header_len ||
 	    memchr(h + off, 0, len)) {
-		qcow2_set_err(
+		block_set_err(
 		    err, errlen,
 		    "%s: the backing file name (offset 0x%llx, %u bytes) is not inside the "
 		    "header cluster (corrupt image)",
@@ -353,7 +343,7 @@ static int read_tables(struct qcow2 *q, char *err, size_t errlen)
 	if (r == 0)
 		r = block_file_pread(q->fd, q->rt, q->rt_entries * 8, q->rt_off);
 	if (r < 0) {
-		qcow2_set_err(err, errlen, "%s: cannot read the L1 and refcount tables: %s",
+		block_set_err(err, errlen, "%s: cannot read the L1 and refcount tables: %s",
 			      q->path, strerror(-r));
 		return r;
 	}
@@ -417,7 +407,7 @@ static int qcow2_open(struct block_dev *bd, const char *path, unsigned flags, ch
 	if (r == 0)
 		r = block_file_pread(q->fd, h, n, 0);
 	if (r < 0) {
-		qcow2_set_err(err, errlen, "%s: cannot read the header: %s", path, strerror(-r));
+		block_set_err(err, errlen, "%s: cannot read the header: %s", path, strerror(-r));
 		goto fail;
 	}
 	r = parse_header(q, h, n, err, errlen);
@@ -460,7 +450,7 @@ static int qcow2_open(struct block_dev *bd, const char *path, unsigned flags, ch
 		if (r == 0)
 			r = qcow2_rebuild(q, q->was_dirty);
 		if (r < 0) {
-			qcow2_set_err(err, errlen, "%s: cannot count the image's clusters: %s",
+			block_set_err(err, errlen, "%s: cannot count the image's clusters: %s",
 				      path, strerror(-r));
 			goto fail;
 		}

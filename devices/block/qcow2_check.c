@@ -29,12 +29,10 @@ static void problem(struct qcow2_walk *w, const char *fmt, ...)
 	w->problems++;
 	if (!w->res || w->problems > MAX_REPORTS)
 		return;
-	char line[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	block_check_vreport(w->res, fmt, ap);
 	va_end(ap);
-	block_check_report(w->res, "%s", line);
 }
 
 /* One more reference to the clusters [off, off + len) for `use`. */
@@ -228,6 +226,18 @@ void qcow2_walk_free(struct qcow2_walk *w)
 	w->kind = NULL;
 }
 
+/* The walk's counts become the image's in-memory refcounts; frees the walk. */
+static void adopt_refs(struct qcow2 *q, struct qcow2_walk *w)
+{
+	free(q->refs);
+	q->refs = w->refs;
+	q->refs_cap = w->nrefs + 1;
+	q->nrefs = w->nrefs;
+	q->free_hint = 1;
+	w->refs = NULL;
+	qcow2_walk_free(w);
+}
+
 /* The counts of a read-write open, from the tables. Written to disk at
  * once (and the dirty bit cleared) when the image was not closed cleanly,
  * or when its refcounts on disk disagree. */
@@ -239,13 +249,7 @@ int qcow2_rebuild(struct qcow2 *q, bool write_now)
 		return r;
 	if (w.problems || w.overflow)
 		q->broken = true;
-	free(q->refs);
-	q->refs = w.refs;
-	q->refs_cap = w.nrefs + 1;
-	q->nrefs = w.nrefs;
-	q->free_hint = 1;
-	w.refs = NULL;
-	qcow2_walk_free(&w);
+	adopt_refs(q, &w);
 	if (q->was_dirty)
 		q->dirty_set = true;
 	if (!write_now) {
@@ -340,13 +344,7 @@ int qcow2_check(struct block_dev *bd, bool repair, struct block_check *res)
 		qcow2_walk_free(&w);
 		goto out;
 	}
-	free(q->refs);
-	q->refs = w.refs;
-	q->refs_cap = w.nrefs + 1;
-	q->nrefs = w.nrefs;
-	q->free_hint = 1;
-	w.refs = NULL;
-	qcow2_walk_free(&w);
+	adopt_refs(q, &w);
 	if (unfixable) {
 		q->broken = true;
 		goto out;

@@ -111,7 +111,7 @@ int qcow2_create(int fd, const char *path, const struct block_create_opts *opts,
 {
 	uint64_t cs = opts->block_size ? opts->block_size : 1u << QCOW2_DEFAULT_CB;
 	if (cs & (cs - 1) || cs < (1u << QCOW2_MIN_CB) || cs > (1u << QCOW2_MAX_CB)) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: a qcow2 cluster size is a power of two from 512 bytes to 2 MiB, "
 			      "not %llu",
 			      path, (unsigned long long)cs);
@@ -121,13 +121,13 @@ int qcow2_create(int fd, const char *path, const struct block_create_opts *opts,
 	if (!size && parent)
 		size = block_size(parent);
 	if (size > QCOW2_MAX_SIZE) {
-		qcow2_set_err(err, errlen, "%s: %llu bytes is larger than qcow2 allows (64 PiB)",
+		block_set_err(err, errlen, "%s: %llu bytes is larger than qcow2 allows (64 PiB)",
 			      path, (unsigned long long)size);
 		return -EINVAL;
 	}
 	const char *pfmt = parent ? block_format(parent) : NULL;
 	if (opts->parent && strlen(opts->parent) > QCOW2_MAX_BACKING) {
-		qcow2_set_err(err, errlen, "%s: the backing file name is longer than %u bytes",
+		block_set_err(err, errlen, "%s: the backing file name is longer than %u bytes",
 			      path, QCOW2_MAX_BACKING);
 		return -ENAMETOOLONG;
 	}
@@ -149,7 +149,7 @@ int qcow2_create(int fd, const char *path, const struct block_create_opts *opts,
 	int r = -ENOMEM;
 	uint64_t l1_need = qcow2_l1_needed(q->cb, size);
 	if (l1_need * 8 > QCOW2_MAX_L1_BYTES) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: %llu bytes need an L1 table over 32 MiB; use a larger cluster "
 			      "size",
 			      path, (unsigned long long)size);
@@ -175,13 +175,13 @@ int qcow2_create(int fd, const char *path, const struct block_create_opts *opts,
 		goto out;
 	if (opts->fixed && (r = preallocate(q, opts)) < 0) {
 		if (r != -EINTR)
-			qcow2_set_err(err, errlen, "%s: cannot preallocate: %s", path,
+			block_set_err(err, errlen, "%s: cannot preallocate: %s", path,
 				      strerror(-r));
 		goto out;
 	}
 	r = build_header(q, h, opts->parent, pfmt ? pfmt : opts->parent_format);
 	if (r < 0) {
-		qcow2_set_err(
+		block_set_err(
 		    err, errlen,
 		    "%s: the backing file name does not fit in a %llu-byte cluster; use a "
 		    "larger cluster size",
@@ -198,7 +198,7 @@ int qcow2_create(int fd, const char *path, const struct block_create_opts *opts,
 	if (r == 0 && fdatasync(fd) < 0)
 		r = -errno;
 	if (r < 0)
-		qcow2_set_err(err, errlen, "%s: cannot write the image: %s", path, strerror(-r));
+		block_set_err(err, errlen, "%s: cannot write the image: %s", path, strerror(-r));
 out:
 	free(h);
 	free(q->rt);
@@ -213,13 +213,13 @@ int qcow2_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen)
 {
 	struct qcow2 *q = bd->priv;
 	if (size > QCOW2_MAX_SIZE) {
-		qcow2_set_err(err, errlen, "%s: %llu bytes is larger than qcow2 allows (64 PiB)",
+		block_set_err(err, errlen, "%s: %llu bytes is larger than qcow2 allows (64 PiB)",
 			      q->path, (unsigned long long)size);
 		return -EINVAL;
 	}
 	uint64_t need = qcow2_l1_needed(q->cb, size);
 	if (need * 8 > QCOW2_MAX_L1_BYTES) {
-		qcow2_set_err(err, errlen,
+		block_set_err(err, errlen,
 			      "%s: %llu bytes need an L1 table over 32 MiB with %llu-byte clusters",
 			      q->path, (unsigned long long)size, (unsigned long long)q->cs);
 		return -EINVAL;
@@ -279,6 +279,6 @@ int qcow2_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen)
 out:
 	pthread_mutex_unlock(&q->lock);
 	if (r < 0)
-		qcow2_set_err(err, errlen, "%s: cannot grow the image: %s", q->path, strerror(-r));
+		block_set_err(err, errlen, "%s: cannot grow the image: %s", q->path, strerror(-r));
 	return r;
 }

@@ -191,8 +191,6 @@ static inline uint64_t qcow2_l1_needed(unsigned cb, uint64_t size)
 }
 
 /* qcow2.c */
-void qcow2_set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int qcow2_write_header_field(struct qcow2 *q, unsigned off, const void *data, size_t len);
 int qcow2_mark_dirty(struct qcow2 *q);
 int qcow2_set_incompat(struct qcow2 *q, uint64_t bits);

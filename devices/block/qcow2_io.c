@@ -15,49 +15,6 @@
 
 /* --- request buffers ------------------------------------------------------- */
 
-struct iovc {
-	const struct iovec *iov;
-	unsigned niov, i;
-	size_t skip;
-};
-
-/* The next n bytes as at most max entries of out; advances the cursor. */
-static unsigned iovc_take(struct iovc *c, uint64_t n, struct iovec *out, unsigned max)
-{
-	unsigned k = 0;
-	while (n && c->i < c->niov && k < max) {
-		size_t room = c->iov[c->i].iov_len - c->skip;
-		size_t t = room < n ? room : (size_t)n;
-		if (t) {
-			out[k].iov_base = (char *)c->iov[c->i].iov_base + c->skip;
-			out[k].iov_len = t;
-			k++;
-		}
-		c->skip += t;
-		n -= t;
-		if (c->skip == c->iov[c->i].iov_len) {
-			c->i++;
-			c->skip = 0;
-		}
-	}
-	return k;
-}
-
-/* Copies n bytes of buf into the request's buffers (buf NULL: zeroes). */
-static void iovc_fill(struct iovc *c, const uint8_t *buf, uint64_t n)
-{
-	struct iovec one;
-	while (n && iovc_take(c, n, &one, 1)) {
-		if (buf) {
-			memcpy(one.iov_base, buf, one.iov_len);
-			buf += one.iov_len;
-		} else {
-			memset(one.iov_base, 0, one.iov_len);
-		}
-		n -= one.iov_len;
-	}
-}
-
 /* Whole-length preadv/pwritev of cnt entries (changed on the way). A read
  * reaching the end of the file gives zeroes for the rest. */
 static int full_rw(int fd, bool write, struct iovec *iov, unsigned cnt, uint64_t off)
@@ -270,7 +227,8 @@ static int lookup(struct qcow2 *q, uint64_t pos, uint64_t max, struct qcow2_map 
 
 /* len bytes of the backing file at guest offset pos (zeroes past its end,
  * or without one) into buf or the request's buffers. */
-static int read_backing(struct qcow2 *q, struct iovc *c, uint8_t *buf, uint64_t pos, uint64_t len)
+static int read_backing(struct qcow2 *q, struct block_iov *c, uint8_t *buf, uint64_t pos,
+			uint64_t len)
 {
 	struct block_dev *b = q->bd->backing;
 	uint64_t bsize = b ? block_size(b) : 0;
@@ -293,14 +251,14 @@ static int read_backing(struct qcow2 *q, struct iovc *c, uint8_t *buf, uint64_t 
 			return r;
 		}
 		if (!buf)
-			iovc_fill(c, dst, n);
+			block_iov_fill(c, dst, n);
 		done += n;
 	}
 	free(bounce);
 	if (buf)
 		memset(buf + have, 0, len - have);
 	else
-		iovc_fill(c, NULL, len - have);
+		block_iov_fill(c, NULL, len - have);
 	return 0;
 }
 
@@ -393,7 +351,7 @@ static int read_compressed_cached(struct qcow2 *q, const struct qcow2_map *m, ui
 
 static int do_read(struct qcow2 *q, struct block_req *req, struct iovec *sub, unsigned nsub)
 {
-	struct iovc c = {req->iov, req->niov, 0, 0};
+	struct block_iov c = {.iov = req->iov, .niov = req->niov};
 	uint64_t pos = req->offset, left = req->len;
 	uint8_t *cbuf = NULL;
 	int r = 0;
@@ -412,10 +370,10 @@ static int do_read(struct qcow2 *q, struct block_req *req, struct iovec *sub, un
 			break;
 		case QK_ZERO:
 		case QK_ZERO_ALLOC:
-			iovc_fill(&c, NULL, run);
+			block_iov_fill(&c, NULL, run);
 			break;
 		case QK_NORMAL: {
-			unsigned k = iovc_take(&c, run, sub, nsub);
+			unsigned k = block_iov_take(&c, run, sub, nsub);
 			r = full_rw(q->fd, false, sub, k, m.host);
 			break;
 		}
@@ -424,7 +382,7 @@ static int do_read(struct qcow2 *q, struct block_req *req, struct iovec *sub, un
 				cbuf = malloc(q->cs);
 			r = cbuf ? read_compressed_cached(q, &m, gen, cbuf) : -ENOMEM;
 			if (r == 0)
-				iovc_fill(&c, cbuf + (pos & (q->cs - 1)), run);
+				block_iov_fill(&c, cbuf + (pos & (q->cs - 1)), run);
 			break;
 		default:
 			r = -EIO;
@@ -436,6 +394,21 @@ static int do_read(struct qcow2 *q, struct block_req *req, struct iovec *sub, un
 	return r;
 }
 
+/* Frees (once no request reads them) the clusters n replaced L2 entries
+ * pointed to; a compressed one also drops the inflated-cluster cache. */
+static void release_old(struct qcow2 *q, const uint64_t *old, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct qcow2_map o = qcow2_decode(q, old[i]);
+		if (o.kind == QK_NORMAL || o.kind == QK_ZERO_ALLOC) {
+			qcow2_free_later(q, o.host, q->cs);
+		} else if (o.kind == QK_COMPRESSED) {
+			q->zcache_gen++; /* its inflated copy is stale */
+			qcow2_free_later(q, o.host, o.clen);
+		}
+	}
+}
+
 /* --- writing ----------------------------------------------------------------- */
 
 /* Writes [pos, pos + len) (inside one L2 table; clusters mapped like m)
@@ -443,7 +416,7 @@ static int do_read(struct qcow2 *q, struct block_req *req, struct iovec *sub, un
  * cluster copied from what they held, then points the L2 entries at them.
  * data: the request's buffers, or NULL for zeroes. Lock held. */
 static int write_alloc(struct qcow2 *q, uint64_t pos, uint64_t len, const struct qcow2_map *m,
-		       struct iovc *data, struct iovec *sub, unsigned nsub)
+		       struct block_iov *data, struct iovec *sub, unsigned nsub)
 {
 	uint64_t gc0 = pos >> q->cb, gcn = (pos + len - 1) >> q->cb, n = gcn - gc0 + 1;
 	uint64_t head = pos & (q->cs - 1), end = (pos + len) & (q->cs - 1);
@@ -496,7 +469,7 @@ static int write_alloc(struct qcow2 *q, uint64_t pos, uint64_t len, const struct
 	if (head)
 		sub[k++] = (struct iovec){hb, head};
 	if (data) {
-		k += iovc_take(data, len, sub + k, nsub - 2);
+		k += block_iov_take(data, len, sub + k, nsub - 2);
 	} else {
 		zb = calloc(1, len);
 		sub[k++] = (struct iovec){zb, len};
@@ -531,15 +504,8 @@ static int write_alloc(struct qcow2 *q, uint64_t pos, uint64_t len, const struct
 		free(old);
 		goto fail;
 	}
-	for (uint64_t i = 0; i < n && !reuse; i++) {
-		struct qcow2_map o = qcow2_decode(q, old[i]);
-		if (o.kind == QK_NORMAL || o.kind == QK_ZERO_ALLOC)
-			qcow2_free_later(q, o.host, q->cs);
-		else if (o.kind == QK_COMPRESSED) {
-			q->zcache_gen++; /* its inflated copy is stale */
-			qcow2_free_later(q, o.host, o.clen);
-		}
-	}
+	if (!reuse)
+		release_old(q, old, n);
 	free(old);
 	free(hb);
 	free(tb);
@@ -570,7 +536,7 @@ static uint64_t first_busy(const struct qcow2 *q, uint64_t gc, uint64_t end)
 
 /* Writes [pos, pos + len) from data (NULL: zeroes): in place where the
  * clusters are the image's own, else through write_alloc. */
-static int write_range(struct qcow2 *q, uint64_t pos, uint64_t len, struct iovc *data,
+static int write_range(struct qcow2 *q, uint64_t pos, uint64_t len, struct block_iov *data,
 		       struct iovec *sub, unsigned nsub)
 {
 	int r = 0;
@@ -605,7 +571,7 @@ static int write_range(struct qcow2 *q, uint64_t pos, uint64_t len, struct iovc 
 			q->inplace++;
 			pthread_mutex_unlock(&q->lock);
 			if (data) {
-				unsigned k = iovc_take(data, run, sub, nsub);
+				unsigned k = block_iov_take(data, run, sub, nsub);
 				r = full_rw(q->fd, true, sub, k, m.host);
 			} else {
 				r = block_file_zero(q->fd, m.host, run);
@@ -655,15 +621,7 @@ static int zero_clusters(struct qcow2 *q, uint64_t gc, uint64_t n)
 	if (r < 0) {
 		memcpy(t + l2i, old, n * sizeof(*old));
 	} else {
-		for (uint64_t i = 0; i < n; i++) {
-			struct qcow2_map o = qcow2_decode(q, old[i]);
-			if (o.kind == QK_NORMAL || o.kind == QK_ZERO_ALLOC)
-				qcow2_free_later(q, o.host, q->cs);
-			else if (o.kind == QK_COMPRESSED) {
-				q->zcache_gen++; /* its inflated copy is stale */
-				qcow2_free_later(q, o.host, o.clen);
-			}
-		}
+		release_old(q, old, n);
 	}
 	free(old);
 	return r;
@@ -743,7 +701,7 @@ int qcow2_io(struct block_dev *bd, struct block_req *req)
 		r = do_read(q, req, sub, nsub);
 		break;
 	case BLOCK_OP_WRITE: {
-		struct iovc c = {req->iov, req->niov, 0, 0};
+		struct block_iov c = {.iov = req->iov, .niov = req->niov};
 		r = write_range(q, req->offset, req->len, &c, sub, nsub);
 		break;
 	}

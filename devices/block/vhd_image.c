@@ -74,57 +74,6 @@ static int make_footer(uint8_t *f, enum vhd_type type, uint64_t size)
 	return 0;
 }
 
-/* UTF-8 to UTF-16 (big- or little-endian) into out; bytes written, or
- * -EINVAL for bad UTF-8 or too long a name. */
-static int utf16(const char *in, uint8_t *out, size_t cap, bool be)
-{
-	const uint8_t *p = (const uint8_t *)in;
-	size_t o = 0;
-	while (*p) {
-		uint32_t c;
-		int more;
-		if (*p < 0x80) {
-			c = *p;
-			more = 0;
-		} else if ((*p & 0xe0) == 0xc0) {
-			c = *p & 0x1f;
-			more = 1;
-		} else if ((*p & 0xf0) == 0xe0) {
-			c = *p & 0x0f;
-			more = 2;
-		} else if ((*p & 0xf8) == 0xf0) {
-			c = *p & 0x07;
-			more = 3;
-		} else {
-			return -EINVAL;
-		}
-		p++;
-		for (int i = 0; i < more; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return -EINVAL;
-			c = c << 6 | (*p & 0x3f);
-		}
-		uint16_t u[2];
-		int n = 1;
-		if (c >= 0x10000) {
-			c -= 0x10000;
-			u[0] = (uint16_t)(0xd800 | c >> 10);
-			u[1] = (uint16_t)(0xdc00 | (c & 0x3ff));
-			n = 2;
-		} else {
-			u[0] = (uint16_t)c;
-		}
-		for (int i = 0; i < n; i++) {
-			if (o + 2 > cap)
-				return -EINVAL;
-			out[o + (be ? 0 : 1)] = (uint8_t)(u[i] >> 8);
-			out[o + (be ? 1 : 0)] = (uint8_t)u[i];
-			o += 2;
-		}
-	}
-	return (int)o;
-}
-
 /* The header of a differencing disk names its parent: its unique ID and
  * time, its file name, and locators (a relative Windows path for a relative
  * name, a file URL for an absolute one) written at LOCATORS_OFF. */
@@ -137,7 +86,7 @@ static int parent_fields(int fd, uint8_t *h, const char *name, struct block_dev 
 	if (stat(block_path(parent), &st) == 0)
 		put_be32(h + VH_PARENT_TIME, vhd_time(st.st_mtime));
 	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	if (utf16(base, h + VH_PARENT_NAME, VH_PARENT_NAME_LEN, true) < 0) {
+	if (block_utf8_to_utf16(base, h + VH_PARENT_NAME, VH_PARENT_NAME_LEN, true, false) < 0) {
 		snprintf(err, errlen, "%s: the parent's file name %s is too long for a VHD", path,
 			 base);
 		return -EINVAL;
@@ -159,7 +108,7 @@ static int parent_fields(int fd, uint8_t *h, const char *name, struct block_dev 
 		for (char *c = loc; *c; c++)
 			if (*c == '/')
 				*c = '\\';
-		len = utf16(loc, data, sizeof(data), false);
+		len = block_utf8_to_utf16(loc, data, sizeof(data), false, false);
 	}
 	if (len < 0) {
 		snprintf(err, errlen, "%s: the parent's name %s is too long for a VHD", path, name);

@@ -15,97 +15,16 @@
 
 /* --- request buffers ------------------------------------------------------- */
 
-/* A position in a request's buffers. */
-struct cursor {
-	const struct iovec *iov;
-	unsigned niov, i;
-	size_t skip;
-};
-
-static void cur_advance(struct cursor *c, uint64_t len)
-{
-	while (len && c->i < c->niov) {
-		size_t room = c->iov[c->i].iov_len - c->skip;
-		if (room > len) {
-			c->skip += (size_t)len;
-			return;
-		}
-		len -= room;
-		c->i++;
-		c->skip = 0;
-	}
-}
-
-/* Reads or writes len bytes of the file at off through the cursor's
- * buffers (IOV_MAX at a time); the end of the file is -EIO. */
-static int cur_rw(int fd, struct cursor *c, uint64_t len, uint64_t off, bool write)
-{
-	struct iovec batch[64];
-	while (len) {
-		unsigned n = 0, j = c->i;
-		size_t skip = c->skip;
-		uint64_t want = 0;
-		while (j < c->niov && n < 64 && want < len) {
-			size_t l = c->iov[j].iov_len - skip;
-			if (l > len - want)
-				l = (size_t)(len - want);
-			if (l) {
-				batch[n].iov_base = (char *)c->iov[j].iov_base + skip;
-				batch[n].iov_len = l;
-				want += l;
-				n++;
-			}
-			j++;
-			skip = 0;
-		}
-		if (!n)
-			return -EINVAL;
-		ssize_t done = write ? pwritev(fd, batch, (int)n, (off_t)off)
-				     : preadv(fd, batch, (int)n, (off_t)off);
-		if (done < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (done == 0)
-			return -EIO;
-		cur_advance(c, (uint64_t)done);
-		off += (uint64_t)done;
-		len -= (uint64_t)done;
-	}
-	return 0;
-}
-
-/* Copies len bytes between buf and the cursor's buffers. */
-static void cur_copy(struct cursor *c, uint8_t *buf, uint64_t len, bool from_buf)
-{
-	while (len && c->i < c->niov) {
-		size_t room = c->iov[c->i].iov_len - c->skip;
-		size_t n = room < len ? room : (size_t)len;
-		uint8_t *p = (uint8_t *)c->iov[c->i].iov_base + c->skip;
-		if (!buf)
-			memset(p, 0, n);
-		else if (from_buf)
-			memcpy(p, buf, n);
-		else
-			memcpy(buf, p, n);
-		if (buf)
-			buf += n;
-		len -= n;
-		cur_advance(c, n);
-	}
-}
-
 /* Reads len bytes of the parent at off (zeroes past its end, or without
  * one) into the cursor. */
-static int read_parent(struct block_dev *bd, struct cursor *c, uint64_t len, uint64_t off)
+static int read_parent(struct block_dev *bd, struct block_iov *c, uint64_t len, uint64_t off)
 {
 	struct block_dev *p = bd->backing;
 	uint64_t psize = p ? block_size(p) : 0;
 	while (len) {
 		uint64_t n = len < BOUNCE_MAX ? len : BOUNCE_MAX;
 		if (off >= psize) {
-			cur_copy(c, NULL, len, true);
+			block_iov_fill(c, NULL, len);
 			return 0;
 		}
 		if (n > psize - off)
@@ -115,7 +34,7 @@ static int read_parent(struct block_dev *bd, struct cursor *c, uint64_t len, uin
 			return -ENOMEM;
 		int r = block_pread(p, buf, n, off);
 		if (r == 0)
-			cur_copy(c, buf, n, true);
+			block_iov_fill(c, buf, n);
 		free(buf);
 		if (r < 0)
 			return r;
@@ -200,7 +119,7 @@ static int mark_present(struct vhd *s, uint32_t blk, uint64_t boff, uint32_t fir
 
 /* Reads [o, o + len) of allocated block blk at boff through its bitmap:
  * sectors not present come from the parent. */
-static int read_partial(struct block_dev *bd, struct vhd *s, struct cursor *c, uint32_t blk,
+static int read_partial(struct block_dev *bd, struct vhd *s, struct block_iov *c, uint32_t blk,
 			uint64_t boff, uint32_t o, uint32_t len)
 {
 	uint8_t *bm;
@@ -217,7 +136,7 @@ static int read_partial(struct block_dev *bd, struct vhd *s, struct cursor *c, u
 		uint64_t n = (uint64_t)(run - sec) * BLOCK_SECTOR;
 		uint64_t in = (uint64_t)sec * BLOCK_SECTOR;
 		if (here)
-			r = cur_rw(s->fd, c, n, boff + s->bitmap_size + in, false);
+			r = block_iov_file(s->fd, c, n, boff + s->bitmap_size + in, false);
 		else
 			r = read_parent(bd, c, n, vbase + in);
 		sec = run;
@@ -230,7 +149,7 @@ static int read_partial(struct block_dev *bd, struct vhd *s, struct cursor *c, u
  * (c NULL: zeroes). Order for a crash at any moment: the footer at the new
  * end first (so the file always ends in one), then bitmap and data, then the
  * BAT entry. Called with s->lock held. */
-static int allocate(struct vhd *s, struct cursor *c, uint32_t blk, uint32_t o, uint32_t len)
+static int allocate(struct vhd *s, struct block_iov *c, uint32_t blk, uint32_t o, uint32_t len)
 {
 	uint64_t off = s->end;
 	uint64_t next = off + s->bitmap_size + s->block_size;
@@ -256,7 +175,7 @@ static int allocate(struct vhd *s, struct cursor *c, uint32_t blk, uint32_t o, u
 	free(bm);
 	/* The rest of the block lies past the old end: it reads as zeroes. */
 	if (r == 0 && c)
-		r = cur_rw(s->fd, c, len, off + s->bitmap_size + o, true);
+		r = block_iov_file(s->fd, c, len, off + s->bitmap_size + o, true);
 	uint8_t e[4];
 	put_be32(e, (uint32_t)(off / BLOCK_SECTOR));
 	if (r == 0)
@@ -278,7 +197,7 @@ undo:
 
 /* One piece of a request inside block blk: [o, o + len) of it. */
 static int dyn_piece(struct block_dev *bd, struct vhd *s, const struct block_req *req,
-		     struct cursor *c, uint32_t blk, uint32_t o, uint32_t len)
+		     struct block_iov *c, uint32_t blk, uint32_t o, uint32_t len)
 {
 	uint64_t boff = vhd_block_offset(s, blk);
 	bool diff = s->type == VHD_DIFF;
@@ -292,15 +211,15 @@ static int dyn_piece(struct block_dev *bd, struct vhd *s, const struct block_req
 		if (!boff) {
 			if (diff)
 				return read_parent(bd, c, len, (uint64_t)blk * s->block_size + o);
-			cur_copy(c, NULL, len, true);
+			block_iov_fill(c, NULL, len);
 			return 0;
 		}
 		if (diff && atomic_load(&s->bmstate[blk]) != VHD_BM_FULL)
 			return read_partial(bd, s, c, blk, boff, o, len);
-		return cur_rw(s->fd, c, len, data, false);
+		return block_iov_file(s->fd, c, len, data, false);
 	case BLOCK_OP_WRITE:
 	case BLOCK_OP_WRITE_ZEROES: {
-		struct cursor *src = req->op == BLOCK_OP_WRITE ? c : NULL;
+		struct block_iov *src = req->op == BLOCK_OP_WRITE ? c : NULL;
 		if (!boff) {
 			if (!src && !diff)
 				return 0; /* unallocated blocks of a dynamic disk read as zeroes */
@@ -314,7 +233,7 @@ static int dyn_piece(struct block_dev *bd, struct vhd *s, const struct block_req
 			data = boff + s->bitmap_size + o;
 		}
 		if (src)
-			r = cur_rw(s->fd, src, len, data, true);
+			r = block_iov_file(s->fd, src, len, data, true);
 		else
 			r = block_file_zero(s->fd, data, len);
 		if (r == 0)
@@ -335,7 +254,7 @@ static int dyn_piece(struct block_dev *bd, struct vhd *s, const struct block_req
 
 static int dyn_io(struct block_dev *bd, struct vhd *s, struct block_req *req)
 {
-	struct cursor c = {.iov = req->iov, .niov = req->niov};
+	struct block_iov c = {.iov = req->iov, .niov = req->niov};
 	uint64_t off = req->offset, left = req->len;
 	while (left) {
 		uint32_t blk = (uint32_t)(off / s->block_size);
@@ -356,11 +275,11 @@ static int dyn_io(struct block_dev *bd, struct vhd *s, struct block_req *req)
 
 static int fixed_io(struct vhd *s, struct block_req *req)
 {
-	struct cursor c = {.iov = req->iov, .niov = req->niov};
+	struct block_iov c = {.iov = req->iov, .niov = req->niov};
 	switch (req->op) {
 	case BLOCK_OP_READ:
 	case BLOCK_OP_WRITE:
-		return cur_rw(s->fd, &c, req->len, req->offset, req->op == BLOCK_OP_WRITE);
+		return block_iov_file(s->fd, &c, req->len, req->offset, req->op == BLOCK_OP_WRITE);
 	case BLOCK_OP_WRITE_ZEROES:
 		return block_file_zero(s->fd, req->offset, req->len);
 	case BLOCK_OP_DISCARD:

@@ -68,90 +68,6 @@ int vhdx_touch(struct vhdx *v)
 
 /* --- buffers of a request ---------------------------------------------------- */
 
-struct cur {
-	const struct iovec *iov;
-	unsigned niov, i;
-	size_t skip;
-};
-
-static void cur_advance(struct cur *c, uint64_t n)
-{
-	while (n && c->i < c->niov) {
-		size_t room = c->iov[c->i].iov_len - c->skip;
-		if (room > n) {
-			c->skip += (size_t)n;
-			return;
-		}
-		n -= room;
-		c->i++;
-		c->skip = 0;
-	}
-}
-
-/* Reads or writes len bytes of the file at off from/to the buffers. */
-static int cur_file(int fd, struct cur *c, uint64_t len, uint64_t off, bool write)
-{
-	struct iovec batch[64];
-	while (len) {
-		unsigned n = 0, i = c->i;
-		size_t skip = c->skip;
-		uint64_t want = 0;
-		while (i < c->niov && n < 64 && want < len) {
-			size_t l = c->iov[i].iov_len - skip;
-			if (l > len - want)
-				l = (size_t)(len - want);
-			if (l) {
-				batch[n].iov_base = (char *)c->iov[i].iov_base + skip;
-				batch[n].iov_len = l;
-				want += l;
-				n++;
-			}
-			i++;
-			skip = 0;
-		}
-		if (!n)
-			return -EINVAL;
-		ssize_t done = write ? pwritev(fd, batch, (int)n, (off_t)off)
-				     : preadv(fd, batch, (int)n, (off_t)off);
-		if (done < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (done == 0)
-			return -EIO; /* a block past the end of the file */
-		cur_advance(c, (uint64_t)done);
-		len -= (uint64_t)done;
-		off += (uint64_t)done;
-	}
-	return 0;
-}
-
-static void cur_zero(struct cur *c, uint64_t len)
-{
-	while (len && c->i < c->niov) {
-		size_t l = c->iov[c->i].iov_len - c->skip;
-		if (l > len)
-			l = (size_t)len;
-		memset((char *)c->iov[c->i].iov_base + c->skip, 0, l);
-		cur_advance(c, l);
-		len -= l;
-	}
-}
-
-static void cur_copy_in(struct cur *c, const uint8_t *src, uint64_t len)
-{
-	while (len && c->i < c->niov) {
-		size_t l = c->iov[c->i].iov_len - c->skip;
-		if (l > len)
-			l = (size_t)len;
-		memcpy((char *)c->iov[c->i].iov_base + c->skip, src, l);
-		src += l;
-		cur_advance(c, l);
-		len -= l;
-	}
-}
-
 /* Reads [off, off + len) of the parent (zeroes past its end). */
 static int parent_read(struct block_dev *parent, uint8_t *buf, uint64_t len, uint64_t off)
 {
@@ -166,11 +82,11 @@ static int parent_read(struct block_dev *parent, uint8_t *buf, uint64_t len, uin
 	return 0;
 }
 
-static int cur_parent(struct vhdx *v, struct cur *c, uint64_t len, uint64_t off)
+static int cur_parent(struct vhdx *v, struct block_iov *c, uint64_t len, uint64_t off)
 {
 	struct block_dev *parent = v->bd->backing;
 	if (!parent) {
-		cur_zero(c, len);
+		block_iov_fill(c, NULL, len);
 		return 0;
 	}
 	size_t bl = len < BOUNCE_MAX ? (size_t)len : BOUNCE_MAX;
@@ -183,7 +99,7 @@ static int cur_parent(struct vhdx *v, struct cur *c, uint64_t len, uint64_t off)
 		r = parent_read(parent, b, n, off);
 		if (r < 0)
 			break;
-		cur_copy_in(c, b, n);
+		block_iov_fill(c, b, n);
 		len -= n;
 		off += n;
 	}
@@ -216,7 +132,7 @@ static bool bit(const uint8_t *bits, uint64_t base, uint64_t k)
 /* --- reads ------------------------------------------------------------------- */
 
 /* Bytes [o, o + n) of block b, which is PARTIALLY_PRESENT at base. */
-static int read_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t base, uint64_t o,
+static int read_partial(struct vhdx *v, struct block_iov *c, uint64_t b, uint64_t base, uint64_t o,
 			uint64_t n)
 {
 	uint64_t sbe = vhdx_bat_get(v, vhdx_sb_index(v, b));
@@ -238,7 +154,7 @@ static int read_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t base
 			y += ls;
 		if (y > end)
 			y = end;
-		r = here ? cur_file(v->fd, c, y - x, base + x, false)
+		r = here ? block_iov_file(v->fd, c, y - x, base + x, false)
 			 : cur_parent(v, c, y - x, voff + x);
 		x = y;
 	}
@@ -246,16 +162,16 @@ static int read_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t base
 	return r;
 }
 
-static int read_piece(struct vhdx *v, struct cur *c, uint64_t b, uint64_t o, uint64_t n)
+static int read_piece(struct vhdx *v, struct block_iov *c, uint64_t b, uint64_t o, uint64_t n)
 {
 	uint64_t e = vhdx_bat_get(v, vhdx_payload_index(v, b));
 	uint64_t base = VHDX_BAT_OFFSET(e);
 	switch (VHDX_BAT_STATE(e)) {
 	case VHDX_PAYLOAD_FULLY_PRESENT:
-		return cur_file(v->fd, c, n, base + o, false);
+		return block_iov_file(v->fd, c, n, base + o, false);
 	case VHDX_PAYLOAD_PARTIALLY_PRESENT:
 		if (!v->has_parent)
-			return cur_file(v->fd, c, n, base + o, false);
+			return block_iov_file(v->fd, c, n, base + o, false);
 		return read_partial(v, c, b, base, o, n);
 	case VHDX_PAYLOAD_NOT_PRESENT:
 		if (v->has_parent)
@@ -264,7 +180,7 @@ static int read_piece(struct vhdx *v, struct cur *c, uint64_t b, uint64_t o, uin
 	default:
 		break;
 	}
-	cur_zero(c, n); /* ZERO, UNDEFINED, UNMAPPED */
+	block_iov_fill(c, NULL, n); /* ZERO, UNDEFINED, UNMAPPED */
 	return 0;
 }
 
@@ -327,7 +243,7 @@ static int mark_present(struct vhdx *v, uint64_t b, uint64_t sb_off, uint64_t o,
 	return r;
 }
 
-static int write_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t base, uint64_t o,
+static int write_partial(struct vhdx *v, struct block_iov *c, uint64_t b, uint64_t base, uint64_t o,
 			 uint64_t n)
 {
 	uint64_t sbe = vhdx_bat_get(v, vhdx_sb_index(v, b));
@@ -337,7 +253,7 @@ static int write_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t bas
 	bool aligned = o % ls == 0 && n % ls == 0;
 	int r = 0;
 	if (aligned) {
-		r = cur_file(v->fd, c, n, base + o, true);
+		r = block_iov_file(v->fd, c, n, base + o, true);
 		if (r < 0)
 			return r;
 	}
@@ -351,7 +267,7 @@ static int write_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t bas
 			r = fill_edges(v, b, base, o, n, bits, first);
 		free(bits);
 		if (r == 0)
-			r = cur_file(v->fd, c, n, base + o, true);
+			r = block_iov_file(v->fd, c, n, base + o, true);
 	}
 	if (r == 0)
 		r = mark_present(v, b, sb_off, o, n);
@@ -360,7 +276,8 @@ static int write_partial(struct vhdx *v, struct cur *c, uint64_t b, uint64_t bas
 }
 
 /* Allocates block b (under v->lock) and writes [o, o + n) into it. */
-static int write_new(struct vhdx *v, struct cur *c, uint64_t b, unsigned st, uint64_t o, uint64_t n)
+static int write_new(struct vhdx *v, struct block_iov *c, uint64_t b, unsigned st, uint64_t o,
+		     uint64_t n)
 {
 	uint64_t pi = vhdx_payload_index(v, b), si = vhdx_sb_index(v, b);
 	bool partial = v->has_parent && st == VHDX_PAYLOAD_NOT_PRESENT && v->bd->backing &&
@@ -383,7 +300,7 @@ static int write_new(struct vhdx *v, struct cur *c, uint64_t b, unsigned st, uin
 		if (r < 0)
 			goto fail;
 	}
-	r = cur_file(v->fd, c, n, base + o, true);
+	r = block_iov_file(v->fd, c, n, base + o, true);
 	if (r < 0)
 		goto fail;
 	if (partial) {
@@ -427,7 +344,7 @@ fail:
 	return r;
 }
 
-static int write_piece(struct vhdx *v, struct cur *c, uint64_t b, uint64_t o, uint64_t n)
+static int write_piece(struct vhdx *v, struct block_iov *c, uint64_t b, uint64_t o, uint64_t n)
 {
 	uint64_t pi = vhdx_payload_index(v, b);
 	for (;;) {
@@ -435,7 +352,7 @@ static int write_piece(struct vhdx *v, struct cur *c, uint64_t b, uint64_t o, ui
 		unsigned st = VHDX_BAT_STATE(e);
 		if (st == VHDX_PAYLOAD_FULLY_PRESENT ||
 		    (st == VHDX_PAYLOAD_PARTIALLY_PRESENT && !v->has_parent))
-			return cur_file(v->fd, c, n, VHDX_BAT_OFFSET(e) + o, true);
+			return block_iov_file(v->fd, c, n, VHDX_BAT_OFFSET(e) + o, true);
 		if (st == VHDX_PAYLOAD_PARTIALLY_PRESENT)
 			return write_partial(v, c, b, VHDX_BAT_OFFSET(e), o, n);
 		pthread_mutex_lock(&v->lock);
@@ -496,7 +413,7 @@ static int zero_piece(struct vhdx *v, uint64_t b, uint64_t o, uint64_t n)
 	while (n) {
 		uint64_t k = n < sizeof(zeroes) ? n : sizeof(zeroes);
 		struct iovec iov = {.iov_base = (void *)zeroes, .iov_len = (size_t)k};
-		struct cur c = {.iov = &iov, .niov = 1};
+		struct block_iov c = {.iov = &iov, .niov = 1};
 		int r = write_piece(v, &c, b, o, k);
 		if (r < 0)
 			return r;
@@ -518,7 +435,7 @@ static int vhdx_io(struct block_dev *bd, struct block_req *req)
 		if (r < 0)
 			return r;
 	}
-	struct cur c = {.iov = req->iov, .niov = req->niov};
+	struct block_iov c = {.iov = req->iov, .niov = req->niov};
 	uint64_t off = req->offset, left = req->len;
 	while (left) {
 		uint64_t b = off / v->block_size, o = off % v->block_size;

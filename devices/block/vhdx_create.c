@@ -23,53 +23,12 @@ static uint64_t round_mib(uint64_t x)
 	return (x + VHDX_MiB - 1) & ~(uint64_t)(VHDX_MiB - 1);
 }
 
-/* UTF-8 to UTF-16LE into out (room for cap bytes), '/' as '\' when
+/* UTF-8 to UTF-16LE into out (room for cap bytes), '/' as '\\' when
  * windows; the byte length, or 0 if it does not fit or is not UTF-8. */
 static size_t to_utf16(const char *s, bool windows, uint8_t *out, size_t cap)
 {
-	size_t o = 0;
-	const uint8_t *p = (const uint8_t *)s;
-	while (*p) {
-		uint32_t c;
-		int more;
-		if (*p < 0x80) {
-			c = *p;
-			more = 0;
-		} else if ((*p & 0xe0) == 0xc0) {
-			c = *p & 0x1f;
-			more = 1;
-		} else if ((*p & 0xf0) == 0xe0) {
-			c = *p & 0x0f;
-			more = 2;
-		} else if ((*p & 0xf8) == 0xf0) {
-			c = *p & 0x07;
-			more = 3;
-		} else {
-			return 0;
-		}
-		p++;
-		for (int i = 0; i < more; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (*p & 0x3f);
-		}
-		if (windows && c == '/')
-			c = '\\';
-		if (c >= 0x10000) {
-			if (o + 4 > cap)
-				return 0;
-			c -= 0x10000;
-			vhdx_put16(out + o, (uint16_t)(0xd800 + (c >> 10)));
-			vhdx_put16(out + o + 2, (uint16_t)(0xdc00 + (c & 0x3ff)));
-			o += 4;
-		} else {
-			if (o + 2 > cap)
-				return 0;
-			vhdx_put16(out + o, (uint16_t)c);
-			o += 2;
-		}
-	}
-	return o;
+	int n = block_utf8_to_utf16(s, out, cap, false, windows);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 /* Appends one key/value pair to the parent locator at loc (used bytes

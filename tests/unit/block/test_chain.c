@@ -2,53 +2,16 @@
  * parent chains (reads fall through, writes stay on top, loops and deep
  * chains refused), block_create's rules, and a differencing image put on top
  * of a chain that is open read-write (block_snapshot). */
-#include "devices/block/block.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#define BLOCK_TEST_NAME "chain"
+#include "block_test.h"
 
 #define SIZE (4u << 20)
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/osio-chain-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
-}
-
-static const char *in_dir(const char *name)
-{
-	static char paths[8][PATH_MAX];
-	static unsigned next;
-	char *p = paths[next++ % 8];
-	snprintf(p, PATH_MAX, "%s/%s", dir, name);
-	return p;
-}
 
 static void create(const char *name, const char *format, uint64_t size, const char *parent)
 {
 	char err[512];
 	struct block_create_opts o = {.size = size, .parent = parent};
-	int r = block_create(in_dir(name), format, &o, err, sizeof(err));
+	int r = block_create(tmp(name), format, &o, err, sizeof(err));
 	if (r < 0)
 		fail_msg("%s", err);
 }
@@ -57,14 +20,14 @@ static struct block_dev *open_rw(const char *name, const char *format)
 {
 	struct block_dev *bd;
 	char err[512];
-	int r = block_open(in_dir(name), format, 0, &bd, err, sizeof(err));
+	int r = block_open(tmp(name), format, 0, &bd, err, sizeof(err));
 	if (r < 0)
 		fail_msg("%s", err);
 	return bd;
 }
 
 /* Fills [off, off+len) with bytes derived from tag and the offset. */
-static void fill(uint8_t *buf, size_t len, uint64_t off, uint8_t tag)
+static void fill_tagged(uint8_t *buf, size_t len, uint64_t off, uint8_t tag)
 {
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)((off + i) / 512 * 31 + tag);
@@ -73,7 +36,7 @@ static void fill(uint8_t *buf, size_t len, uint64_t off, uint8_t tag)
 static void write_tagged(struct block_dev *bd, uint64_t off, size_t len, uint8_t tag)
 {
 	uint8_t *buf = malloc(len);
-	fill(buf, len, off, tag);
+	fill_tagged(buf, len, off, tag);
 	assert_int_equal(block_pwrite(bd, buf, len, off), 0);
 	free(buf);
 }
@@ -81,7 +44,7 @@ static void write_tagged(struct block_dev *bd, uint64_t off, size_t len, uint8_t
 static void expect_tagged(struct block_dev *bd, uint64_t off, size_t len, uint8_t tag)
 {
 	uint8_t *buf = malloc(len), *want = malloc(len);
-	fill(want, len, off, tag);
+	fill_tagged(want, len, off, tag);
 	assert_int_equal(block_pread(bd, buf, len, off), 0);
 	assert_memory_equal(buf, want, len);
 	free(buf);
@@ -119,11 +82,11 @@ static void test_probed_raw_guard(void **state)
 	create("h.qcow2", "qcow2", SIZE, NULL);
 	create("t.vhd", "vhd", SIZE, NULL);
 	struct block_dev *q = open_rw("h.qcow2", NULL), *v;
-	int fd = open(in_dir("h.qcow2"), O_RDONLY);
+	int fd = open(tmp("h.qcow2"), O_RDONLY);
 	assert_int_equal(pread(fd, hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
 	close(fd);
 	block_close(q);
-	fd = open(in_dir("t.vhd"), O_RDONLY);
+	fd = open(tmp("t.vhd"), O_RDONLY);
 	struct stat st;
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(pread(fd, tail, sizeof(tail), st.st_size - 512), 512);
@@ -158,16 +121,16 @@ static void test_share(void **state)
 	struct block_dev *vm = open_rw("sc.qcow2", NULL), *look;
 	write_tagged(vm, 0, 4096, 4);
 	char err[512];
+	assert_int_equal(block_open(tmp("sc.qcow2"), NULL, BLOCK_RDONLY, &look, err, sizeof(err)),
+			 -EBUSY);
 	assert_int_equal(
-	    block_open(in_dir("sc.qcow2"), NULL, BLOCK_RDONLY, &look, err, sizeof(err)), -EBUSY);
-	assert_int_equal(block_open(in_dir("sc.qcow2"), NULL, BLOCK_RDONLY | BLOCK_SHARE, &look,
-				    err, sizeof(err)),
-			 0);
+	    block_open(tmp("sc.qcow2"), NULL, BLOCK_RDONLY | BLOCK_SHARE, &look, err, sizeof(err)),
+	    0);
 	assert_non_null(block_backing(look));
 	assert_int_equal(block_size(look), SIZE);
 	block_close(look);
 	/* BLOCK_SHARE does not make a read-write open lock-free. */
-	assert_int_equal(block_open(in_dir("sc.qcow2"), NULL, BLOCK_SHARE, &look, err, sizeof(err)),
+	assert_int_equal(block_open(tmp("sc.qcow2"), NULL, BLOCK_SHARE, &look, err, sizeof(err)),
 			 -EBUSY);
 	block_close(vm);
 }
@@ -177,17 +140,16 @@ static void test_create_rules(void **state)
 	char err[512];
 	struct block_create_opts o = {.size = SIZE};
 	create("exists.qcow2", "qcow2", SIZE, NULL);
-	assert_int_equal(block_create(in_dir("exists.qcow2"), "qcow2", &o, err, sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(block_create(tmp("exists.qcow2"), "qcow2", &o, err, sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "exists already"));
 	o.size = 1000; /* not whole sectors */
-	assert_int_equal(block_create(in_dir("odd.qcow2"), "qcow2", &o, err, sizeof(err)), -EINVAL);
-	assert_int_equal(access(in_dir("odd.qcow2"), F_OK), -1);
+	assert_int_equal(block_create(tmp("odd.qcow2"), "qcow2", &o, err, sizeof(err)), -EINVAL);
+	assert_int_equal(access(tmp("odd.qcow2"), F_OK), -1);
 	o.size = SIZE;
 	o.parent = "missing.vhdx";
-	assert_true(block_create(in_dir("orphan.vhdx"), "vhdx", &o, err, sizeof(err)) < 0);
+	assert_true(block_create(tmp("orphan.vhdx"), "vhdx", &o, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "missing.vhdx"));
-	assert_int_equal(access(in_dir("orphan.vhdx"), F_OK), -1);
+	assert_int_equal(access(tmp("orphan.vhdx"), F_OK), -1);
 
 	struct block_dev *bd = open_rw("exists.qcow2", NULL);
 	assert_int_equal(block_resize(bd, SIZE / 2, err, sizeof(err)), -EINVAL);
@@ -236,9 +198,9 @@ static void check_chain(const char *fmt)
 	bd = open_rw(mid, NULL);
 	expect_tagged(bd, 0, 65536, 1);
 	block_close(bd);
-	unlink(in_dir(top));
-	unlink(in_dir(mid));
-	unlink(in_dir("base.raw"));
+	unlink(tmp(top));
+	unlink(tmp(mid));
+	unlink(tmp("base.raw"));
 }
 
 static void test_chain_qcow2(void **state)
@@ -258,10 +220,10 @@ static void test_loop(void **state)
 	create("b.qcow2", "qcow2", SIZE, NULL);
 	create("a.qcow2", "qcow2", 0, "b.qcow2");
 	create("c.qcow2", "qcow2", 0, "a.qcow2");
-	assert_int_equal(rename(in_dir("c.qcow2"), in_dir("b.qcow2")), 0);
+	assert_int_equal(rename(tmp("c.qcow2"), tmp("b.qcow2")), 0);
 	struct block_dev *bd;
 	char err[512];
-	assert_int_equal(block_open(in_dir("a.qcow2"), NULL, 0, &bd, err, sizeof(err)), -ELOOP);
+	assert_int_equal(block_open(tmp("a.qcow2"), NULL, 0, &bd, err, sizeof(err)), -ELOOP);
 	assert_non_null(strstr(err, "loop"));
 }
 
@@ -274,14 +236,14 @@ static void test_deep_chain(void **state)
 		snprintf(name, sizeof(name), "d%d.qcow2", i);
 		snprintf(parent, sizeof(parent), "d%d.qcow2", i - 1);
 		struct block_create_opts o = {.parent = parent};
-		r = block_create(in_dir(name), "qcow2", &o, err, sizeof(err));
+		r = block_create(tmp(name), "qcow2", &o, err, sizeof(err));
 	}
 	/* The chain limit stops creation, with a message that says why. */
 	assert_int_equal(r, -ELOOP);
 	assert_true(i > 60);
 	assert_non_null(strstr(err, "deeper"));
 	struct block_dev *bd;
-	assert_int_equal(block_open(in_dir("d20.qcow2"), NULL, 0, &bd, err, sizeof(err)), 0);
+	assert_int_equal(block_open(tmp("d20.qcow2"), NULL, 0, &bd, err, sizeof(err)), 0);
 	block_close(bd);
 }
 
@@ -297,23 +259,23 @@ static void check_snapshot(const char *fmt)
 	struct block_dev *bd = open_rw(base, NULL);
 	write_tagged(bd, 0, SIZE / 2, 5);
 	char err[512];
-	int r = block_snapshot(bd, in_dir(snap), NULL, err, sizeof(err));
+	int r = block_snapshot(bd, tmp(snap), NULL, err, sizeof(err));
 	if (r < 0)
 		fail_msg("%s", err);
-	assert_string_equal(block_path(bd), in_dir(snap));
+	assert_string_equal(block_path(bd), tmp(snap));
 	assert_non_null(block_backing(bd));
-	assert_string_equal(block_path(block_backing(bd)), in_dir(base));
+	assert_string_equal(block_path(block_backing(bd)), tmp(base));
 	expect_tagged(bd, 0, SIZE / 2, 5);
 	write_tagged(bd, 4096, 8192, 6);
 	expect_tagged(bd, 4096, 8192, 6);
 	/* A second one on top of that. */
-	r = block_snapshot(bd, in_dir(snap2), NULL, err, sizeof(err));
+	r = block_snapshot(bd, tmp(snap2), NULL, err, sizeof(err));
 	if (r < 0)
 		fail_msg("%s", err);
 	write_tagged(bd, SIZE - 8192, 8192, 7);
 	/* A snapshot that cannot be made leaves everything as it was. */
-	assert_true(block_snapshot(bd, in_dir(snap), NULL, err, sizeof(err)) < 0);
-	assert_string_equal(block_path(bd), in_dir(snap2));
+	assert_true(block_snapshot(bd, tmp(snap), NULL, err, sizeof(err)) < 0);
+	assert_string_equal(block_path(bd), tmp(snap2));
 	expect_tagged(bd, 4096, 8192, 6);
 	block_close(bd);
 
@@ -351,17 +313,17 @@ static void test_snapshot_raw(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_create_rules, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_probed_raw_guard, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_share, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_chain_qcow2, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_chain_vhdx, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deep_chain, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_snapshot_qcow2, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_snapshot_vhdx, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_snapshot_raw, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_probe, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_create_rules, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_probed_raw_guard, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_share, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_chain_qcow2, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_chain_vhdx, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_loop, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_deep_chain, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_snapshot_qcow2, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_snapshot_vhdx, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_snapshot_raw, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,23 +2,10 @@
  * against the file's bytes, asynchronous completion on worker threads,
  * request checks, EOF zeroes, flush/discard/write-zeroes, errors in the
  * completion, and the image lock between processes. */
-#include "devices/block/block.h"
+#define BLOCK_TEST_NAME "raw"
+#include "block_test.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define IMG_SIZE (1u << 20)
 
@@ -27,12 +14,7 @@ struct fixture {
 	struct block_dev *bd;
 };
 
-/* A file of IMG_SIZE bytes whose byte i is pattern(i). */
-static uint8_t pattern(uint64_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 9) * 13 + 1);
-}
-
+/* A file of IMG_SIZE bytes whose byte i is pattern(i, 0). */
 static void make_image(char *path, size_t pathlen, size_t size)
 {
 	snprintf(path, pathlen, "/tmp/osio-blk-XXXXXX");
@@ -40,17 +22,9 @@ static void make_image(char *path, size_t pathlen, size_t size)
 	assert_true(fd >= 0);
 	uint8_t *buf = malloc(size);
 	for (size_t i = 0; i < size; i++)
-		buf[i] = pattern(i);
+		buf[i] = pattern(i, 0);
 	assert_int_equal(write(fd, buf, size), (ssize_t)size);
 	free(buf);
-	close(fd);
-}
-
-static void read_file(const char *path, void *buf, size_t len, off_t off)
-{
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, buf, len, off), (ssize_t)len);
 	close(fd);
 }
 
@@ -75,59 +49,11 @@ static int teardown(void **state)
 
 /* --- asynchronous requests ------------------------------------------------- */
 
-struct waiter {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned done;
-	int status;
-	pthread_t thread; /* where the last completion ran */
-};
-
-static void waiter_init(struct waiter *w)
-{
-	memset(w, 0, sizeof(*w));
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-}
-
-static void on_done(struct block_req *req, int status)
-{
-	struct waiter *w = req->opaque;
-	pthread_mutex_lock(&w->lock);
-	w->done++;
-	if (status < 0)
-		w->status = status;
-	w->thread = pthread_self();
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-}
-
-static void wait_for(struct waiter *w, unsigned n)
-{
-	pthread_mutex_lock(&w->lock);
-	while (w->done < n)
-		pthread_cond_wait(&w->cond, &w->lock);
-	pthread_mutex_unlock(&w->lock);
-}
-
 /* Submits one request and waits for it; returns its status. */
 static int run(struct block_dev *bd, enum block_op op, uint64_t off, const struct iovec *iov,
 	       unsigned niov, uint64_t len)
 {
-	struct waiter w;
-	waiter_init(&w);
-	struct block_req req = {.op = op,
-				.offset = off,
-				.iov = iov,
-				.niov = niov,
-				.len = len,
-				.done = on_done,
-				.opaque = &w};
-	block_submit(bd, &req);
-	wait_for(&w, 1);
-	block_drain(bd);
-	assert_int_equal(w.done, 1);
-	return w.status;
+	return submit_wait(bd, op, off, iov, niov, len);
 }
 
 static void test_open_facts(void **state)
@@ -168,7 +94,7 @@ static void test_scatter_read(void **state)
 	uint64_t pos = 4096 + 512;
 	for (int i = 0; i < 5; i++) {
 		for (size_t j = 0; j < sizes[i]; j++, pos++)
-			assert_int_equal(bufs[i][j], pattern(pos));
+			assert_int_equal(bufs[i][j], pattern(pos, 0));
 		free(bufs[i]);
 	}
 }
@@ -183,15 +109,15 @@ static void test_scatter_write(void **state)
 	struct iovec iov[3] = {{a, sizeof(a)}, {b, sizeof(b)}, {c, sizeof(c)}};
 	assert_int_equal(run(f->bd, BLOCK_OP_WRITE, 65536, iov, 3, 0), 0);
 	uint8_t back[2048 + 2];
-	read_file(f->path, back, sizeof(back), 65536 - 1);
-	assert_int_equal(back[0], pattern(65535));
+	peek(f->path, 65536 - 1, back, sizeof(back));
+	assert_int_equal(back[0], pattern(65535, 0));
 	for (int i = 0; i < 700; i++)
 		assert_int_equal(back[1 + i], 0xa1);
 	for (int i = 0; i < 324; i++)
 		assert_int_equal(back[701 + i], 0xb2);
 	for (int i = 0; i < 1024; i++)
 		assert_int_equal(back[1025 + i], 0xc3);
-	assert_int_equal(back[2049], pattern(65536 + 2048));
+	assert_int_equal(back[2049], pattern(65536 + 2048, 0));
 }
 
 /* More buffers than one preadv call takes. */
@@ -207,7 +133,7 @@ static void test_many_buffers(void **state)
 	for (int i = 0; i < N; i++)
 		for (int j = 0; j < 256; j += 17)
 			assert_int_equal(((uint8_t *)iov[i].iov_base)[j],
-					 pattern((uint64_t)i * 256 + j));
+					 pattern((uint64_t)i * 256 + j, 0));
 	free(iov);
 	free(buf);
 }
@@ -250,7 +176,7 @@ static void test_large_pieces(void **state)
 		struct iovec *iov = odd_buffers(mem, len, &n);
 		assert_int_equal(run(bd, BLOCK_OP_READ, 4096, iov, n, 0), 0);
 		for (size_t i = 0; i < len; i++)
-			if (mem[i] != pattern(4096 + i))
+			if (mem[i] != pattern(4096 + i, 0))
 				fail_msg("len %zu: byte %zu wrong", len, i);
 		free(iov);
 		free(mem);
@@ -263,10 +189,10 @@ static void test_large_pieces(void **state)
 	unsigned n;
 	struct iovec *iov = odd_buffers(mem, len, &n);
 	assert_int_equal(run(bd, BLOCK_OP_WRITE, 4096, iov, n, 0), 0);
-	read_file(path, back, len + 2, 4095);
-	assert_int_equal(back[0], pattern(4095));
+	peek(path, 4095, back, len + 2);
+	assert_int_equal(back[0], pattern(4095, 0));
 	assert_memory_equal(back + 1, mem, len);
-	assert_int_equal(back[len + 1], pattern(4096 + len));
+	assert_int_equal(back[len + 1], pattern(4096 + len, 0));
 	/* End of file inside the third piece: the pieces before it read
 	 * data, the rest zeroes. */
 	const size_t eof = 3500000;
@@ -320,7 +246,7 @@ static void test_concurrent(void **state)
 	assert_int_equal(w.status, 0);
 	for (int i = 0; i < N; i++)
 		for (int j = 0; j < 4096; j += 511)
-			assert_int_equal(bufs[i][j], pattern((uint64_t)(N - 1 - i) * 4096 + j));
+			assert_int_equal(bufs[i][j], pattern((uint64_t)(N - 1 - i) * 4096 + j, 0));
 }
 
 static void test_refused(void **state)
@@ -353,11 +279,11 @@ static void test_readonly(void **state)
 	assert_int_equal(run(f->bd, BLOCK_OP_WRITE_ZEROES, 0, NULL, 0, 512), -EROFS);
 	assert_int_equal(run(f->bd, BLOCK_OP_DISCARD, 0, NULL, 0, 512), -EROFS);
 	assert_int_equal(run(f->bd, BLOCK_OP_READ, 0, &iov, 1, 0), 0);
-	assert_int_equal(buf[5], pattern(5));
+	assert_int_equal(buf[5], pattern(5, 0));
 	assert_int_equal(run(f->bd, BLOCK_OP_FLUSH, 0, NULL, 0, 0), 0);
 	/* Nothing changed in the file. */
 	uint8_t back[512];
-	read_file(f->path, back, 512, 0);
+	peek(f->path, 0, back, 512);
 	assert_memory_equal(back, buf, 512);
 }
 
@@ -371,7 +297,7 @@ static void test_eof_zeroes(void **state)
 	struct iovec iov = {buf, sizeof(buf)};
 	assert_int_equal(run(f->bd, BLOCK_OP_READ, IMG_SIZE / 2 - 1024, &iov, 1, 0), 0);
 	for (int i = 0; i < 1124; i++)
-		assert_int_equal(buf[i], pattern(IMG_SIZE / 2 - 1024 + i));
+		assert_int_equal(buf[i], pattern(IMG_SIZE / 2 - 1024 + i, 0));
 	for (int i = 1124; i < 2048; i++)
 		assert_int_equal(buf[i], 0);
 	assert_int_equal(block_size(f->bd), IMG_SIZE);
@@ -383,11 +309,11 @@ static void test_flush_discard_zeroes(void **state)
 	assert_int_equal(block_flush(f->bd), 0);
 	assert_int_equal(run(f->bd, BLOCK_OP_WRITE_ZEROES, 8192, NULL, 0, 8192), 0);
 	uint8_t back[8192 + 2];
-	read_file(f->path, back, sizeof(back), 8191);
-	assert_int_equal(back[0], pattern(8191));
+	peek(f->path, 8191, back, sizeof(back));
+	assert_int_equal(back[0], pattern(8191, 0));
 	for (int i = 1; i <= 8192; i++)
 		assert_int_equal(back[i], 0);
-	assert_int_equal(back[8193], pattern(16384));
+	assert_int_equal(back[8193], pattern(16384, 0));
 	assert_int_equal(run(f->bd, BLOCK_OP_DISCARD, 65536, NULL, 0, 65536), 0);
 	/* The size stays. */
 	struct stat st;

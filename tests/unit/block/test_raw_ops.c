@@ -1,46 +1,7 @@
 /* The raw format's image-level operations through the block layer: create
  * (sparse, preallocated with progress), info, grow, nothing to check. */
-#include "devices/block/block.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define MiB (1ull << 20)
-
-static char dir[64];
-
-static const char *tmp(const char *name)
-{
-	static char path[128];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
-}
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/osio-rawops-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown_dir(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
-}
+#define BLOCK_TEST_NAME "rawops"
+#include "block_test.h"
 
 static void stat_file(const char *path, struct stat *st)
 {

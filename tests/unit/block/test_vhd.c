@@ -1,121 +1,11 @@
 /* The VHD driver: images made, written and read back every way, resize, and
  * interoperability with qemu-img's "vpc" (damaged images: test_vhd_faults.c). */
-#include "devices/block/block_driver.h"
-#include "devices/block/vhd.h"
+#define BLOCK_TEST_NAME "vhd"
+#include "vhd_fixture.h"
 
 #include "hypervisor/bytes.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#define MiB (1ull << 20)
-
-static char dir[64];
-
-static const char *tmp(const char *name)
-{
-	static char paths[8][128];
-	static unsigned next;
-	char *p = paths[next++ % 8];
-	snprintf(p, 128, "%s/%s", dir, name);
-	return p;
-}
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/osio-vhd-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown_dir(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
-}
-
-static uint8_t pattern(uint64_t i, unsigned seed)
-{
-	return (uint8_t)(i * 7 + (i >> 9) * 13 + seed * 31 + 1);
-}
-
-static void fill(uint8_t *buf, size_t len, uint64_t off, unsigned seed)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = pattern(off + i, seed);
-}
-
-static void create(const char *path, uint64_t size, bool fixed, uint32_t block, const char *parent)
-{
-	char err[512] = "";
-	struct block_create_opts o = {
-	    .size = size, .fixed = fixed, .block_size = block, .parent = parent};
-	unlink(path);
-	int r = block_create(path, "vhd", &o, err, sizeof(err));
-	if (r < 0)
-		fail_msg("create %s: %s", path, err);
-}
-
-static struct block_dev *open_img(const char *path, unsigned flags)
-{
-	char err[512] = "";
-	struct block_dev *bd;
-	int r = block_open(path, NULL, flags, &bd, err, sizeof(err));
-	if (r < 0)
-		fail_msg("open %s: %s", path, err);
-	assert_string_equal(block_format(bd), "vhd");
-	return bd;
-}
-
-/* The open error for path, "" if it opens. */
-static int open_error(const char *path, char *err, size_t errlen)
-{
-	struct block_dev *bd;
-	err[0] = 0;
-	int r = block_open(path, "vhd", BLOCK_RDONLY, &bd, err, errlen);
-	if (r == 0)
-		block_close(bd);
-	return r;
-}
-
-static void file_read(const char *path, void *buf, size_t len, off_t off)
-{
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, buf, len, off), (ssize_t)len);
-	close(fd);
-}
-
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-	assert_int_equal(stat(path, &st), 0);
-	return (uint64_t)st.st_size;
-}
-
-static void expect(struct block_dev *bd, const uint8_t *want, uint64_t len, uint64_t off)
-{
-	uint8_t *got = malloc(len);
-	assert_int_equal(block_pread(bd, got, len, off), 0);
-	assert_memory_equal(got, want, len);
-	free(got);
-}
 
 /* --- layout and round trips ------------------------------------------------ */
 
@@ -151,9 +41,9 @@ static void test_dynamic_layout(void **state)
 	/* footer copy, header, a BAT of 6 entries in one sector, footer */
 	assert_int_equal(file_size(p), 512 + 1024 + 512 + 512);
 	uint8_t f[512], tail[512], h[1024];
-	file_read(p, f, 512, 0);
-	file_read(p, tail, 512, 2048);
-	file_read(p, h, 1024, 512);
+	peek(p, 0, f, 512);
+	peek(p, 2048, tail, 512);
+	peek(p, 512, h, 1024);
 	assert_memory_equal(f, tail, 512);
 	assert_memory_equal(f, "conectix", 8);
 	assert_memory_equal(f + VF_CREATOR_APP, "osio", 4);
@@ -167,7 +57,7 @@ static void test_dynamic_layout(void **state)
 	assert_int_equal(get_be64(h + VH_TABLE_OFFSET), 1536);
 	assert_int_equal(get_be32(h + VH_CHECKSUM), vhd_checksum(h, 1024, VH_CHECKSUM));
 	uint8_t bat[24];
-	file_read(p, bat, 24, 1536);
+	peek(p, 1536, bat, 24);
 	for (int i = 0; i < 24; i++)
 		assert_int_equal(bat[i], 0xff);
 
@@ -185,68 +75,20 @@ static void test_dynamic_layout(void **state)
 	assert_int_equal(block_flush(bd), 0);
 	block_close(bd);
 	assert_int_equal(file_size(p), 2048 + 512 + 2 * MiB + 512);
-	file_read(p, bat, 24, 1536);
+	peek(p, 1536, bat, 24);
 	assert_int_equal(get_be32(bat + 8), 2048 / 512);
 	uint8_t bm[512];
-	file_read(p, bm, 512, 2048);
+	peek(p, 2048, bm, 512);
 	for (int i = 0; i < 512; i++)
 		assert_int_equal(bm[i], 0xff);
 	uint8_t data[4096];
-	file_read(p, data, sizeof(data), 2048 + 512 + 1024);
+	peek(p, 2048 + 512 + 1024, data, sizeof(data));
 	assert_memory_equal(data, buf, sizeof(buf));
-	file_read(p, tail, 512, (off_t)file_size(p) - 512);
+	peek(p, (off_t)file_size(p) - 512, tail, 512);
 	assert_memory_equal(f, tail, 512);
 }
 
 /* --- asynchronous requests in many buffers --------------------------------- */
-
-struct waiter {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned done;
-	int status;
-};
-
-static void on_done(struct block_req *req, int status)
-{
-	struct waiter *w = req->opaque;
-	pthread_mutex_lock(&w->lock);
-	w->done++;
-	if (status < 0)
-		w->status = status;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-}
-
-static void wait_for(struct waiter *w, unsigned n)
-{
-	pthread_mutex_lock(&w->lock);
-	while (w->done < n)
-		pthread_cond_wait(&w->cond, &w->lock);
-	pthread_mutex_unlock(&w->lock);
-}
-
-/* Submits one request and waits for it; its status. */
-static int submit_wait(struct block_dev *bd, enum block_op op, uint64_t off,
-		       const struct iovec *iov, unsigned niov, uint64_t len)
-{
-	struct waiter w = {.done = 0};
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
-	struct block_req req = {.op = op,
-				.offset = off,
-				.iov = iov,
-				.niov = niov,
-				.len = len,
-				.done = on_done,
-				.opaque = &w};
-	block_submit(bd, &req);
-	wait_for(&w, 1);
-	block_drain(bd);
-	pthread_cond_destroy(&w.cond);
-	pthread_mutex_destroy(&w.lock);
-	return w.status;
-}
 
 /* Writes random pieces (in several buffers each) and reads everything back
  * against a copy kept in memory, before and after reopening. */
@@ -318,7 +160,7 @@ static void test_fixed(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_true((uint64_t)st.st_blocks * 512 >= 5 * MiB);
 	uint8_t f[512];
-	file_read(p, f, 512, 5 * MiB);
+	peek(p, 5 * MiB, f, 512);
 	assert_int_equal(get_be32(f + VF_DISK_TYPE), VHD_FIXED);
 	assert_int_equal(get_be64(f + VF_DATA_OFFSET), UINT64_MAX);
 	struct block_dev *bd = open_img(p, 0);
@@ -333,7 +175,7 @@ static void test_fixed(void **state)
 	fill(buf, sizeof(buf), 0, 77);
 	assert_int_equal(block_pwrite(bd, buf, sizeof(buf), 3 * MiB), 0);
 	block_close(bd);
-	file_read(p, raw, sizeof(raw), 3 * MiB);
+	peek(p, 3 * MiB, raw, sizeof(raw));
 	assert_memory_equal(raw, buf, sizeof(buf));
 }
 
@@ -516,9 +358,9 @@ static void test_differencing(void **state)
 	 * one locator, one BAT sector); sectors 2-4 are present, the top bit
 	 * being sector 0. */
 	uint8_t bat[8], bm[2];
-	file_read(child, bat, 8, 1536 + 4096);
+	peek(child, 1536 + 4096, bat, 8);
 	assert_int_equal(get_be32(bat + 4), (1536 + 4096 + 512) / 512);
-	file_read(child, bm, 2, 1536 + 4096 + 512);
+	peek(child, 1536 + 4096 + 512, bm, 2);
 	assert_int_equal(bm[0], 0x38);
 	assert_int_equal(bm[1], 0);
 	bd = open_img(child, BLOCK_RDONLY);
@@ -591,7 +433,7 @@ static void test_resize(void **state)
 	assert_int_equal(res.corruptions + res.leaks, 0);
 	block_close(bd);
 	uint8_t f[512];
-	file_read(p, f, 512, 0);
+	peek(p, 0, f, 512);
 	assert_int_equal(get_be64(f + VF_CUR_SIZE), 300 * MiB);
 
 	/* Fixed: the footer moves; the old one's place reads as zeroes. */
@@ -612,24 +454,6 @@ static void test_resize(void **state)
 }
 
 /* --- qemu-img ----------------------------------------------------------------- */
-
-static bool have_qemu_img(void)
-{
-	return system("qemu-img --version >/dev/null 2>&1") == 0;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
 
 /* QEMU 7.2 sizes fixed images (its own too) as the whole file, footer
  * included, unless told to use the footer's size. */
@@ -660,7 +484,7 @@ static void test_qemu_reads_osio(void **state)
 		const char *p = tmp(fixed ? "q-fixed.vhd" : "q-dyn.vhd"), *raw = tmp("q.raw");
 		create(p, size, fixed, 0, NULL);
 		uint8_t f[512];
-		file_read(p, f, 512, (off_t)file_size(p) - 512);
+		peek(p, (off_t)file_size(p) - 512, f, 512);
 		uint32_t chs = vhd_be16(f + VF_GEOMETRY) * f[VF_GEOMETRY + 2] * f[VF_GEOMETRY + 3];
 		assert_int_equal(chs, k < 2 ? 65535u * 16 * 255 : 17408);
 		uint8_t *shadow = calloc(1, size);

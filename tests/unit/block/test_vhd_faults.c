@@ -1,129 +1,11 @@
 /* The VHD driver against damaged images: check and repair, a footer lost
  * in a crash, a VM killed while blocks are allocated, hostile headers. */
-#include "devices/block/block_driver.h"
-#include "devices/block/vhd.h"
+#define BLOCK_TEST_NAME "vhdf"
+#include "vhd_fixture.h"
 
 #include "hypervisor/bytes.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#define MiB (1ull << 20)
-
-static char dir[64];
-
-static const char *tmp(const char *name)
-{
-	static char paths[8][128];
-	static unsigned next;
-	char *p = paths[next++ % 8];
-	snprintf(p, 128, "%s/%s", dir, name);
-	return p;
-}
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/osio-vhdf-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown_dir(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
-}
-
-static uint8_t pattern(uint64_t i, unsigned seed)
-{
-	return (uint8_t)(i * 7 + (i >> 9) * 13 + seed * 31 + 1);
-}
-
-static void fill(uint8_t *buf, size_t len, uint64_t off, unsigned seed)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = pattern(off + i, seed);
-}
-
-static void create(const char *path, uint64_t size, bool fixed, uint32_t block, const char *parent)
-{
-	char err[512] = "";
-	struct block_create_opts o = {
-	    .size = size, .fixed = fixed, .block_size = block, .parent = parent};
-	unlink(path);
-	int r = block_create(path, "vhd", &o, err, sizeof(err));
-	if (r < 0)
-		fail_msg("create %s: %s", path, err);
-}
-
-static struct block_dev *open_img(const char *path, unsigned flags)
-{
-	char err[512] = "";
-	struct block_dev *bd;
-	int r = block_open(path, NULL, flags, &bd, err, sizeof(err));
-	if (r < 0)
-		fail_msg("open %s: %s", path, err);
-	assert_string_equal(block_format(bd), "vhd");
-	return bd;
-}
-
-/* The open error for path, "" if it opens. */
-static int open_error(const char *path, char *err, size_t errlen)
-{
-	struct block_dev *bd;
-	err[0] = 0;
-	int r = block_open(path, "vhd", BLOCK_RDONLY, &bd, err, errlen);
-	if (r == 0)
-		block_close(bd);
-	return r;
-}
-
-static void file_read(const char *path, void *buf, size_t len, off_t off)
-{
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, buf, len, off), (ssize_t)len);
-	close(fd);
-}
-
-static void file_write(const char *path, const void *buf, size_t len, off_t off)
-{
-	int fd = open(path, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, buf, len, off), (ssize_t)len);
-	close(fd);
-}
-
-static uint64_t file_size(const char *path)
-{
-	struct stat st;
-	assert_int_equal(stat(path, &st), 0);
-	return (uint64_t)st.st_size;
-}
-
-static void expect(struct block_dev *bd, const uint8_t *want, uint64_t len, uint64_t off)
-{
-	uint8_t *got = malloc(len);
-	assert_int_equal(block_pread(bd, got, len, off), 0);
-	assert_memory_equal(got, want, len);
-	free(got);
-}
 
 /* --- check and repair ------------------------------------------------------ */
 
@@ -153,17 +35,17 @@ static void test_check_repair(void **state)
 	 * 0; a footer copy that differs; 64 KiB of unused space at the end. */
 	uint8_t e[4], f[512];
 	put_be32(e, (uint32_t)((good + 10 * MiB) / 512));
-	file_write(p, e, 4, (off_t)bat + 20);
-	file_read(p, e, 4, (off_t)bat);
-	file_write(p, e, 4, (off_t)bat + 24);
-	file_read(p, f, 512, (off_t)good - 512);
+	patch(p, (off_t)bat + 20, e, 4);
+	peek(p, (off_t)bat, e, 4);
+	patch(p, (off_t)bat + 24, e, 4);
+	peek(p, (off_t)good - 512, f, 512);
 	int fd = open(p, O_RDWR);
 	assert_int_equal(ftruncate(fd, (off_t)(good + 65536)), 0);
 	close(fd);
-	file_write(p, f, 512, (off_t)good + 65536 - 512);
+	patch(p, (off_t)good + 65536 - 512, f, 512);
 	f[VF_SAVED_STATE] ^= 1; /* not sealed: just different */
 	vhd_footer_seal(f);
-	file_write(p, f, 512, 0);
+	patch(p, 0, f, 512);
 
 	bd = open_img(p, BLOCK_RDONLY);
 	uint8_t back[512];
@@ -202,7 +84,7 @@ static void test_lost_footer(void **state)
 	uint64_t good = file_size(p);
 	/* The footer half written: zeroes where it was. */
 	uint8_t zero[512] = {0};
-	file_write(p, zero, 512, (off_t)good - 512);
+	patch(p, (off_t)good - 512, zero, 512);
 	bd = open_img(p, BLOCK_RDONLY);
 	struct block_info info;
 	assert_int_equal(block_get_info(bd, &info), 0);
@@ -214,8 +96,8 @@ static void test_lost_footer(void **state)
 	block_close(bd);
 	assert_int_equal(file_size(p), good);
 	uint8_t a[512], b[512];
-	file_read(p, a, 512, 0);
-	file_read(p, b, 512, (off_t)good - 512);
+	peek(p, 0, a, 512);
+	peek(p, (off_t)good - 512, b, 512);
 	assert_memory_equal(a, b, 512);
 	/* The footer cut off altogether. */
 	int fd = open(p, O_RDWR);
@@ -400,7 +282,7 @@ static void test_hostile(void **state)
 	create(good, 4 * MiB, false, 65536, NULL);
 	uint64_t size = file_size(good);
 	uint8_t *img = malloc(size);
-	file_read(good, img, size, 0);
+	peek(good, 0, img, size);
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		const struct corruption *c = &cases[k];
 		uint8_t *m = malloc(size);
@@ -436,18 +318,18 @@ static void test_hostile(void **state)
 	char err[512];
 	assert_int_equal(open_error(bad, err, sizeof(err)), 0);
 	m[VF_TIMESTAMP] ^= 1;
-	file_write(bad, m, 512, 0);
+	patch(bad, 0, m, 512);
 	assert_true(open_error(bad, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "checksum"));
 	/* A fixed disk shorter than its footer says. */
 	const char *fx = tmp("shortfixed.vhd");
 	create(fx, MiB, true, 0, NULL);
 	uint8_t f[512];
-	file_read(fx, f, 512, MiB);
+	peek(fx, MiB, f, 512);
 	fd = open(fx, O_RDWR);
 	assert_int_equal(ftruncate(fd, MiB / 2), 0);
 	close(fd);
-	file_write(fx, f, 512, MiB / 2);
+	patch(fx, MiB / 2, f, 512);
 	assert_true(open_error(fx, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "truncated"));
 	/* Too small, and empty. */

@@ -310,13 +310,7 @@ static void test_parent_in_folder(void **state)
 
 static int submit_one(struct block_dev *bd, enum block_op op, uint64_t off, uint64_t len)
 {
-	struct waiter w = {.done = 0};
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
-	struct block_req r = {.op = op, .offset = off, .len = len, .done = on_done, .opaque = &w};
-	block_submit(bd, &r);
-	block_drain(bd);
-	return w.status;
+	return submit_wait(bd, op, off, NULL, 0, len);
 }
 
 static void test_zeroes_discard(void **state)
