@@ -38,15 +38,6 @@ static void disk_usage(FILE *f)
 	    "'osio disk COMMAND --help' tells more about each.\n");
 }
 
-/* Prints the block layer's message, or a fallback that names path. */
-static void report_block_error(const char *path, const char *err, int r)
-{
-	if (err && err[0])
-		log_error("%s", err);
-	else
-		log_error("%s: %s", path, strerror(-r));
-}
-
 /* --- create --------------------------------------------------------------- */
 
 static void create_usage(FILE *f)
@@ -151,14 +142,8 @@ int disk_create_main(int argc, char **argv)
 		case 'h':
 			create_usage(stdout);
 			return 0;
-		case ':':
-			log_error("%s needs a value (see osio disk create --help)",
-				  argv[optind - 1]);
-			return 2;
 		default:
-			log_error("unknown option '%s' (see osio disk create --help)",
-				  argv[optind - 1]);
-			return 2;
+			return disk_bad_option(c, argv, "create");
 		}
 	}
 	if (argc - optind != 1) {
@@ -172,23 +157,15 @@ int disk_create_main(int argc, char **argv)
 	}
 
 	struct block_create_opts o = {0};
-	if (!format)
-		format = disk_format_from_name(path);
-	if (!disk_known_format(format)) {
-		log_error("%s: unknown format '%s'; use vhdx, vhd, qcow2 or raw", path, format);
+	if (disk_resolve_format(path, &format))
 		return 2;
-	}
 	if (parent_format && !disk_known_format(parent_format)) {
 		log_error("%s: unknown parent format '%s'; use vhdx, vhd, qcow2 or raw", parent,
 			  parent_format);
 		return 2;
 	}
-	if (strcmp(type, "fixed") == 0) {
-		o.fixed = true;
-	} else if (strcmp(type, "dynamic") != 0) {
-		log_error("unknown disk type '%s'; use dynamic or fixed", type);
+	if (disk_parse_type(type, &o))
 		return 2;
-	}
 	if (parent && o.fixed) {
 		log_error("%s: a disk with a parent is never fixed; leave out --type fixed", path);
 		return 2;
@@ -208,16 +185,8 @@ int disk_create_main(int argc, char **argv)
 		log_error("%s: how large? Give --size, e.g. --size 20G", path);
 		return 2;
 	}
-	if (block_arg) {
-		uint64_t bs;
-		if (disk_parse_size(block_arg, "--block-size", &bs) < 0)
-			return 2;
-		if (bs == 0 || bs > UINT32_MAX) {
-			log_error("--block-size: %s is out of range", block_arg);
-			return 2;
-		}
-		o.block_size = (uint32_t)bs;
-	}
+	if (disk_parse_block_size(block_arg, &o))
+		return 2;
 	if (sector_arg) {
 		if (strcmp(sector_arg, "512") == 0) {
 			o.logical_sector = 512;
@@ -280,7 +249,7 @@ int disk_create_main(int argc, char **argv)
 		return 1;
 	}
 	if (r < 0) {
-		report_block_error(path, err, r);
+		disk_log_failure(path, err, r);
 		return 1;
 	}
 	return 0;
@@ -316,9 +285,7 @@ int disk_resize_main(int argc, char **argv)
 			resize_usage(stdout);
 			return 0;
 		default:
-			log_error("unknown option '%s' (see osio disk resize --help)",
-				  argv[optind - 1]);
-			return 2;
+			return disk_bad_option(c, argv, "resize");
 		}
 	}
 	if (argc - optind != 2) {
@@ -335,7 +302,7 @@ int disk_resize_main(int argc, char **argv)
 	struct block_dev *bd;
 	int r = block_open(path, NULL, 0, &bd, err, sizeof(err));
 	if (r < 0) {
-		report_block_error(path, err, r);
+		disk_log_failure(path, err, r);
 		return 1;
 	}
 	uint64_t old = block_size(bd);
@@ -360,7 +327,7 @@ int disk_resize_main(int argc, char **argv)
 	if (size > old) {
 		r = block_resize(bd, size, err, sizeof(err));
 		if (r < 0) {
-			report_block_error(path, err, r);
+			disk_log_failure(path, err, r);
 			block_close(bd);
 			return 1;
 		}
@@ -432,9 +399,7 @@ int disk_check_main(int argc, char **argv)
 			check_usage(stdout);
 			return 0;
 		default:
-			log_error("unknown option '%s' (see osio disk check --help)",
-				  argv[optind - 1]);
-			return 2;
+			return disk_bad_option(c, argv, "check");
 		}
 	}
 	if (argc - optind != 1) {
@@ -446,7 +411,7 @@ int disk_check_main(int argc, char **argv)
 	struct block_dev *bd;
 	int r = block_open(path, NULL, repair ? 0 : BLOCK_RDONLY, &bd, err, sizeof(err));
 	if (r < 0) {
-		report_block_error(path, err, r);
+		disk_log_failure(path, err, r);
 		return 1;
 	}
 

@@ -1,5 +1,6 @@
 /* Helpers of the `osio disk` subcommands: sizes with units, the format a file
- * name implies, Ctrl-C as a polled flag, and a progress line on stderr. */
+ * name implies, option checks and error messages, Ctrl-C as a polled flag,
+ * and a progress line on stderr. */
 #include "cli/disk_common.h"
 
 #include "devices/block/block.h"
@@ -234,4 +235,59 @@ int disk_progress_cb(void *opaque, uint64_t done, uint64_t total)
 {
 	disk_progress_update(opaque, done, total);
 	return disk_interrupted();
+}
+
+int disk_bad_option(int c, char **argv, const char *cmd)
+{
+	if (c == ':')
+		log_error("%s needs a value (see osio disk %s --help)", argv[optind - 1], cmd);
+	else
+		log_error("unknown option '%s' (see osio disk %s --help)", argv[optind - 1], cmd);
+	return 2;
+}
+
+int disk_resolve_format(const char *path, const char **format)
+{
+	if (!*format)
+		*format = disk_format_from_name(path);
+	if (!disk_known_format(*format)) {
+		log_error("%s: unknown format '%s'; use vhdx, vhd, qcow2 or raw", path, *format);
+		return 2;
+	}
+	return 0;
+}
+
+int disk_parse_type(const char *type, struct block_create_opts *o)
+{
+	if (strcmp(type, "fixed") == 0) {
+		o->fixed = true;
+	} else if (strcmp(type, "dynamic") != 0) {
+		log_error("unknown disk type '%s'; use dynamic or fixed", type);
+		return 2;
+	}
+	return 0;
+}
+
+int disk_parse_block_size(const char *arg, struct block_create_opts *o)
+{
+	uint64_t bs;
+
+	if (!arg)
+		return 0;
+	if (disk_parse_size(arg, "--block-size", &bs) < 0)
+		return 2;
+	if (bs == 0 || bs > UINT32_MAX) {
+		log_error("--block-size: %s is out of range", arg);
+		return 2;
+	}
+	o->block_size = (uint32_t)bs;
+	return 0;
+}
+
+void disk_log_failure(const char *path, const char *err, int r)
+{
+	if (err && err[0])
+		log_error("%s", err);
+	else
+		log_error("%s: %s", path, strerror(-r));
 }

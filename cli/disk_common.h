@@ -1,5 +1,6 @@
 /* Shared by the `osio disk` subcommands: sizes with units, the format a file
- * name implies, progress lines on stderr, and Ctrl-C. */
+ * name implies, option checks and error messages, progress lines on stderr,
+ * and Ctrl-C. */
 #ifndef OSIO_CLI_DISK_COMMON_H
 #define OSIO_CLI_DISK_COMMON_H
 
@@ -8,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+struct block_create_opts;
 
 /* Exit status of a command stopped by SIGINT or SIGTERM. */
 #define DISK_EXIT_INTERRUPTED 130
@@ -23,6 +26,20 @@ const char *disk_format_size(uint64_t bytes, char *buf, size_t len);
 const char *disk_format_from_name(const char *path);
 /* Whether name is a format block_create knows. */
 bool disk_known_format(const char *name);
+
+/* getopt_long's ':' (an option without its value) or '?' for `osio disk
+ * CMD`: logs which, with a pointer to --help, and returns exit status 2. */
+int disk_bad_option(int c, char **argv, const char *cmd);
+/* Sets *format from the file name when NULL; 0, or 2 with a message naming
+ * path when it is not a format block_create knows. */
+int disk_resolve_format(const char *path, const char **format);
+/* --type dynamic|fixed into o->fixed, --block-size (NULL: the default) into
+ * o->block_size: 0, or 2 with a message. */
+int disk_parse_type(const char *type, struct block_create_opts *o);
+int disk_parse_block_size(const char *arg, struct block_create_opts *o);
+/* Logs a failed block_* call on path: its message in err (may be NULL), else
+ * strerror(-r). */
+void disk_log_failure(const char *path, const char *err, int r);
 
 /* SIGINT/SIGTERM set a flag (no restart of the process' system calls is
  * needed: the flag is polled) until disk_signals_restore. */

@@ -321,14 +321,8 @@ int disk_convert_main(int argc, char **argv)
 		case 'h':
 			convert_usage(stdout);
 			return 0;
-		case ':':
-			log_error("%s needs a value (see osio disk convert --help)",
-				  argv[optind - 1]);
-			return 2;
 		default:
-			log_error("unknown option '%s' (see osio disk convert --help)",
-				  argv[optind - 1]);
-			return 2;
+			return disk_bad_option(c, argv, "convert");
 		}
 	}
 	if (argc - optind != 2) {
@@ -341,28 +335,9 @@ int disk_convert_main(int argc, char **argv)
 		log_error("the new image's file name is empty");
 		return 2;
 	}
-	if (!format)
-		format = disk_format_from_name(dst_path);
-	if (!disk_known_format(format)) {
-		log_error("%s: unknown format '%s'; use vhdx, vhd, qcow2 or raw", dst_path, format);
+	if (disk_resolve_format(dst_path, &format) || disk_parse_type(type, &o) ||
+	    disk_parse_block_size(block_arg, &o))
 		return 2;
-	}
-	if (strcmp(type, "fixed") == 0) {
-		o.fixed = true;
-	} else if (strcmp(type, "dynamic") != 0) {
-		log_error("unknown disk type '%s'; use dynamic or fixed", type);
-		return 2;
-	}
-	if (block_arg) {
-		uint64_t bs;
-		if (disk_parse_size(block_arg, "--block-size", &bs) < 0)
-			return 2;
-		if (bs == 0 || bs > UINT32_MAX) {
-			log_error("--block-size: %s is out of range", block_arg);
-			return 2;
-		}
-		o.block_size = (uint32_t)bs;
-	}
 	struct stat st;
 	if (lstat(dst_path, &st) == 0) {
 		log_error("%s: exists already; choose another name or delete it first", dst_path);
@@ -373,10 +348,7 @@ int disk_convert_main(int argc, char **argv)
 	struct block_dev *src = NULL, *dst = NULL;
 	int r = block_open(src_path, NULL, BLOCK_RDONLY, &src, err, sizeof(err));
 	if (r < 0) {
-		if (err[0])
-			log_error("%s", err);
-		else
-			log_error("%s: %s", src_path, strerror(-r));
+		disk_log_failure(src_path, err, r);
 		return 1;
 	}
 	o.size = block_size(src);
@@ -408,20 +380,15 @@ int disk_convert_main(int argc, char **argv)
 		} else if (r == -EEXIST) {
 			log_error("%s: exists already; choose another name or delete it first",
 				  dst_path);
-		} else if (err[0]) {
-			log_error("%s", err);
 		} else {
-			log_error("%s: %s", dst_path, strerror(-r));
+			disk_log_failure(dst_path, err, r);
 		}
 		goto out;
 	}
 	created = true;
 	r = block_open(dst_path, format, 0, &dst, err, sizeof(err));
 	if (r < 0) {
-		if (err[0])
-			log_error("%s", err);
-		else
-			log_error("%s: %s", dst_path, strerror(-r));
+		disk_log_failure(dst_path, err, r);
 		goto out;
 	}
 

@@ -97,9 +97,7 @@ int disk_info_main(int argc, char **argv)
 			info_usage(stdout);
 			return 0;
 		default:
-			log_error("unknown option '%s' (see osio disk info --help)",
-				  argv[optind - 1]);
-			return 2;
+			return disk_bad_option(c, argv, "info");
 		}
 	}
 	if (argc - optind != 1) {
@@ -117,10 +115,7 @@ int disk_info_main(int argc, char **argv)
 			log_warn("%s: in use by a running VM: the figures may be changing", path);
 	}
 	if (r < 0) {
-		if (err[0])
-			log_error("%s", err);
-		else
-			log_error("%s: %s", path, strerror(-r));
+		disk_log_failure(path, err, r);
 		return 1;
 	}
 

@@ -166,16 +166,25 @@ static void request_done(struct block_req *breq, int status)
 	finish(r, VIRTIO_BLK_S_IOERR);
 }
 
-static void resubmit_held(struct virtio_blk *b)
+/* Empties the list of held requests and returns what it held. */
+static struct blk_request *take_held(struct virtio_blk *b)
 {
 	struct blk_request *r;
 
-	pthread_mutex_lock(&b->retry_lock);
 	pthread_mutex_lock(&b->lock);
 	r = b->held;
 	b->held = NULL;
 	b->held_tail = &b->held;
 	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+static void resubmit_held(struct virtio_blk *b)
+{
+	struct blk_request *r;
+
+	pthread_mutex_lock(&b->retry_lock);
+	r = take_held(b);
 	while (r) {
 		struct blk_request *next = r->next;
 
@@ -383,13 +392,8 @@ static void queue_notify(struct virtio_device *vdev, unsigned qi)
 /* Drops held requests (their elements were popped before a reset, or the device goes away). */
 static void drop_held(struct virtio_blk *b)
 {
-	struct blk_request *r;
+	struct blk_request *r = take_held(b);
 
-	pthread_mutex_lock(&b->lock);
-	r = b->held;
-	b->held = NULL;
-	b->held_tail = &b->held;
-	pthread_mutex_unlock(&b->lock);
 	while (r) {
 		struct blk_request *next = r->next;
 

@@ -413,7 +413,11 @@ void virtq_discard(struct virtq *vq, struct virtq_elem *elem)
 	free(elem);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
+/* Copies up to len bytes between the iovec, from byte off on, and a buffer: out
+ * of `from` into the iovec when from is set, else out of the iovec into `into`.
+ * Returns how many bytes were copied. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, uint8_t *into,
+		       const uint8_t *from, size_t len)
 {
 	size_t done = 0;
 	for (unsigned i = 0; i < n && done < len; i++) {
@@ -424,27 +428,23 @@ size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, si
 		size_t k = iov[i].iov_len - off;
 		if (k > len - done)
 			k = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, k);
+		uint8_t *at = (uint8_t *)iov[i].iov_base + off;
+		if (from)
+			memcpy(at, from + done, k);
+		else
+			memcpy(into + done, at, k);
 		done += k;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, NULL, len);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t k = iov[i].iov_len - off;
-		if (k > len - done)
-			k = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, k);
-		done += k;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, NULL, buf, len);
 }

@@ -83,6 +83,18 @@ static size_t take_rx(struct con *c, char *out, size_t max)
 	return n;
 }
 
+/* Runs the machine until the receive buffers held `want` bytes in all (2 s at
+ * most), appending them to out, which holds n already; returns the new n. */
+static size_t rx_until(struct con *c, char *out, size_t max, size_t n, size_t want)
+{
+	uint64_t deadline = clock_ns() + 2000000000ull;
+	while (n < want && clock_ns() < deadline) {
+		harness_run(&c->h, 1);
+		n += take_rx(c, out + n, max - n);
+	}
+	return n;
+}
+
 static void expect_client_reads(struct con *c, const char *s)
 {
 	size_t want = strlen(s), got = 0;
@@ -111,13 +123,7 @@ static void test_input_output(void **state)
 	post_rx(c, 1, 8);
 	assert_int_equal(write(c->client, "hello world!", 12), 12);
 	char got[64];
-	size_t n = 0;
-	uint64_t deadline = clock_ns() + 2000000000ull;
-	while (n < 12 && clock_ns() < deadline) {
-		harness_run(&c->h, 1);
-		n += take_rx(c, got + n, sizeof(got) - n);
-	}
-	assert_int_equal(n, 12);
+	assert_int_equal(rx_until(c, got, sizeof(got), 0, 12), 12);
 	assert_memory_equal(got, "hello world!", 12);
 	assert_true(vdrv_msi_count(&c->d, 1) >= 1);
 
@@ -148,23 +154,13 @@ static void test_input_waits_for_buffers(void **state)
 	post_rx(c, 0, 4);
 	assert_int_equal(write(c->client, "abcdefgh", 8), 8);
 	char got[16];
-	size_t n = 0;
-	uint64_t deadline = clock_ns() + 2000000000ull;
-	while (n < 4 && clock_ns() < deadline) {
-		harness_run(&c->h, 1);
-		n += take_rx(c, got + n, sizeof(got) - n);
-	}
+	size_t n = rx_until(c, got, sizeof(got), 0, 4);
 	assert_int_equal(n, 4);
 	/* No buffers: the rest waits in the backend, nothing is lost. */
 	harness_run(&c->h, 20);
 	assert_int_equal(take_rx(c, got + n, sizeof(got) - n), 0);
 	post_rx(c, 1, 16);
-	deadline = clock_ns() + 2000000000ull;
-	while (n < 8 && clock_ns() < deadline) {
-		harness_run(&c->h, 1);
-		n += take_rx(c, got + n, sizeof(got) - n);
-	}
-	assert_int_equal(n, 8);
+	assert_int_equal(rx_until(c, got, sizeof(got), n, 8), 8);
 	assert_memory_equal(got, "abcdefgh", 8);
 
 	/* A reset drops what the guest had queued; the device works again

@@ -35,6 +35,15 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* Offers n buffers as one chain, kicks through the modern notify area and
+ * waits until the device used it. */
+static void fill(struct vdrv *d, struct vdrv_queue *q, const struct vdrv_buf *b, unsigned n)
+{
+	assert_true(vdrv_add(d, q, b, n, 0) >= 0);
+	vdrv_kick(d, q);
+	assert_true(vdrv_wait_used(d, q, 1, 2000));
+}
+
 static void test_modern_msix(void **state)
 {
 	(void)state;
@@ -61,9 +70,7 @@ static void test_modern_msix(void **state)
 	uint8_t *buf = hram(h, BUF, 4096);
 	memset(buf, 0, 4096);
 	struct vdrv_buf b = {BUF, 4096, true};
-	assert_true(vdrv_add(&d, &q, &b, 1, 0) >= 0);
-	vdrv_kick(&d, &q);
-	assert_true(vdrv_wait_used(&d, &q, 1, 2000));
+	fill(&d, &q, &b, 1);
 	uint16_t head;
 	uint32_t len;
 	assert_true(vdrv_get_used(&d, &q, &head, &len));
@@ -77,9 +84,7 @@ static void test_modern_msix(void **state)
 	uint8_t *b2 = hram(h, BUF + 0x10000, 512);
 	memset(b2, 0, 512);
 	struct vdrv_buf two[2] = {{BUF + 0x10000, 256, true}, {BUF + 0x10100, 256, true}};
-	assert_true(vdrv_add(&d, &q, two, 2, 0) >= 0);
-	vdrv_kick(&d, &q);
-	assert_true(vdrv_wait_used(&d, &q, 1, 2000));
+	fill(&d, &q, two, 2);
 	assert_true(vdrv_get_used(&d, &q, &head, &len));
 	assert_int_equal(len, 512);
 	assert_false(all_zero(b2, 256));
@@ -89,9 +94,7 @@ static void test_modern_msix(void **state)
 	/* A masked vector holds the interrupt as pending until unmasked. */
 	vdrv_msix_mask(&d, 1, true);
 	b.len = 16;
-	assert_true(vdrv_add(&d, &q, &b, 1, 0) >= 0);
-	vdrv_kick(&d, &q);
-	assert_true(vdrv_wait_used(&d, &q, 1, 2000));
+	fill(&d, &q, &b, 1);
 	assert_int_equal(vdrv_msi_count(&d, 1), 2);
 	uint64_t pba = hmmio_read(h, VDRV_MSIX_BASE + 0x800, 8);
 	assert_int_equal(pba, 2);
@@ -105,6 +108,19 @@ static void route_pirq(struct harness *h, uint8_t devfn, unsigned irq)
 {
 	struct vdrv bridge = {.h = h, .devfn = PCI_DEVFN(1, 0)};
 	vdrv_cfg_write(&bridge, 0x60 + pci_slot_pirq(devfn, 0), irq, 1);
+}
+
+/* The modern interface without MSI-X: PIRQ routed to irq, queue 0 set up,
+ * one 32-byte buffer filled, and INTx asserted for it. */
+static void start_intx(struct harness *h, struct vdrv *d, struct vdrv_queue *q, unsigned irq)
+{
+	route_pirq(h, RNG_DEVFN, irq);
+	assert_true(vdrv_negotiate(d, 0));
+	assert_true(vdrv_queue_setup(d, q, 0, 16, QBASE, VDRV_NO_VECTOR));
+	vdrv_driver_ok(d);
+	struct vdrv_buf b = {BUF, 32, true};
+	fill(d, q, &b, 1);
+	assert_true(h->irq_level[irq]);
 }
 
 static void test_legacy_intx(void **state)
@@ -166,16 +182,8 @@ static void test_modern_intx(void **state)
 	assert_int_equal(d.device, 0x1044);
 	assert_int_equal(d.revision, 1);
 	assert_false(d.has_io);
-	route_pirq(h, RNG_DEVFN, 10);
-	assert_true(vdrv_negotiate(&d, 0));
 	struct vdrv_queue q;
-	assert_true(vdrv_queue_setup(&d, &q, 0, 16, QBASE, VDRV_NO_VECTOR));
-	vdrv_driver_ok(&d);
-	struct vdrv_buf b = {BUF, 32, true};
-	assert_true(vdrv_add(&d, &q, &b, 1, 0) >= 0);
-	vdrv_kick(&d, &q);
-	assert_true(vdrv_wait_used(&d, &q, 1, 2000));
-	assert_true(h->irq_level[10]);
+	start_intx(h, &d, &q, 10);
 	assert_int_equal(hmmio_read(h, d.isr, 1), 1);
 	assert_false(h->irq_level[10]);
 	free_rng(h);
@@ -189,16 +197,8 @@ static void test_intx_then_msix(void **state)
 	struct harness *h = new_rng("slot=3");
 	struct vdrv d;
 	vdrv_init(&d, h, RNG_DEVFN);
-	route_pirq(h, RNG_DEVFN, 11);
-	assert_true(vdrv_negotiate(&d, 0));
 	struct vdrv_queue q;
-	assert_true(vdrv_queue_setup(&d, &q, 0, 16, QBASE, VDRV_NO_VECTOR));
-	vdrv_driver_ok(&d);
-	struct vdrv_buf b = {BUF, 32, true};
-	assert_true(vdrv_add(&d, &q, &b, 1, 0) >= 0);
-	vdrv_kick(&d, &q);
-	assert_true(vdrv_wait_used(&d, &q, 1, 2000));
-	assert_true(h->irq_level[11]);
+	start_intx(h, &d, &q, 11);
 	vdrv_msix_enable(&d, 2);
 	assert_false(h->irq_level[11]);
 	vdrv_cc_write(&d, VDRV_CC_Q_SELECT, 0, 2);
@@ -206,9 +206,8 @@ static void test_intx_then_msix(void **state)
 	uint16_t head;
 	uint32_t len;
 	assert_true(vdrv_get_used(&d, &q, &head, &len));
-	assert_true(vdrv_add(&d, &q, &b, 1, 0) >= 0);
-	vdrv_kick(&d, &q);
-	assert_true(vdrv_wait_used(&d, &q, 1, 2000));
+	struct vdrv_buf b = {BUF, 32, true};
+	fill(&d, &q, &b, 1);
 	assert_int_equal(vdrv_msi_count(&d, 1), 1);
 	assert_false(h->irq_level[11]);
 	free_rng(h);

@@ -313,6 +313,27 @@ static inline uint64_t vdrv_queue_bytes(uint16_t size)
 	return ((a + 4095) & ~4095ull) + ((6 + 8ull * size + 4095) & ~4095ull);
 }
 
+/* The split ring of `size` entries at guest address base, as both
+ * interfaces lay it out (used ring page aligned): zeroed, the descriptors
+ * chained into the free list. */
+static inline void vdrv_queue_layout(struct vdrv *d, struct vdrv_queue *q, uint16_t index,
+				     uint16_t size, uint64_t base)
+{
+	memset(q, 0, sizeof(*q));
+	q->index = index;
+	q->size = size;
+	q->desc = base;
+	q->avail = base + 16ull * size;
+	q->used = (q->avail + 6 + 2ull * size + 4095) & ~4095ull;
+	q->num_free = size;
+	q->vector = VDRV_NO_VECTOR;
+	memset(hram(d->h, base, vdrv_queue_bytes(size)), 0, vdrv_queue_bytes(size));
+	for (uint16_t i = 0; i < size; i++) {
+		uint16_t next = (uint16_t)(i + 1);
+		memcpy(hram(d->h, q->desc + 16ull * i + 14, 2), &next, 2);
+	}
+}
+
 /* Sets up queue `index` with `size` entries (0: the device's maximum) at
  * guest address base (zeroed here), MSI-X entry `vector`, and enables it.
  * Returns false if the device refused the size or the vector. */
@@ -328,19 +349,7 @@ static inline bool vdrv_queue_setup(struct vdrv *d, struct vdrv_queue *q, uint16
 	vdrv_cc_write(d, VDRV_CC_Q_SIZE, size, 2);
 	if (vdrv_cc_read(d, VDRV_CC_Q_SIZE, 2) != size)
 		return false;
-	memset(q, 0, sizeof(*q));
-	q->index = index;
-	q->size = size;
-	q->desc = base;
-	q->avail = base + 16ull * size;
-	q->used = (q->avail + 6 + 2ull * size + 4095) & ~4095ull;
-	q->num_free = size;
-	memset(hram(d->h, base, vdrv_queue_bytes(size)), 0, vdrv_queue_bytes(size));
-	for (uint16_t i = 0; i < size; i++) {
-		uint8_t *dsc = hram(d->h, q->desc + 16ull * i, 16);
-		uint16_t next = (uint16_t)(i + 1);
-		memcpy(dsc + 14, &next, 2);
-	}
+	vdrv_queue_layout(d, q, index, size, base);
 	vdrv_cc_write(d, VDRV_CC_Q_DESC, (uint32_t)q->desc, 4);
 	vdrv_cc_write(d, VDRV_CC_Q_DESC + 4, (uint32_t)(q->desc >> 32), 4);
 	vdrv_cc_write(d, VDRV_CC_Q_DRIVER, (uint32_t)q->avail, 4);
@@ -516,20 +525,7 @@ static inline bool vdrv_leg_queue_setup(struct vdrv *d, struct vdrv_queue *q, ui
 	uint16_t size = (uint16_t)vdrv_leg_read(d, VDRV_LEG_QUEUE_SIZE, 2);
 	if (!size)
 		return false;
-	memset(q, 0, sizeof(*q));
-	q->index = index;
-	q->size = size;
-	q->desc = base;
-	q->avail = base + 16ull * size;
-	q->used = (q->avail + 6 + 2ull * size + 4095) & ~4095ull;
-	q->num_free = size;
-	q->vector = VDRV_NO_VECTOR;
-	q->notify = 0;
-	memset(hram(d->h, base, vdrv_queue_bytes(size)), 0, vdrv_queue_bytes(size));
-	for (uint16_t i = 0; i < size; i++) {
-		uint16_t next = (uint16_t)(i + 1);
-		memcpy(hram(d->h, q->desc + 16ull * i + 14, 2), &next, 2);
-	}
+	vdrv_queue_layout(d, q, index, size, base);
 	vdrv_leg_write(d, VDRV_LEG_QUEUE_PFN, (uint32_t)(base >> 12), 4);
 	return vdrv_leg_read(d, VDRV_LEG_QUEUE_PFN, 4) == (uint32_t)(base >> 12);
 }

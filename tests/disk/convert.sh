@@ -5,11 +5,7 @@
 # image.
 source "$(dirname "$0")/lib.sh" "$@"
 
-ref_new ref.raw 64M
-for w in $WRITES64; do
-	IFS=: read -r o l s <<<"$w"
-	ref_put ref.raw "$o" "$l" "$s"
-done
+ref_writes ref.raw 64M "$WRITES64"
 
 FORMATS="raw qcow2 vhdx vhd"
 for a in $FORMATS; do

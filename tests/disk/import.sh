@@ -6,11 +6,7 @@
 # of the written ranges must find the pattern.
 source "$(dirname "$0")/lib.sh" "$@"
 
-ref_new ref.raw 64M
-for w in $WRITES64; do
-	IFS=: read -r o l s <<<"$w"
-	ref_put ref.raw "$o" "$l" "$s"
-done
+ref_writes ref.raw 64M "$WRITES64"
 
 # osio_reads IMAGE REF WHAT: osio's view of IMAGE is REF
 osio_reads() {

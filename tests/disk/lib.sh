@@ -73,6 +73,17 @@ WRITES64="0:65536:1 1049088:1536:2 2096640:1024:3 5242880:3145728:4 33550336:819
 WRITES64_4K="0:65536:1 1048576:8192:2 2093056:8192:3 5242880:3145728:4 33550336:8192:5
 50331648:65536:6 50335744:4096:7 67104768:4096:8"
 
+# ref_writes FILE SIZE LIST: a sparse raw file of SIZE bytes with LIST
+# (OFFSET:LEN:SEED ...) written into it with dd
+ref_writes() {
+	local w o l s
+	ref_new "$1" "$2"
+	for w in $3; do
+		IFS=: read -r o l s <<<"$w"
+		ref_put "$1" "$o" "$l" "$s"
+	done
+}
+
 # writes_apply IMAGE REF LIST: writes LIST through osio into IMAGE and with
 # dd into REF
 writes_apply() {

@@ -22,73 +22,21 @@ EOF
 }
 
 me=debian-disks
-here=$(cd "$(dirname "$0")" && pwd)
-fetch=$here/../../scripts/fetch-guest-artefacts.sh
-vmm='' osio='' outdir='' timeout_s=600
+timeout_s=600
 mem=512M cpus=2 disk_size=64M
 formats=(raw qcow2 vhdx vhd)
-while (($#)); do
-	case $1 in
-	--vmm) vmm=${2-}; shift 2 ;;
-	--osio) osio=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
-	--timeout) timeout_s=${2-}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; echo "$me: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-case $vmm in
-osio | qemu) ;;
-*) usage >&2; echo "$me: --vmm must be osio or qemu" >&2; exit 2 ;;
-esac
-if ! [[ $timeout_s =~ ^[1-9][0-9]*$ ]]; then
-	echo "$me: --timeout '$timeout_s' is not a number of seconds" >&2
-	exit 2
-fi
-
-if [ "$vmm" = osio ]; then
-	# On kvm_pvm every guest kernel instruction is emulated: hours in the decompressor.
-	if [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
-		why="a stock Debian kernel cannot boot in useful time here"
-		if [ -d /sys/module/kvm_pvm ]; then
-			echo "SKIP: /dev/kvm is kvm_pvm (no hardware virtualization): $why"
-		else
-			echo "SKIP: /dev/kvm is not hardware-backed (no kvm_intel, kvm_amd): $why"
-		fi
-		exit 77
-	fi
-	if [ -z "$osio" ] || [ ! -x "$osio" ]; then
-		echo "FAIL: no osio binary (pass --osio PATH)"
-		exit 1
-	fi
-else
-	if ! command -v qemu-system-x86_64 >/dev/null; then
-		echo "FAIL: qemu-system-x86_64 not found: install qemu-system-x86 (install-deps.sh)"
-		exit 1
-	fi
-fi
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+deb_parse_args "$@"
+deb_check_vmm
 for tool in qemu-img mke2fs e2fsck debugfs objcopy cpio gzip ldd md5sum; do
 	command -v "$tool" >/dev/null ||
 		{ echo "FAIL: '$tool' not found (Debian: qemu-utils, e2fsprogs, binutils, cpio)"; exit 1; }
 done
 
-if [ -z "$outdir" ]; then
-	outdir=$(mktemp -d "${TMPDIR:-/tmp}/debian-disks.XXXXXX")
-fi
-mkdir -p "$outdir"
-out=$outdir/$vmm.out err=$outdir/$vmm.err
-rm -f "$out" "$err"
-
-if ! paths=$("$fetch" 2>"$outdir/fetch.err"); then
-	echo "FAIL: cannot get the Debian guest artefacts: $(tail -n 1 "$outdir/fetch.err")"
-	exit 1
-fi
-kernel=$(sed -n 's/^kernel=//p' <<<"$paths")
-base_initramfs=$(sed -n 's/^initramfs=//p' <<<"$paths")
-if [ ! -r "$kernel" ] || [ ! -r "$base_initramfs" ]; then
-	echo "FAIL: fetch-guest-artefacts.sh gave no kernel/initramfs"
-	exit 1
-fi
+deb_outdir
+deb_fetch
+base_initramfs=$initramfs
 # The kernel package's unpacked tree holds the modules next to boot/.
 kver=$(basename "$kernel")
 kver=${kver#vmlinuz-}
@@ -204,7 +152,7 @@ for f in "${formats[@]}"; do
 		osio_disks+=(--disk "$img,bus=$bus,format=$f")
 		qemu_disks+=(-drive "file=$img,format=$(qfmt "$f"),if=none,id=d$idx")
 		if [ "$bus" = ide ]; then
-			ide_n=$(((idx / 2)))
+			ide_n=$((idx / 2))
 			qemu_disks+=(-device "ide-hd,drive=d$idx,bus=ide.$((ide_n / 2)),unit=$((ide_n % 2))")
 		else
 			qemu_disks+=(-device "virtio-blk-pci,drive=d$idx")
@@ -217,39 +165,8 @@ echo "$me: $(basename "$kernel") with mke2fs in $vmm, $ndisks disks ($disk_size 
 	"IDE and virtio in ${formats[*]}"
 
 append="console=ttyS0 panic=-1 osio.disks=$ndisks"
-case $vmm in
-osio)
-	cmd=("$osio" run --kernel "$kernel" --initrd "$initramfs" --append "$append"
-		--memory "$mem" --cpus "$cpus" --on-reboot exit --vnc none "${osio_disks[@]}")
-	;;
-qemu)
-	cmd=(qemu-system-x86_64 -accel tcg -M pc -m "$mem" -smp "$cpus" -nodefaults
-		-display none -serial stdio -monitor none -no-reboot
-		-kernel "$kernel" -initrd "$initramfs" -append "$append" "${qemu_disks[@]}")
-	;;
-esac
-start=$(date +%s)
-set +e
-timeout -k 10 "$timeout_s" "${cmd[@]}" </dev/null >"$out" 2>"$err"
-status=$?
-set -e
-secs=$(($(date +%s) - start))
-tr -d '\r' <"$out" >"$out.txt"
-
-fail() {
-	echo "FAIL: $*"
-	echo "--- last console lines ($out):"
-	tail -n 25 "$out.txt"
-	if [ -s "$err" ]; then
-		echo "--- $vmm messages ($err):"
-		tail -n 10 "$err"
-	fi
-	exit 1
-}
-
-if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-	fail "the guest did not finish within $timeout_s s"
-fi
+osio_disks=(--vnc none "${osio_disks[@]}")
+deb_boot "$append" "$initramfs" osio_disks qemu_disks
 grep -aq 'OSIO-DISKS-DONE' "$out.txt" || fail "/init did not finish (status $status after $secs s)"
 if grep -aq 'OSIO-DISK-FAIL' "$out.txt"; then
 	fail "in the guest: $(grep -a 'OSIO-DISK-FAIL' "$out.txt" | tr '\n' ';')"
@@ -257,8 +174,7 @@ fi
 okays=$(grep -ac '^OSIO-DISK-OK ' "$out.txt" || true)
 [ "$okays" = "$ndisks" ] ||
 	fail "$okays of $ndisks disks got a filesystem ($(grep -a OSIO-DISKS-SEEN "$out.txt"))"
-grep -aq 'reboot: Power down' "$out.txt" || fail "the guest did not power off (panic or reboot?)"
-[ "$status" = 0 ] || fail "$vmm exited with status $status after the guest powered off"
+deb_powered_off
 
 # --- the host's view of every image.
 want_numbers=$(seq 1 100000 | md5sum | cut -d' ' -f1)

@@ -90,6 +90,20 @@ acked() {
 	echo $((${last:--1} + 1))
 }
 
+# qemu_reads IMAGE NOUN WHO: QEMU converts IMAGE to raw and reads every acknowledged record in
+# it intact (NOUN names the image, WHO the reader in the failure messages).
+qemu_reads() {
+	rm -f "$work/disk.raw"
+	qemu-img convert -f "$qfmt" -O raw "$1" "$work/disk.raw" ||
+		fail "qemu-img cannot read $2; $what"
+	if ! "$check" --format raw --readonly "${layout[@]}" --groups "$groups" "$work/disk.raw" \
+		>"$work/qread.out" 2>&1; then
+		cat "$work/qread.out"
+		fail "$3 reads damaged records; $what"
+	fi
+	rm -f "$work/disk.raw"
+}
+
 start_s=$SECONDS
 total_acked=0 round=0 kills=0
 while ((round < rounds && SECONDS - start_s < budget)); do
@@ -151,14 +165,8 @@ while ((round < rounds && SECONDS - start_s < budget)); do
 		cat "$work/qcopy.out"
 		fail "QEMU cannot recover the image osio left (qemu-img check -r $repair: status $st); $what"
 	fi
-	qemu-img convert -f "$qfmt" -O raw "$work/copy" "$work/disk.raw" ||
-		fail "qemu-img cannot read the image osio left; $what"
-	if ! "$check" --format raw --readonly "${layout[@]}" --groups "$groups" "$work/disk.raw" \
-		>"$work/qread.out" 2>&1; then
-		cat "$work/qread.out"
-		fail "QEMU, recovering the image itself, reads damaged records; $what"
-	fi
-	rm -f "$work/copy" "$work/disk.raw"
+	qemu_reads "$work/copy" "the image osio left" "QEMU, recovering the image itself,"
+	rm -f "$work/copy"
 
 	# osio opens it read-write (replays the VHDX log / repairs a dirty qcow2), checks the
 	# metadata and reads the records.
@@ -180,15 +188,7 @@ while ((round < rounds && SECONDS - start_s < budget)); do
 		fail "qemu-img check exit status $st after osio opened the image; $what"
 		;;
 	esac
-	rm -f "$work/disk.raw"
-	qemu-img convert -f "$qfmt" -O raw "$img" "$work/disk.raw" ||
-		fail "qemu-img cannot read the image; $what"
-	if ! "$check" --format raw --readonly "${layout[@]}" --groups "$groups" "$work/disk.raw" \
-		>"$work/qread.out" 2>&1; then
-		cat "$work/qread.out"
-		fail "QEMU reads damaged records; $what"
-	fi
-	rm -f "$work/disk.raw"
+	qemu_reads "$img" "the image" "QEMU"
 	echo "ok: $what; intact as osio and QEMU recover and read them$qnote"
 done
 echo "PASS: $round rounds ($kills killed), $total_acked acknowledged groups checked, seed $seed"

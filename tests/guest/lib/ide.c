@@ -106,14 +106,31 @@ static void clear_result(struct ide_result *res)
 	*res = (struct ide_result){0};
 }
 
+/* An ATA command's start: res cleared, the drive selected. */
+static int begin(const struct ide_channel *ch, unsigned drive, struct ide_result *res)
+{
+	clear_result(res);
+	return ide_select(ch, drive);
+}
+
+/* A command's end: the device idle again, its status and error into res. */
+static int complete(const struct ide_channel *ch, struct ide_result *res)
+{
+	u8 st;
+	int err;
+
+	delay400(ch);
+	err = ide_wait_idle(ch, &st);
+	return err ? err : finish(ch, res);
+}
+
 int ide_identify(const struct ide_channel *ch, unsigned drive, u8 cmd, u16 id[256],
 		 struct ide_result *res)
 {
 	u8 st;
 	int err;
 
-	clear_result(res);
-	err = ide_select(ch, drive);
+	err = begin(ch, drive, res);
 	if (err)
 		return err;
 	outb(ch->cmd + ATA_REG_FEATURE, 0);
@@ -128,9 +145,21 @@ int ide_identify(const struct ide_channel *ch, unsigned drive, u8 cmd, u16 id[25
 		return finish(ch, res) ? -IDE_EIO : -IDE_EPROTO;
 	insw(ch->cmd + ATA_REG_DATA, id, 256);
 	res->bytes = 512;
+	return complete(ch, res);
+}
+
+/* Waits out the busy time before a PIO data block: 0 when DRQ says a block is ready, 1 when
+ * the command ended instead, or a negative error. */
+static int wait_block(const struct ide_channel *ch)
+{
+	u8 st;
+	int err;
+
 	delay400(ch);
 	err = ide_wait_idle(ch, &st);
-	return err ? err : finish(ch, res);
+	if (err)
+		return err;
+	return (st & ATA_DRQ) ? 0 : 1;
 }
 
 /* Bus master: stopped, error and interrupt cleared, the table loaded, the direction set. */
@@ -203,9 +232,8 @@ int ata_dma(const struct ide_channel *ch, unsigned drive, u8 cmd, u64 lba, u32 c
 	bool to_mem = cmd == ATA_CMD_READ_DMA || cmd == ATA_CMD_READ_DMA_EXT;
 	int err;
 
-	clear_result(res);
 	bm_setup(ch, table, to_mem);
-	err = ide_select(ch, drive);
+	err = begin(ch, drive, res);
 	if (err)
 		return err;
 	write_taskfile(ch, drive, lba, count, ext);
@@ -218,21 +246,19 @@ int ata_pio(const struct ide_channel *ch, unsigned drive, u8 cmd, u64 lba, u32 c
 {
 	bool ext = cmd == ATA_CMD_READ_SECTORS_EXT || cmd == ATA_CMD_WRITE_SECTORS_EXT;
 	bool out = cmd == ATA_CMD_WRITE_SECTORS || cmd == ATA_CMD_WRITE_SECTORS_EXT;
-	u8 *p = buf, st;
+	u8 *p = buf;
 	int err;
 
-	clear_result(res);
-	err = ide_select(ch, drive);
+	err = begin(ch, drive, res);
 	if (err)
 		return err;
 	write_taskfile(ch, drive, lba, count, ext);
 	outb(ch->cmd + ATA_REG_COMMAND, cmd);
 	for (u32 i = 0; i < count; i++) {
-		delay400(ch);
-		err = ide_wait_idle(ch, &st);
-		if (err)
+		err = wait_block(ch);
+		if (err < 0)
 			return err;
-		if (!(st & ATA_DRQ))
+		if (err)
 			return finish(ch, res) ? -IDE_EIO : -IDE_EPROTO;
 		if (out)
 			outsw(ch->cmd + ATA_REG_DATA, p + i * 512, 256);
@@ -242,25 +268,19 @@ int ata_pio(const struct ide_channel *ch, unsigned drive, u8 cmd, u64 lba, u32 c
 		res->drq_blocks++;
 		res->max_drq = 512;
 	}
-	delay400(ch);
-	err = ide_wait_idle(ch, &st);
-	return err ? err : finish(ch, res);
+	return complete(ch, res);
 }
 
 int ata_nondata(const struct ide_channel *ch, unsigned drive, u8 cmd, struct ide_result *res)
 {
-	u8 st;
 	int err;
 
-	clear_result(res);
-	err = ide_select(ch, drive);
+	err = begin(ch, drive, res);
 	if (err)
 		return err;
 	outb(ch->cmd + ATA_REG_DEVICE, (u8)(0xa0 | (drive & 1) << 4));
 	outb(ch->cmd + ATA_REG_COMMAND, cmd);
-	delay400(ch);
-	err = ide_wait_idle(ch, &st);
-	return err ? err : finish(ch, res);
+	return complete(ch, res);
 }
 
 /* PACKET command up to the point where the device takes the CDB. */
@@ -292,7 +312,7 @@ static int send_packet(const struct ide_channel *ch, unsigned drive, const u8 cd
 int atapi_pio(const struct ide_channel *ch, unsigned drive, const u8 cdb[12], void *buf, u32 len,
 	      u16 bcl, struct ide_result *res)
 {
-	u8 *p = buf, st;
+	u8 *p = buf;
 	int err;
 
 	clear_result(res);
@@ -300,13 +320,12 @@ int atapi_pio(const struct ide_channel *ch, unsigned drive, const u8 cdb[12], vo
 	if (err)
 		return err;
 	for (;;) {
-		delay400(ch);
-		err = ide_wait_idle(ch, &st);
-		if (err)
+		err = wait_block(ch);
+		if (err < 0)
 			return err;
-		if (!(st & ATA_DRQ))
+		if (err)
 			return finish(ch, res);
-		st = inb(ch->cmd + ATA_REG_STATUS);
+		(void)inb(ch->cmd + ATA_REG_STATUS);
 		/* Data to the host: IO = 1, CoD = 0. */
 		if ((inb(ch->cmd + ATA_REG_NSECT) & 3) != 2)
 			return -IDE_EPROTO;

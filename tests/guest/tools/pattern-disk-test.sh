@@ -24,14 +24,12 @@ EOF
 }
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/guest/tools/pattern-lib.sh
+. "$here/tools/pattern-lib.sh"
 osio='' kernel='' checker='' outdir='' format='' type=dynamic bus=ide size=64M append='' cpus=1
 timeout=120 vmms=both
 while (($#)); do
 	case $1 in
-	--osio) osio=${2-}; shift 2 ;;
-	--kernel) kernel=${2-}; shift 2 ;;
-	--checker) checker=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
 	--format) format=${2-}; shift 2 ;;
 	--type) type=${2-}; shift 2 ;;
 	--bus) bus=${2-}; shift 2 ;;
@@ -41,7 +39,11 @@ while (($#)); do
 	--timeout) timeout=${2-}; shift 2 ;;
 	--vmm) vmms=${2-}; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
-	*) usage >&2; echo "pattern-disk-test: unknown option '$1'" >&2; exit 2 ;;
+	*)
+		pattern_opt "$1" "${2-}" ||
+			{ usage >&2; echo "pattern-disk-test: unknown option '$1'" >&2; exit 2; }
+		shift 2
+		;;
 	esac
 done
 bad() { echo "pattern-disk-test: $*" >&2; exit 2; }
@@ -69,12 +71,6 @@ create() {
 	qemu-img create -q "${opts[@]}" "$img" "$size"
 }
 qemu_format() { [[ $format == vhd ]] && echo vpc || echo "$format"; }
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
 
 run() {
 	local vmm=$1 img=$outdir/$1.img rc
@@ -121,12 +117,7 @@ host_check() {
 		fail "$vmm: the guest printed neither 'written: N sectors' nor 'range: LBA S+N'"
 		return
 	fi
-	if "$checker" "$outdir/$vmm.raw" --expect "$written" >>"$outdir/$vmm.pattern" 2>&1; then
-		echo "$vmm: $(tail -n1 "$outdir/$vmm.pattern")"
-	else
-		fail "$vmm: the image does not hold what the guest wrote:"
-		cat "$outdir/$vmm.pattern"
-	fi
+	pattern_verify "$outdir/$vmm.raw" "$written" "$outdir/$vmm.pattern" "$vmm: "
 	rm -f "$outdir/$vmm.raw"
 }
 

@@ -12,16 +12,14 @@ usage() {
 		"--outdir DIR --mode pause|report [--bus virtio|ide]" >&2
 }
 
+# shellcheck source=tests/guest/tools/pattern-lib.sh
+. "$(dirname "$0")/pattern-lib.sh"
 osio='' kernel='' checker='' outdir='' mode='' bus=virtio
 while (($#)); do
 	case $1 in
-	--osio) osio=${2-}; shift 2 ;;
-	--kernel) kernel=${2-}; shift 2 ;;
-	--checker) checker=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
 	--mode) mode=${2-}; shift 2 ;;
 	--bus) bus=${2-}; shift 2 ;;
-	*) usage; exit 2 ;;
+	*) pattern_opt "$1" "${2-}" || { usage; exit 2; }; shift 2 ;;
 	esac
 done
 [[ -x $osio && -r $kernel && -x $checker && -n $outdir && $mode =~ ^(pause|report)$ &&
@@ -106,12 +104,6 @@ for n, cmd in enumerate(cmds):
 EOF
 }
 
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
 if [[ $mode == pause ]]; then
 	if out=$(control wait-paused); then
 		echo "$out"
@@ -134,12 +126,7 @@ if [[ $mode == pause ]]; then
 	((rc == 0)) && grep -q '^RESULT: PASS' "$outdir/osio.out" ||
 		fail "after the resume the guest did not pass (status $rc)"
 	mount -o remount,size=64M "$outdir/fs"
-	if "$checker" "$img" --expect 8192 >"$outdir/pattern" 2>&1; then
-		echo "$(tail -n1 "$outdir/pattern")"
-	else
-		fail "the image does not hold the guest's pattern:"
-		cat "$outdir/pattern"
-	fi
+	pattern_verify "$img" 8192 "$outdir/pattern" ""
 else
 	# report: the guest sees VIRTIO_BLK_S_IOERR (IDE: ERR with ABRT), says so and fails; osio
 	# runs on to its end.
