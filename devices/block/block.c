@@ -133,6 +133,7 @@ static int attach(struct block_dev *bd, const struct block_driver *drv, const ch
 	bd->size = 0;
 	bd->readonly = flags & BLOCK_RDONLY;
 	bd->probed_raw = false;
+	bd->probe_fd = -1;
 	bd->share = (flags & BLOCK_SHARE) && (flags & BLOCK_RDONLY);
 	bd->logical_sector = BLOCK_SECTOR;
 	bd->dev = st.st_dev;
@@ -169,6 +170,9 @@ fail:
 /* Closes what attach opened; nothing is in flight. */
 static void detach(struct block_dev *bd)
 {
+	if (bd->probe_fd >= 0)
+		close(bd->probe_fd);
+	bd->probe_fd = -1;
 	block_pool_free(bd->pool);
 	bd->pool = NULL;
 	bd->drv->close(bd);
@@ -216,6 +220,8 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 	}
 	bool probed = !format || !*format || strcmp(format, "auto") == 0;
 	bd->probed_raw = probed && drv == &block_raw_driver && !bd->readonly;
+	if (bd->probed_raw)
+		bd->probe_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY); /* -1: refuse */
 	*out = bd;
 	return 0;
 }
@@ -404,28 +410,26 @@ static void io_run(struct block_work *w)
  * QEMU. Only writes that touch the bytes the probes look at are checked. */
 static bool changes_format(struct block_dev *bd, const struct block_req *req)
 {
-	int fd = open(bd->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* The file is at least bd->size long, so its probed tail starts at or
+	 * after bd->size - BLOCK_PROBE_TAIL: most writes are decided here,
+	 * without a system call. */
+	if (req->offset >= BLOCK_PROBE_HEAD && bd->size >= BLOCK_PROBE_TAIL &&
+	    req->offset + req->len <= bd->size - BLOCK_PROBE_TAIL)
+		return false;
+	int fd = bd->probe_fd;
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return true; /* cannot tell: refuse */
-	}
 	uint64_t fsize = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : bd->size;
 	uint64_t tail_off = fsize > BLOCK_PROBE_TAIL ? fsize - BLOCK_PROBE_TAIL : 0;
-	if (req->offset >= BLOCK_PROBE_HEAD && req->offset + req->len <= tail_off) {
-		close(fd);
+	if (req->offset >= BLOCK_PROBE_HEAD && req->offset + req->len <= tail_off)
 		return false;
-	}
 	uint8_t head[BLOCK_PROBE_HEAD] = {0}, tail[BLOCK_PROBE_TAIL] = {0};
 	size_t headlen = fsize < sizeof(head) ? (size_t)fsize : sizeof(head);
 	size_t taillen = S_ISREG(st.st_mode) && fsize >= sizeof(tail) ? sizeof(tail) : 0;
 	if (pread(fd, head, headlen, 0) < 0 ||
-	    (taillen && pread(fd, tail, taillen, (off_t)tail_off) < 0)) {
-		close(fd);
+	    (taillen && pread(fd, tail, taillen, (off_t)tail_off) < 0))
 		return true;
-	}
-	close(fd);
 	/* The write's bytes over what is there. */
 	uint64_t pos = req->offset;
 	for (unsigned i = 0; i < req->niov; i++) {

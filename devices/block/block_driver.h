@@ -70,6 +70,7 @@ struct block_dev {
 	uint64_t size;
 	bool readonly;
 	bool probed_raw;	 /* raw because no driver recognized it: see block_submit */
+	int probe_fd;		 /* probed_raw: the image, read-only, for the check */
 	bool share;		 /* opened with BLOCK_SHARE, and so are its parents */
 	unsigned logical_sector; /* 512 unless the driver says otherwise */
 	dev_t dev;		 /* the image file, for loops in parent chains */
