@@ -11,8 +11,10 @@ packages=(
 	libcmocka-dev
 	# screenshots (PNG), the VNC server, the SDL window, the control API (JSON)
 	libpng-dev zlib1g-dev libvncserver-dev libsdl2-dev libjansson-dev
+	# the NAT switch (user-mode TCP/IP)
+	libslirp-dev
 	# firmware and boot software the VMs run, and the tools that build test media
-	seabios grub-rescue-pc xorriso isolinux
+	seabios grub-rescue-pc xorriso isolinux ipxe-qemu
 	# guest programs (freestanding, built with the host gcc) and initramfs
 	binutils cpio busybox-static
 	# peers for differential tests and benchmarks
@@ -20,7 +22,7 @@ packages=(
 	# real VNC clients and a display server for the connection tests
 	gvncviewer tigervnc-viewer novnc xvfb xdotool x11-utils x11-xkb-utils chromium
 	# test tooling
-	procps time jq
+	procps time jq iproute2 python3
 )
 
 missing=()
