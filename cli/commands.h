@@ -13,6 +13,7 @@ int cmd_connect(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_send_key(int argc, char **argv);
+int cmd_switch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

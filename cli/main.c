@@ -13,6 +13,7 @@ static const struct command commands[] = {
 	{ "send-key", "press key combinations in a running VM (ctrl-alt-delete, ...)",
 	  cmd_send_key },
 	{ "disk", "create, inspect, convert, grow and check virtual hard disks", cmd_disk },
+	{ "switch", "create, list, show and delete virtual switches", cmd_switch },
 	{ "version", "print osio's version", cmd_version },
 };
 

@@ -20,10 +20,6 @@
 #define RXQ_BYTES  (4u << 20)
 
 extern const struct net_switch_ops net_switch_fd; /* net_fd.c */
-/* TEMPORARY until offload.c lands. */
-extern int net_offload_frame(uint8_t *frame, size_t len, const struct net_hdr *hdr,
-			     int (*emit)(void *ctx, const uint8_t *seg, size_t seglen), void *ctx)
-    __attribute__((weak));
 
 struct rx_frame {
 	struct rx_frame *next;
@@ -112,13 +108,21 @@ static int open_backend(struct net_port *p, const struct net_switch_cfg *cfg)
 	return 0;
 }
 
+/* Takes the backend out under the write lock (sends in flight finish first,
+ * later ones see none) and closes it after unlocking: a backend's close may
+ * wait for its thread, which may be in an adapter's receive calling
+ * net_port_send. */
 static void close_backend(struct net_port *p)
 {
-	if (p->be)
-		p->be->close(p->be_state);
+	pthread_rwlock_wrlock(&p->be_lock);
+	const struct net_switch_ops *be = p->be;
+	void *st = p->be_state;
 	p->be = NULL;
 	p->be_state = NULL;
 	p->cfg.kind = NET_SWITCH_NONE;
+	pthread_rwlock_unlock(&p->be_lock);
+	if (be)
+		be->close(st);
 }
 
 static void drop_queue(struct net_port *p)
@@ -200,9 +204,7 @@ void net_port_destroy(struct net_port *p)
 		}
 	}
 	pthread_mutex_unlock(&ports_lock);
-	pthread_rwlock_wrlock(&p->be_lock);
 	close_backend(p);
-	pthread_rwlock_unlock(&p->be_lock);
 	drop_queue(p);
 	pthread_rwlock_destroy(&p->be_lock);
 	pthread_mutex_destroy(&p->rx_lock);
@@ -260,6 +262,11 @@ const char *net_port_id(const struct net_port *p)
 	return p->id;
 }
 
+void net_port_rx_dropped(struct net_port *p)
+{
+	atomic_fetch_add_explicit(&p->rx_dropped, 1, memory_order_relaxed);
+}
+
 void net_port_guest_error(struct net_port *p)
 {
 	atomic_fetch_add_explicit(&p->guest_errors, 1, memory_order_relaxed);
@@ -279,9 +286,7 @@ void net_port_stats(const struct net_port *p, struct net_port_stats *out)
 
 int net_port_connect(struct net_port *p, const struct net_switch_cfg *cfg)
 {
-	pthread_rwlock_wrlock(&p->be_lock);
 	close_backend(p);
-	pthread_rwlock_unlock(&p->be_lock);
 	set_link(p, false);
 	drop_queue(p);
 
@@ -339,8 +344,12 @@ static int queue_frame(struct net_port *p, const struct net_hdr *hdr, const stru
 	return 0;
 }
 
-static void count_rx(struct net_port *p, size_t len)
+static void count_rx(struct net_port *p, size_t len, int r)
 {
+	if (r == NET_RX_DROPPED) {
+		atomic_fetch_add_explicit(&p->rx_dropped, 1, memory_order_relaxed);
+		return;
+	}
 	atomic_fetch_add_explicit(&p->rx_frames, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
 }
@@ -359,15 +368,19 @@ int net_port_deliver(struct net_port *p, const struct net_hdr *hdr, const struct
 		pthread_mutex_unlock(&p->rx_lock);
 		return -EAGAIN;
 	}
+	/* Blocked while the adapter decides: a wake racing with a refusal
+	 * (the driver adds buffers just after the adapter found none) then
+	 * waits for the lock and finds the frame queued. */
+	atomic_store(&p->blocked, true);
 	int r = p->ops->receive(p->opaque, hdr, iov, iovcnt, len);
 	if (r == -EAGAIN) {
 		queue_frame(p, hdr, iov, iovcnt, len);
-		atomic_store(&p->blocked, true);
 		pthread_mutex_unlock(&p->rx_lock);
 		return -EAGAIN;
 	}
+	atomic_store(&p->blocked, false);
 	pthread_mutex_unlock(&p->rx_lock);
-	count_rx(p, len);
+	count_rx(p, len, r);
 	return 0;
 }
 
@@ -379,11 +392,12 @@ void net_port_wake(struct net_port *p)
 	while (p->q_head) {
 		struct rx_frame *f = p->q_head;
 		struct iovec v = {f->data, f->len};
-		if (p->ops->receive(p->opaque, &f->hdr, &v, 1, f->len) == -EAGAIN) {
+		int r = p->ops->receive(p->opaque, &f->hdr, &v, 1, f->len);
+		if (r == -EAGAIN) {
 			pthread_mutex_unlock(&p->rx_lock);
 			return; /* still full: the adapter wakes us again */
 		}
-		count_rx(p, f->len);
+		count_rx(p, f->len, r);
 		p->q_head = f->next;
 		if (!p->q_head)
 			p->q_tail = &p->q_head;
@@ -484,10 +498,6 @@ int net_port_send(struct net_port *p, const struct net_hdr *hdr, const struct io
 		off += iov[i].iov_len;
 	}
 	struct emit_ctx c = {.p = p};
-	if (!net_offload_frame) {
-		atomic_fetch_add_explicit(&p->tx_dropped, 1, memory_order_relaxed);
-		goto out;
-	}
 	r = net_offload_frame(buf, len, hdr, emit_segment, &c);
 	if (r == -EINVAL) {
 		net_port_guest_error(p);

@@ -117,15 +117,18 @@ struct net_port_stats {
 
 struct net_port;
 
+#define NET_RX_DROPPED 1
+
 /* What an adapter model provides. */
 struct net_adapter_ops {
 	/* A frame for the guest (complete: hdr->gso_type is NONE; DATA_VALID
 	 * may be set). Return 0 when the adapter took it (or dropped it, having
 	 * counted why), or -EAGAIN when it has no receive buffers now: the port
 	 * queues this frame and later ones and offers them again after the
-	 * adapter calls net_port_wake. Called from the switch's thread (any
-	 * thread, one at a time per port), never with a port lock held that
-	 * net_port_* calls would take. */
+	 * adapter calls net_port_wake. NET_RX_DROPPED: the adapter dropped it
+	 * (filtered, driver not running), counted as rx_dropped. Called from the switch's thread
+	 * (any thread, one at a time per port), never with a port lock held that net_port_* calls
+	 * would take. */
 	int (*receive)(void *opaque, const struct net_hdr *hdr, const struct iovec *iov,
 		       unsigned iovcnt, size_t len);
 	/* The link went up (connected to a working switch) or down (not
@@ -172,6 +175,8 @@ int net_port_send(struct net_port *p, const struct net_hdr *hdr, const struct io
 void net_port_wake(struct net_port *p);
 /* The adapter counts a malformed descriptor or frame from its guest. */
 void net_port_guest_error(struct net_port *p);
+/* A backend that had to drop a frame for the guest (its own queue full). */
+void net_port_rx_dropped(struct net_port *p);
 void net_port_stats(const struct net_port *p, struct net_port_stats *out);
 
 /* Moves the port to another switch (a running VM's adapter; the control
