@@ -8,11 +8,16 @@
 #include "hypervisor/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define ROM_MAX (1u << 20)
 
 #define PCI_CAP_ID_VENDOR 0x09
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -523,7 +528,51 @@ static uint16_t legacy_pci_id(uint16_t id)
 	return 0;
 }
 
-static int setup_pci(struct virtio_device *vdev, int slot)
+/* rom=PATH (a model that lists the key, e.g. virtio-net for network
+ * boot): the option ROM in the function's expansion ROM BAR. A file that
+ * cannot be used is -EINVAL, with one line that names it. */
+static int load_rom(struct virtio_device *vdev, const char *path)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	int r, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_error("%s: cannot open the option ROM %s: %s (install ipxe-qemu, or give rom= "
+			  "another file)",
+			  vdev->id, path, strerror(errno));
+		return -EINVAL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 3 || st.st_size > ROM_MAX) {
+		r = -EINVAL;
+		log_error("%s: %s is not an option ROM (a file of 3 bytes to 1 MiB); give rom= "
+			  "another file",
+			  vdev->id, path);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size || buf[0] != 0x55 ||
+	    buf[1] != 0xaa) {
+		r = -EINVAL;
+		log_error("%s: %s is not an option ROM (no 55 AA signature); give rom= another "
+			  "file",
+			  vdev->id, path);
+		goto out;
+	}
+	r = pci_rom_init(&vdev->pci, buf, (size_t)st.st_size);
+	if (r < 0)
+		log_error("%s: cannot set up the ROM BAR for %s: %s", vdev->id, path, strerror(-r));
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int setup_pci(struct virtio_device *vdev, int slot, const char *rom)
 {
 	struct pci_device *d = &vdev->pci;
 	const struct virtio_device_info *info = &vdev->info;
@@ -567,6 +616,8 @@ static int setup_pci(struct virtio_device *vdev, int slot)
 	/* The window's bar, offset, length and data are the driver's. */
 	pci_set_wmask(d, (unsigned)cfg + 4, 1, 0xff);
 	pci_set_wmask(d, (unsigned)cfg + 8, 12, 0xff);
+	if (rom && *rom && (r = load_rom(vdev, rom)) < 0)
+		return r;
 	return pci_register(vdev->m->pci, d, slot, 0);
 }
 
@@ -651,7 +702,9 @@ int virtio_pci_create(struct machine *m, const char *id, const struct devargs *a
 			goto fail;
 		}
 	}
-	if ((r = setup_pci(vdev, slot)) < 0) {
+	if ((r = setup_pci(vdev, slot, devargs_get(args, "rom"))) < 0) {
+		if (r == -EINVAL)
+			goto fail; /* the ROM file: said already */
 		log_error("%s: cannot put %s on the PCI bus: %s", id, info->name, strerror(-r));
 		goto fail;
 	}
@@ -678,6 +731,8 @@ void virtio_pci_destroy(struct virtio_device *vdev)
 		return;
 	if (vdev->pci.bus)
 		pci_unregister(&vdev->pci);
+	else if (vdev->pci.rom) /* loaded, but the function never got on the bus */
+		munmap(vdev->pci.rom, vdev->pci.rom_size);
 	for (unsigned i = 0; vdev->vqs && i < vdev->info.num_queues; i++) {
 		struct virtq *vq = &vdev->vqs[i];
 		if (!vq->scratch)
