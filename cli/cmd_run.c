@@ -3,6 +3,7 @@
  * are validated exactly like the file and override it. */
 #include "cli/commands.h"
 
+#include "devices/net/net.h"
 #include "hypervisor/log.h"
 #include "hypervisor/worker.h"
 #include "vmconfig/vmconfig.h"
@@ -61,6 +62,11 @@ static void run_usage(FILE *f)
 	    "      --rng               an entropy source for the guest (virtio-rng)\n"
 	    "      --console BACKEND   a second console (virtio-console, hvc0 in Linux): pty,\n"
 	    "                          stdio, none, socket:PATH or file:PATH\n"
+	    "      --nic MODEL[,OPT...] a network adapter: e1000 or virtio; repeat for more.\n"
+	    "                          OPT: switch=NAME (default: default, the NAT switch),\n"
+	    "                          mac=MAC, forward=SPEC (repeatable; e.g.\n"
+	    "                          tcp:127.0.0.1:2222->22), tftp=DIR, bootfile=FILE,\n"
+	    "                          queues=N (virtio), connected=no (start unplugged)\n"
 	    "      --hugepages         back guest RAM with huge pages\n"
 	    "  -q, --quiet             no informational messages\n"
 	    "  -h, --help              this text\n"
@@ -120,6 +126,7 @@ struct option_setting {
 	const char *section, *name, *key;
 	char value[PATH_MAX + 16];
 	bool is_path;
+	const char *arg; /* the option's whole argument, for messages; NULL: value */
 };
 
 /* Options after a --disk file: ",bus=virtio,format=qcow2,readonly". A comma
@@ -179,7 +186,7 @@ static int apply(struct vmconfig *cfg, const struct option_setting *o)
 		value = abs;
 	}
 	if (vmconfig_set(cfg, o->section, o->name, o->key, value, &err) < 0) {
-		log_error("%s %s: %s", o->option, o->value, err.message);
+		log_error("%s %s: %s", o->option, o->arg ? o->arg : o->value, err.message);
 		return -EINVAL;
 	}
 	return 0;
@@ -223,6 +230,137 @@ static int disk_options(struct option_setting *settings, unsigned *n, unsigned m
 	return 0;
 }
 
+/* The settings of one --nic MODEL,key=value,... for section [nic "name"]:
+ * forward= may repeat (the forwards are joined into one list); tftp is a
+ * path relative to here. */
+static int nic_options(struct option_setting *settings, unsigned *n, unsigned max, const char *name,
+		       const char *arg)
+{
+	static const char *const keys[] = {"switch",   "mac",	 "forward",   "tftp",
+					   "bootfile", "queues", "connected", NULL};
+	char buf[PATH_MAX + 64], forwards[PATH_MAX] = "";
+	size_t fo = 0;
+	char *save = NULL, *o;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		log_error("--nic %.40s...: too long", arg);
+		return -E2BIG;
+	}
+	snprintf(buf, sizeof(buf), "%s", arg);
+	o = strtok_r(buf, ",", &save);
+	if (!o || strchr(o, '=')) {
+		log_error("--nic %s: the model comes first: --nic e1000[,OPTION...] or --nic "
+			  "virtio[,OPTION...]",
+			  arg);
+		return -EINVAL;
+	}
+	if (*n + 10 >= max) {
+		log_error("too many options");
+		return -E2BIG;
+	}
+	settings[(*n)++] = (struct option_setting){
+	    .option = "--nic", .section = "nic", .name = name, .key = "model", .arg = arg};
+	/* QEMU's name for it, too. */
+	snprintf(settings[*n - 1].value, sizeof(settings[0].value), "%s",
+		 strcmp(o, "virtio-net") == 0 ? "virtio" : o);
+	while ((o = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(o, '=');
+		const char *key = NULL;
+
+		if (eq)
+			*eq = '\0';
+		for (unsigned i = 0; keys[i]; i++)
+			if (strcmp(o, keys[i]) == 0)
+				key = keys[i];
+		if (!key || !eq) {
+			log_error("--nic %s: %s '%s'; the options are switch=, mac=, forward=, "
+				  "tftp=, bootfile=, queues= and connected=",
+				  arg, key ? "no value for" : "unknown option", o);
+			return -EINVAL;
+		}
+		if (strcmp(key, "forward") == 0) {
+			int w = snprintf(forwards + fo, sizeof(forwards) - fo, "%s%s",
+					 fo ? ", " : "", eq + 1);
+			if (w < 0 || (size_t)w >= sizeof(forwards) - fo) {
+				log_error("--nic %.40s...: too many forwards", arg);
+				return -E2BIG;
+			}
+			fo += (size_t)w;
+			continue;
+		}
+		if (*n + 2 >= max) {
+			log_error("too many options");
+			return -E2BIG;
+		}
+		settings[(*n)++] = (struct option_setting){.option = "--nic",
+							   .section = "nic",
+							   .name = name,
+							   .key = key,
+							   .is_path = strcmp(key, "tftp") == 0,
+							   .arg = arg};
+		snprintf(settings[*n - 1].value, sizeof(settings[0].value), "%s", eq + 1);
+	}
+	if (fo) {
+		settings[(*n)++] = (struct option_setting){.option = "--nic",
+							   .section = "nic",
+							   .name = name,
+							   .key = "forward",
+							   .arg = arg};
+		snprintf(settings[*n - 1].value, sizeof(settings[0].value), "%s", forwards);
+	}
+	return 0;
+}
+
+/* The names of the --nic adapters: "nicK" for the first K no [nic] of the
+ * file (nor an earlier --nic) has, so that options add adapters. */
+static void name_nics(const struct vmconfig *cfg, char (*names)[16], unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		for (;; k++) {
+			bool taken = false;
+
+			snprintf(names[i], 16, "nic%u", k);
+			for (unsigned j = 0; j < vmconfig_count(cfg, "nic"); j++)
+				taken |=
+				    strcmp(vmconfig_section_name(cfg, "nic", j), names[i]) == 0;
+			if (!taken)
+				break;
+		}
+		k++;
+	}
+}
+
+/* Gives every [nic] without a MAC address a new one. persist: the document
+ * is the user's file, which keeps them (one info line), or, when it cannot
+ * be written, a warning and MACs for this run only. 0, or -errno for an
+ * error already logged. */
+static int assign_macs(struct vmconfig *cfg, bool persist)
+{
+	char list[VM_NICS_MAX * 160];
+	struct vmconfig_error err;
+	unsigned added;
+	int r = vmconfig_add_macs(cfg, &added, list, sizeof(list), &err);
+
+	if (r < 0) {
+		log_error("cannot give the network adapters MAC addresses: %s", err.message);
+		return r;
+	}
+	if (!added || !persist)
+		return 0;
+	r = vmconfig_save(cfg, NULL);
+	if (r < 0)
+		log_warn("%s: cannot keep the new MAC address%s in the file (%s): %s for this run "
+			 "only; write mac = ... into the section%s to keep %s",
+			 vmconfig_path(cfg), added > 1 ? "es" : "", strerror(-r), list,
+			 added > 1 ? "s" : "", added > 1 ? "them" : "it");
+	else
+		log_info("%s: new MAC address%s written into the file: %s", vmconfig_path(cfg),
+			 added > 1 ? "es" : "", list);
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	enum {
@@ -245,6 +383,7 @@ int cmd_run(int argc, char **argv)
 		OPT_ON_DISK_ERROR,
 		OPT_RNG,
 		OPT_CONSOLE,
+		OPT_NIC,
 	};
 	static const struct option longopts[] = {
 	    {"kernel", required_argument, NULL, 'k'},
@@ -275,14 +414,15 @@ int cmd_run(int argc, char **argv)
 	    {"on-disk-error", required_argument, NULL, OPT_ON_DISK_ERROR},
 	    {"rng", no_argument, NULL, OPT_RNG},
 	    {"console", required_argument, NULL, OPT_CONSOLE},
+	    {"nic", required_argument, NULL, OPT_NIC},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct option_setting settings[96];
 	unsigned n = 0, disks = 0, dvds = 0;
-	char section_names[24][16];
-	unsigned nsections = 0;
+	char section_names[24][16], nic_names[VM_NICS_MAX][16];
+	unsigned nsections = 0, nics = 0;
 	struct worker_options wopt = {0};
 	char firmware_log[PATH_MAX] = "", screenshot[PATH_MAX] = "", screen_text[PATH_MAX] = "";
 	int c;
@@ -371,6 +511,17 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			break;
 		}
+		case OPT_NIC:
+			if (nics == VM_NICS_MAX) {
+				log_error("--nic: at most %d network adapters", VM_NICS_MAX);
+				return 2;
+			}
+			/* Named once the file's [nic] names are known. */
+			nic_names[nics][0] = '\0';
+			if (nic_options(settings, &n, sizeof(settings) / sizeof(settings[0]),
+					nic_names[nics++], optarg) < 0)
+				return 2;
+			break;
 		case 'b':
 			SETTING("--boot", "boot", NULL, "order", false);
 			break;
@@ -484,11 +635,21 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s\n", buf);
 		return 1;
 	}
+	/* The file's adapters keep the MACs they get, before options mix in. */
+	if (optind < argc && assign_macs(cfg, true) < 0) {
+		vmconfig_free(cfg);
+		return 1;
+	}
+	name_nics(cfg, nic_names, nics);
 	for (unsigned i = 0; i < n; i++) {
 		if (apply(cfg, &settings[i]) < 0) {
 			vmconfig_free(cfg);
 			return 1;
 		}
+	}
+	if (assign_macs(cfg, false) < 0) {
+		vmconfig_free(cfg);
+		return 1;
 	}
 	struct vm_spec spec;
 	vm_spec_defaults(&spec);

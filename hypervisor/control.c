@@ -482,6 +482,8 @@ int control_new(struct machine *m, const char *path, const char *vm_name, struct
 	if (r < 0 || (r = evloop_add_fd(ctl->loop, ctl->listen_fd, EPOLLIN, on_accept, ctl)) < 0)
 		goto fail;
 	control_register(ctl, "query-status", query_status, NULL);
+	/* The network adapters the machine has by now (control_net.c). */
+	control_net_register(ctl, m);
 	*out = ctl;
 	return 0;
 fail:

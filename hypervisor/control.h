@@ -35,7 +35,8 @@ typedef int (*control_cmd_fn)(struct control_client *c, json_t *args, struct con
 
 /* Listens at path (created with mode 0600; a dead worker's socket there is
  * replaced, a live one's is -EADDRINUSE with a warning naming it). The
- * thread starts at control_run. */
+ * thread starts at control_run. Create it once m's devices exist: the
+ * network commands find the adapters here. */
 int control_new(struct machine *m, const char *path, const char *vm_name, struct control **out);
 /* Commands, before control_run. name is kept (a string literal). */
 void control_register(struct control *ctl, const char *name, control_cmd_fn fn, void *opaque);
@@ -82,6 +83,11 @@ void control_on_free(struct control *ctl, void (*fn)(void *), void *opaque);
 /* Calls fn(c, opaque) for every connected client (control thread). */
 void control_for_each_client(struct control *ctl,
 			     void (*fn)(struct control_client *c, void *opaque), void *opaque);
+
+/* Network commands (nics, nic-connect, nic-disconnect) and "nic-link"
+ * events, for the adapters m has when it is called (m may be NULL: none).
+ * control_new registers them. */
+void control_net_register(struct control *ctl, struct machine *m);
 
 /* Command sets: input (send-key, input-key, input-pointer) and display
  * (display-attach/-detach, screenshot; s may be NULL: no display). */

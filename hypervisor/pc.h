@@ -29,6 +29,18 @@ void pc_firmware_handover(struct machine *m);
  * order). */
 unsigned pc_virtio_disk_slot(const struct vm_spec *spec, unsigned i);
 
+/* The PCI slot of the spec's network adapter i: after the virtio disks. */
+unsigned pc_nic_slot(const struct vm_spec *spec, unsigned i);
+
+/* Whether the boot order names network and the VM has an adapter: the
+ * firmware's boot order lists /pci@i0cf8/ethernet@SLOT (pc_nic_slot) for
+ * each adapter at network's place. Whether the adapters then get iPXE's
+ * boot ROM is pc.c's rule: when network is named in [boot] order (a missing
+ * ROM is an error naming ipxe-qemu), or only by the default order and KVM is
+ * hardware-backed (under kvm_pvm iPXE stops early: no ROMs then, so that the
+ * default order still boots DVDs and disks). */
+bool pc_network_boot(const struct vm_spec *spec);
+
 /* Whether a spec boots through the firmware. */
 bool pc_boots_firmware(const struct vm_spec *spec);
 

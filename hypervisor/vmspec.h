@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VM_NAME_MAX 64
+#define VM_NAME_MAX	64
 #define VM_SERIAL_PORTS 4
-#define VM_APPEND_MAX 4096
+#define VM_APPEND_MAX	4096
 
 enum on_reboot {
 	ON_REBOOT_RESET, /* the guest's reboot resets the VM (default) */
@@ -63,8 +63,8 @@ enum disk_bus {
 
 struct drive_spec {
 	enum drive_media media;
-	char path[PATH_MAX]; /* disk image; for a DVD the ISO, "" for an empty drive */
-	bool readonly;	     /* disks only: DVDs are read-only */
+	char path[PATH_MAX];	/* disk image; for a DVD the ISO, "" for an empty drive */
+	bool readonly;		/* disks only: DVDs are read-only */
 	char name[VM_NAME_MAX]; /* the vmconfig section's name, for messages */
 	/* The image format: "raw", "vhdx", "vhd", "qcow2", or "" to recognize
 	 * it by its contents. */
@@ -113,6 +113,40 @@ enum on_disk_error {
 	ON_DISK_ERROR_PAUSE,  /* the VM pauses until resumed; the request is retried */
 };
 
+/* Network adapters: one PCI function each, after the virtio disks, in
+ * vmconfig order. */
+#define VM_NICS_MAX 8
+/* Port forwards of one adapter (NET_FORWARDS_MAX), each as written:
+ * "tcp:127.0.0.1:2222 -> 22". */
+#define VM_NIC_FORWARDS_MAX 16
+#define VM_NIC_FORWARD_LEN  96
+/* Most queue pairs of a virtio-net adapter. */
+#define VM_NIC_QUEUES_MAX 16
+/* An adapter's name is its device id in the worker (struct device's id). */
+#define VM_NIC_NAME_MAX 32
+
+enum nic_model {
+	NIC_E1000,  /* Intel 82540EM ("e1000") */
+	NIC_VIRTIO, /* virtio-net */
+};
+
+struct nic_spec {
+	/* The [nic] section's name ("nic0", "nic1", ... for an unnamed one
+	 * and for --nic): the device id, and what the control API calls it. */
+	char name[VM_NIC_NAME_MAX];
+	enum nic_model model;
+	bool has_mac; /* false: osio run gives it one */
+	uint8_t mac[6];
+	char switch_name[VM_NAME_MAX]; /* a switch in the store; "default": NAT */
+	char forward[VM_NIC_FORWARDS_MAX][VM_NIC_FORWARD_LEN];
+	unsigned nforward;
+	char tftp[PATH_MAX];	    /* NAT: the TFTP server's directory, "" none */
+	char bootfile[256];	    /* NAT: DHCP's boot file name, "" none */
+	bool connected;		    /* false: starts unplugged (link down) */
+	unsigned queues;	    /* virtio: queue pairs, 0 one per vCPU */
+	char origin[PATH_MAX + 16]; /* "FILE:LINE" of its section, "" from options */
+};
+
 enum rng_kind {
 	RNG_NONE,   /* no entropy device */
 	RNG_VIRTIO, /* virtio-rng, fed from the host's getrandom() */
@@ -141,6 +175,7 @@ struct vm_spec {
 	char vgabios[PATH_MAX];
 	enum boot_device boot_order[VM_BOOT_DEVICES];
 	unsigned boot_order_n;
+	bool boot_order_set; /* named in [boot] order (or --boot), not the default */
 
 	struct drive_spec ide[VM_IDE_DRIVES];
 	/* virtio-blk disks, PCI slots after the built-in devices in this order. */
@@ -154,6 +189,9 @@ struct vm_spec {
 
 	enum display_adapter display;
 	struct vnc_spec vnc;
+
+	struct nic_spec nics[VM_NICS_MAX];
+	unsigned nnics;
 };
 
 /* Defaults: name "vm", 512 MiB, 1 vCPU, on_reboot reset, COM1 on stdio,

@@ -40,15 +40,17 @@ static char *concat(const char *a, size_t alen, const char *b, const char *c, si
 	return s;
 }
 
-/* The value as written: vc_encode_value's choice, but a list reads well
+/* The value as written: vc_encode_value's choice, but a list (of choices or
+ * of forwards) reads well
  * bare with its spaces ("dvd, disk"); its entries hold no quote, '#' or
  * ';', and only spaces at its ends need quotes to be kept. */
 static char *encode(const struct vmconfig_key_info *k, const char *value, bool quoted)
 {
 	size_t len = strlen(value);
 
-	if (!quoted && k->type == VMCONFIG_T_LIST && len && value[0] != ' ' && value[0] != '\t' &&
-	    value[len - 1] != ' ' && value[len - 1] != '\t' && !strpbrk(value, "\"#;\\\n"))
+	if (!quoted && (k->type == VMCONFIG_T_LIST || k->type == VMCONFIG_T_FORWARDS) && len &&
+	    value[0] != ' ' && value[0] != '\t' && value[len - 1] != ' ' &&
+	    value[len - 1] != '\t' && !strpbrk(value, "\"#;\\\n"))
 		return strdup(value);
 	return vc_encode_value(value, quoted);
 }

@@ -116,6 +116,16 @@ int vc_choice_index(const struct vmconfig_key_info *k, const char *value);
 int vc_place_drives(const struct vmconfig *cfg, long pos[VM_IDE_DRIVES],
 		    struct vmconfig_error *err);
 
+/* nic.c */
+/* The rules of one [nic] (header at h, the index-th adapter): at most
+ * VM_NICS_MAX, a name that fits a device id, queues with virtio only. */
+int vc_check_nic(const struct vmconfig *cfg, size_t h, unsigned index, const char *label,
+		 struct vmconfig_error *err);
+/* The adapters into spec->nics in file order (all of them when the file has
+ * any); dirlen: the vmconfig's directory part of its path, for tftp. */
+int vc_fill_nics(const struct vmconfig *cfg, struct vm_spec *spec, size_t dirlen,
+		 struct vmconfig_error *err);
+
 /* document.c */
 /* Index of the header line of a section, or -1. name NULL or "": unnamed. */
 long vc_find_section(const struct vmconfig *cfg, const char *type, const char *name);

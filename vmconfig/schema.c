@@ -2,6 +2,8 @@
  * default, and the checks of one section name, key or value against it. */
 #include "vmconfig/internal.h"
 
+#include "devices/net/net.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -163,13 +165,39 @@ static const struct vmconfig_key_info nic_keys[] = {
     {.key = "switch",
      .type = VMCONFIG_T_NAME,
      .def = "default",
-     .help = "the virtual switch the adapter is plugged into"},
-    {.key = "mac", .type = VMCONFIG_T_MAC, .help = "the adapter's unicast MAC address"},
+     .help = "the virtual switch the adapter is plugged into (osio switch list)"},
+    /* No default written: osio run generates one and writes it here. */
+    {.key = "mac",
+     .type = VMCONFIG_T_MAC,
+     .help = "the adapter's unicast MAC address (default: generated once and kept here)"},
     {.key = "model",
      .type = VMCONFIG_T_ENUM,
      .def = "e1000",
      .choices = nic_model_choices,
-     .help = "the emulated adapter"},
+     .help = "the adapter: e1000 (Intel 82540EM) or virtio (virtio-net)"},
+    {.key = "connected",
+     .type = VMCONFIG_T_BOOL,
+     .def = "yes",
+     .help = "plugged into its switch at start (no: the link is down until connected)"},
+    {.key = "forward",
+     .type = VMCONFIG_T_FORWARDS,
+     .maxlen = VM_NIC_FORWARDS_MAX * VM_NIC_FORWARD_LEN,
+     .help = "NAT switch: host ports to the guest, e.g. tcp:127.0.0.1:2222 -> 22 (commas "
+	     "between several)"},
+    {.key = "tftp",
+     .type = VMCONFIG_T_PATH,
+     .maxlen = PATH_MAX - 1,
+     .help = "NAT switch: a directory the switch's TFTP server offers (network boot)"},
+    {.key = "bootfile",
+     .type = VMCONFIG_T_STRING,
+     .maxlen = 255,
+     .help = "NAT switch: the boot file name DHCP hands out (a file in tftp)"},
+    /* No default written: one per vCPU. */
+    {.key = "queues",
+     .type = VMCONFIG_T_UINT,
+     .min = 1,
+     .max = VM_NIC_QUEUES_MAX,
+     .help = "virtio: queue pairs (default: one per vCPU)"},
 };
 
 static const struct vmconfig_key_info serial_keys[] = {
@@ -430,6 +458,8 @@ static const char *type_hint(const struct vmconfig_key_info *k, char *buf, size_
 		return "a MAC address such as 52:54:00:12:34:56";
 	case VMCONFIG_T_UUID:
 		return "a UUID such as 8f2c41a0-6d3e-4b1a-9c55-0e8f7b2d1a64";
+	case VMCONFIG_T_FORWARDS:
+		return "a port forward such as tcp:127.0.0.1:2222 -> 22 (commas between several)";
 	case VMCONFIG_T_VNC:
 		return "auto, none, HOST:PORT or an absolute socket path";
 	case VMCONFIG_T_LIST:
@@ -511,6 +541,8 @@ static int check_typed(const struct vmconfig_key_info *k, const char *value, siz
 	}
 	case VMCONFIG_T_VNC:
 		return vmconfig_parse_vnc(value, NULL, why, whylen);
+	case VMCONFIG_T_FORWARDS:
+		return vmconfig_parse_forwards(value, NULL, NULL, at, why, whylen);
 	case VMCONFIG_T_LIST:
 		return vc_parse_list(value, k->choices, idx, &nidx, at, why, whylen);
 	}

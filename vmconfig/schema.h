@@ -8,17 +8,18 @@
 #include <stdint.h>
 
 enum vmconfig_type {
-	VMCONFIG_T_SIZE,   /* a size with a unit: 512M, 2G */
-	VMCONFIG_T_UINT,   /* a whole number in [min, max] */
-	VMCONFIG_T_BOOL,   /* yes/no */
-	VMCONFIG_T_ENUM,   /* one of choices */
-	VMCONFIG_T_NAME,   /* letters, digits, . _ - */
-	VMCONFIG_T_STRING, /* free text (tabs and newlines allowed), up to maxlen bytes */
-	VMCONFIG_T_PATH,   /* a file path, relative to the vmconfig's directory */
-	VMCONFIG_T_MAC,	   /* a unicast MAC address */
-	VMCONFIG_T_VNC,	   /* auto | none | HOST:PORT | /socket/path */
-	VMCONFIG_T_LIST,   /* distinct choices separated by commas: dvd, disk */
-	VMCONFIG_T_UUID,   /* 8-4-4-4-12 hex digits */
+	VMCONFIG_T_SIZE,     /* a size with a unit: 512M, 2G */
+	VMCONFIG_T_UINT,     /* a whole number in [min, max] */
+	VMCONFIG_T_BOOL,     /* yes/no */
+	VMCONFIG_T_ENUM,     /* one of choices */
+	VMCONFIG_T_NAME,     /* letters, digits, . _ - */
+	VMCONFIG_T_STRING,   /* free text (tabs and newlines allowed), up to maxlen bytes */
+	VMCONFIG_T_PATH,     /* a file path, relative to the vmconfig's directory */
+	VMCONFIG_T_MAC,	     /* a unicast MAC address */
+	VMCONFIG_T_VNC,	     /* auto | none | HOST:PORT | /socket/path */
+	VMCONFIG_T_LIST,     /* distinct choices separated by commas: dvd, disk */
+	VMCONFIG_T_UUID,     /* 8-4-4-4-12 hex digits */
+	VMCONFIG_T_FORWARDS, /* port forwards separated by commas: tcp:127.0.0.1:2222 -> 22 */
 };
 
 struct vmconfig_key_info {

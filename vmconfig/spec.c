@@ -1,6 +1,5 @@
 /* From a vmconfig to the worker's settings (struct vm_spec): defaults, paths
- * resolved, IDE drives placed, virtio disks listed, and what this osio
- * cannot run yet refused with its line. */
+ * resolved, IDE drives placed, virtio disks and network adapters listed. */
 #include "vmconfig/internal.h"
 
 #include <ctype.h>
@@ -134,8 +133,9 @@ static int fill_boot(struct spec_ctx *c, size_t h, size_t end)
 			r = resolve(c, i, s->vgabios, sizeof(s->vgabios));
 		else if (strcmp(l->key, "order") == 0)
 			/* Checked when it was read or set. */
-			vmconfig_parse_boot_order(l->value, s->boot_order, &s->boot_order_n, NULL,
-						  0);
+			s->boot_order_set =
+			    vmconfig_parse_boot_order(l->value, s->boot_order, &s->boot_order_n,
+						      NULL, 0) == 0;
 	}
 	return r;
 }
@@ -342,23 +342,6 @@ static int fill_display(struct spec_ctx *c, size_t h)
 	return 0;
 }
 
-/* A section this osio cannot run yet, or 0 for one it can. */
-static int refuse(struct spec_ctx *c, size_t h)
-{
-	const struct vc_line *l = &c->cfg->lines[h];
-	char label[160], msg[512];
-
-	vc_section_label(l->type, l->name, label, sizeof(label));
-	if (strcmp(l->type, "nic") == 0) {
-		snprintf(msg, sizeof(msg),
-			 "%s: this osio cannot connect network adapters yet; remove or comment "
-			 "out the section to run without it",
-			 label);
-		return fail_line(c, h, 0, msg);
-	}
-	return 0;
-}
-
 /* Only one serial port, or the console, can have the terminal. */
 static int check_stdio(struct spec_ctx *c)
 {
@@ -427,13 +410,13 @@ int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vm
 			r = fill_console(&c, h);
 		else if (strcmp(l->type, "display") == 0)
 			r = fill_display(&c, h);
-		else
-			r = refuse(&c, h);
 	}
 	if (!r)
 		r = fill_drives(&c);
 	if (!r)
 		r = fill_virtio_disks(&c);
+	if (!r)
+		r = vc_fill_nics(cfg, c.spec, c.dirlen, err);
 	if (!r) {
 		default_serials(c.spec);
 		r = check_stdio(&c);

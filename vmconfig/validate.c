@@ -16,6 +16,7 @@ struct validate_state {
 	size_t disks[VMCONFIG_MAX_REPEAT]; /* lines of the disks' file keys so far */
 	unsigned ndisks;
 	unsigned nvirtio; /* [disk] sections on bus = virtio so far */
+	unsigned nnics;	  /* [nic] sections so far */
 };
 
 static int fail(struct validate_state *vs, size_t line, size_t at, const char *msg)
@@ -281,7 +282,8 @@ int vmconfig_validate(const struct vmconfig *cfg, struct vmconfig_error *err)
 			r = check_serial(&vs, h, label);
 		else if (strcmp(l->type, "boot") == 0)
 			r = check_boot(&vs, h);
-		else if (strcmp(l->type, "nic") == 0)
+		else if (strcmp(l->type, "nic") == 0 &&
+			 !(r = vc_check_nic(cfg, h, vs.nnics++, label, err)))
 			r = check_unique(&vs, h, "mac", vs.macs, &vs.nmacs, true,
 					 "give each adapter its own address");
 		else if (strcmp(l->type, "disk") == 0)

@@ -86,6 +86,14 @@ const char *vmconfig_section_name(const struct vmconfig *cfg, const char *sectio
 unsigned vmconfig_line(const struct vmconfig *cfg, const char *section, const char *name,
 		       const char *key);
 
+/* Gives every [nic] without a mac a new address with osio's prefix
+ * (net_mac_generate), none shared with another [nic], through
+ * vmconfig_set (the file's layout kept). *added: how many; list (may be
+ * NULL): "[nic \"lan\"] 52:4f:53:..., ..." for a message. 0, or the
+ * error of vmconfig_set. */
+int vmconfig_add_macs(struct vmconfig *cfg, unsigned *added, char *list, size_t listlen,
+		      struct vmconfig_error *err);
+
 /* The rules between keys and sections (also run by parse and to_spec): a
  * [disk] needs a file, socket and file serial backends need a path, a
  * kernel is booted without firmware, at most four IDE drives and one at
@@ -98,9 +106,10 @@ int vmconfig_validate(const struct vmconfig *cfg, struct vmconfig_error *err);
  * (the current directory when it has none). A file with any IDE drive
  * ([disk] on bus = ide, [dvd]) sets all four spec->ide[] positions, placed
  * by the rule of osio-vmconfig(5); one without leaves them alone; [disk]
- * sections on bus = virtio fill spec's virtio disks in file order. What this
- * osio cannot run yet ([nic]) is refused here, naming its line. spec is left
- * untouched on error. 0 or -EINVAL (err filled), -ENOMEM. */
+ * sections on bus = virtio fill spec's virtio disks in file order, [nic]
+ * sections its adapters (likewise all of them when the file has any; an
+ * adapter without mac has has_mac false). spec is left untouched on error.
+ * 0 or -EINVAL (err filled), -ENOMEM. */
 int vmconfig_to_spec(const struct vmconfig *cfg, struct vm_spec *spec, struct vmconfig_error *err);
 
 /*
@@ -123,6 +132,12 @@ int vmconfig_parse_boot_order(const char *s, enum boot_device order[VM_BOOT_DEVI
 			      char *why, size_t whylen);
 /* A unicast MAC address written as six hex pairs separated by ':'. */
 int vmconfig_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen);
+/* Port forwards separated by commas, each as net_forward_parse reads it:
+ * "tcp:127.0.0.1:2222 -> 22, udp::5555 -> 5555". The entries, trimmed, into
+ * out[0..*n) (out and n may be NULL); *at (when not NULL) the offset of the
+ * entry at fault. */
+int vmconfig_parse_forwards(const char *s, char (*out)[VM_NIC_FORWARD_LEN], unsigned *n, size_t *at,
+			    char *why, size_t whylen);
 /* A UUID written 8-4-4-4-12 in hex (either case), into its 16 bytes in the
  * order written (RFC 4122 / big-endian fields). */
 int vmconfig_parse_uuid(const char *s, uint8_t uuid[16], char *why, size_t whylen);

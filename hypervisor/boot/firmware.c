@@ -130,8 +130,17 @@ int firmware_bootorder(const struct vm_spec *spec, char *out, size_t size)
 		enum drive_media want = spec->boot_order[o] == BOOT_DVD	   ? DRIVE_DVD
 					: spec->boot_order[o] == BOOT_DISK ? DRIVE_DISK
 									   : DRIVE_NONE;
+		/* Network: each adapter's boot ROM, named by its PCI slot
+		 * (SeaBIOS matches /pci@i0cf8/<any>@SLOT). */
+		for (unsigned i = 0; want == DRIVE_NONE && i < spec->nnics; i++) {
+			int w = snprintf(out + n, size - n, "/pci@i0cf8/ethernet@%x\n",
+					 pc_nic_slot(spec, i));
+			if (w < 0 || (size_t)w >= size - n)
+				return -E2BIG;
+			n += (size_t)w;
+		}
 		if (want == DRIVE_NONE)
-			continue; /* network boot: with the network adapters */
+			continue;
 		for (unsigned i = 0; i < VM_IDE_DRIVES; i++) {
 			if (spec->ide[i].media != want)
 				continue;
@@ -228,7 +237,7 @@ int firmware_prepare(struct firmware *fw, struct machine *m, const struct vm_spe
 	    (r = add_smbios_tables(m, spec)) < 0)
 		goto fail;
 	void *cfg = machine_device(m, "fw_cfg");
-	char order[512];
+	char order[1024]; /* 4 IDE + 16 virtio disks + 8 adapters fit */
 	if (cfg && ((r = firmware_bootorder(spec, order, sizeof(order))) < 0 ||
 		    (r = fw_cfg_add_file(cfg, "bootorder", order, strlen(order))) < 0)) {
 		log_error("fw_cfg: cannot add the boot order: %s", strerror(-r));

@@ -84,9 +84,9 @@ expect_error "missing vmconfig" 1 "$tmp/nope.vmconfig: .*No such file" -- \
 printf '[vm]\nmemroy = 1G\n' >"$tmp/typo.vmconfig"
 expect_error "vmconfig typo" 1 "typo.vmconfig:2:1: error: unknown key 'memroy'.*did you mean 'memory'" -- \
 	"$osio" run "$tmp/typo.vmconfig"
-printf '[vm]\nmemory = 64M\n[boot]\nkernel = %s\n[nic "lan"]\nswitch = default\n' "$kernel" \
-	>"$tmp/nic.vmconfig"
-expect_error "unsupported section" 1 "nic.vmconfig:5: .*nic" -- \
+printf '[vm]\nmemory = 64M\n[boot]\nkernel = %s\n[nic "lan"]\nswitch = no-such-switch\nmac = 52:4f:53:00:00:09\n' \
+	"$kernel" >"$tmp/nic.vmconfig"
+expect_error "unknown switch" 1 "nic 'lan' \\(.*nic.vmconfig:5\\): no switch 'no-such-switch'" -- \
 	"$osio" run "$tmp/nic.vmconfig"
 expect_error "serial socket without a path" 1 "^osio: error: --serial socket needs a path" -- \
 	"$osio" run --kernel "$kernel" --serial socket

@@ -50,6 +50,16 @@ static void test_bootorder(void **state)
 	spec_with(&s, "cd");
 	assert_int_equal(firmware_bootorder(&s, out, sizeof(out)), 0);
 	assert_string_equal(out, "HALT\n");
+	/* Network first: every adapter's boot ROM by its PCI slot (after the
+	 * virtio disks), then the DVD. */
+	spec_with(&s, "nc");
+	s.ide[2].media = DRIVE_DVD;
+	s.nvirtio = 1;
+	s.nnics = 2;
+	assert_int_equal(firmware_bootorder(&s, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "/pci@i0cf8/ethernet@4\n/pci@i0cf8/ethernet@5\n"
+				    "/pci@i0cf8/ide@1,1/drive@1/disk@0\n"));
+	assert_int_equal(strncmp(out, "/pci@i0cf8/ethernet@4\n", 22), 0);
 	/* Too small a buffer is an error, not a cut line. */
 	spec_with(&s, "c");
 	s.ide[2].media = DRIVE_DVD;

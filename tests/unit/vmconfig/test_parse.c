@@ -152,7 +152,7 @@ static void test_repeated_sections(void **state)
 	assert_string_equal(vmconfig_get(cfg, "disk", "data", "file"), "/srv/vm images/data.qcow2");
 	assert_string_equal(vmconfig_get(cfg, "dvd", "installer", "file"),
 			    "debian-12-amd64-netinst.iso");
-	assert_string_equal(vmconfig_get(cfg, "nic", "lan", "mac"), "52:54:00:12:34:56");
+	assert_string_equal(vmconfig_get(cfg, "nic", "lan", "mac"), "52:4f:53:12:34:56");
 	vmconfig_free(cfg);
 
 	/* One unnamed section per repeated type, next to named ones. */

@@ -270,13 +270,6 @@ static void test_display_vnc(void **state)
 static void test_refused_sections(void **state)
 {
 	static const struct refusal cases[] = {
-	    {"[vm]\n[nic \"lan\"]\n", 2,
-	     "vm.vmconfig:2: error: [nic \"lan\"]: this osio cannot connect network adapters "
-	     "yet; remove or comment out the section to run without it"},
-	    /* The first refusal in the file is the one named. */
-	    {"[dvd]\n[nic]\n[disk]\nfile = a\nbus = virtio\n", 2,
-	     "vm.vmconfig:2: error: [nic]: this osio cannot connect network adapters yet; "
-	     "remove or comment out the section to run without it"},
 	    {"[serial \"com2\"]\nbackend = stdio\n", 1,
 	     "vm.vmconfig:1: error: [serial \"com2\"]: COM1 already uses stdio (the terminal) "
 	     "by default; set backend = pty, socket, file or none on one of them"},
@@ -420,24 +413,15 @@ static void test_firmware_path_too_long(void **state)
 	vmconfig_free(cfg);
 }
 
-static void test_workstation_refused(void **state)
+static void test_workstation_example(void **state)
 {
-	char path[PATH_MAX], want[PATH_MAX + 200], buf[PATH_MAX + 600];
+	char path[PATH_MAX];
 	struct vmconfig *cfg = load_example("workstation.vmconfig", path, sizeof(path));
 	struct vmconfig_error err;
 	struct vm_spec s;
 	int r;
 
 	vm_spec_defaults(&s);
-	assert_int_equal(vmconfig_to_spec(cfg, &s, &err), -EINVAL);
-	vmconfig_error_format(&err, buf, sizeof(buf));
-	snprintf(want, sizeof(want),
-		 "%s:%u: error: [nic \"lan\"]: this osio cannot connect network adapters yet; "
-		 "remove or comment out the section to run without it",
-		 path, vmconfig_line(cfg, "nic", "lan", NULL));
-	assert_string_equal(buf, want);
-	/* What its comments say: without the marked parts, it runs. */
-	assert_int_equal(vmconfig_remove_section(cfg, "nic", "lan"), 0);
 	r = vmconfig_to_spec(cfg, &s, &err);
 	assert_int_equal(r, 0);
 	assert_int_equal(s.vnc.kind, VNC_TCP);
@@ -460,6 +444,17 @@ static void test_workstation_refused(void **state)
 	assert_int_equal(s.boot_order_n, 2);
 	assert_int_equal(s.boot_order[0], BOOT_DISK);
 	assert_int_equal(s.boot_order[1], BOOT_DVD);
+	assert_int_equal(s.nnics, 2);
+	assert_string_equal(s.nics[0].name, "lan");
+	assert_int_equal(s.nics[0].model, NIC_VIRTIO);
+	assert_true(s.nics[0].has_mac);
+	assert_int_equal(s.nics[0].mac[5], 0x56);
+	assert_int_equal(s.nics[0].queues, 2);
+	assert_int_equal(s.nics[0].nforward, 1);
+	assert_string_equal(s.nics[0].forward[0], "tcp:127.0.0.1:2222 -> 22");
+	assert_true(s.nics[0].connected);
+	assert_string_equal(s.nics[1].switch_name, "lab");
+	assert_false(s.nics[1].connected);
 	vmconfig_free(cfg);
 }
 
@@ -558,7 +553,7 @@ int main(void)
 	    cmocka_unit_test(test_display),
 	    cmocka_unit_test(test_firmware),
 	    cmocka_unit_test(test_firmware_path_too_long),
-	    cmocka_unit_test(test_workstation_refused),
+	    cmocka_unit_test(test_workstation_example),
 	    cmocka_unit_test(test_installer_example),
 	    cmocka_unit_test(test_from_options),
 	};
