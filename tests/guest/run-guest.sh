@@ -20,6 +20,20 @@ usage: run-guest.sh --vmm osio|qemu (--kernel ELF | --dvd ISO | --disk IMG) [opt
                      virtio disks PCI slots 3, 4, ... in order. Without
                      --kernel SeaBIOS boots from them.
   --rng              a virtio-rng device (PCI slot after the virtio disks)
+  --nic MODEL[,switch=NAME][,mac=MAC][,forward=SPEC]...
+                     a network adapter (repeat for more; PCI slots after the
+                     virtio disks and the rng). MODEL: e1000 or virtio.
+                     switch: "default" (the NAT switch, the default) or the
+                     name of a private switch (QEMU: a multicast socket hub,
+                     230.0.0.1 port 20000 + cksum(NAME) % 10000; osio: the
+                     switch NAME as the store defines it, created there as a
+                     private switch if missing). mac:
+                     default 52:54:00:12:34:5N for adapter N. forward (NAT
+                     only, repeatable): PROTO:HOSTADDR:PORT->GUESTPORT, e.g.
+                     udp:127.0.0.1:5555->5555 (host address 127.0.0.1 when
+                     omitted). osio runs with $OSIO_STORE_DIR and
+                     $OSIO_RUNTIME_DIR, or fresh ones in the work directory
+                     when they are not set
   --boot ORDER       dvd, disk, dvd,disk or disk,dvd (default: dvd if there is
                      one, else disk)
   --screenshot FILE  when the guest prints a line starting with "screen: ready",
@@ -45,6 +59,9 @@ usage: run-guest.sh --vmm osio|qemu (--kernel ELF | --dvd ISO | --disk IMG) [opt
   --powers-off       the guest ends by powering the VM off (ACPI S5), not by a
                      debug-exit write: a VMM that ends normally gives status 0
   --timeout S        kill the VMM after S seconds (default 60)
+  --live-output FILE the guest's serial output goes to FILE as it arrives
+                     (for a caller that acts on what the guest prints while it
+                     runs); it is still printed on stdout at the end
   --accel tcg|kvm    QEMU's accelerator (default tcg, the reference)
 
 Exit status: the guest's debug-exit status (QEMU's (V << 1) | 1 mapped back
@@ -61,8 +78,8 @@ die() {
 
 vmm='' osio=${OSIO:-osio} kernel='' memory=128M cpus=1 append='' input='' timeout=60 allow_reset=0
 powers_off=0 dvd='' boot='' rng=0 screenshot='' screen_text='' accel=tcg capture_at=''
-wait_text=''
-disks=()
+wait_text='' live=''
+disks=() nics=()
 while (($#)); do
 	case $1 in
 	--vmm) vmm=${2-}; shift 2 ;;
@@ -71,6 +88,8 @@ while (($#)); do
 	--dvd) dvd=${2-}; shift 2 ;;
 	--disk) disks+=("${2-}"); shift 2 ;;
 	--rng) rng=1; shift ;;
+	--nic) nics+=("${2-}"); shift 2 ;;
+	--live-output) live=${2-}; shift 2 ;;
 	--boot) boot=${2-}; shift 2 ;;
 	--screenshot) screenshot=${2-}; shift 2 ;;
 	--screen-text) screen_text=${2-}; shift 2 ;;
@@ -141,6 +160,40 @@ if [[ -n $dvd ]] && ((ide_used[2])); then
 	((ide_used[dvd_index])) && die "--dvd: IDE is full"
 fi
 rng_slot=$slot
+((rng)) && slot=$((slot + 1))
+
+# The network adapters: model, switch, MAC, forwards (";"-separated, as
+# PROTO HOSTADDR HOSTPORT GUESTPORT) and PCI slot of each.
+n_model=() n_switch=() n_mac=() n_fwd=() n_slot=()
+((${#nics[@]} <= 8)) || die "--nic: at most 8 adapters (a VM holds 8)"
+for i in "${!nics[@]}"; do
+	IFS=, read -r -a parts <<<"${nics[i]}"
+	model=${parts[0]} sw=default mac=$(printf '52:54:00:12:34:5%x' "$i") fwd=''
+	[[ $model == e1000 || $model == virtio ]] ||
+		die "--nic ${nics[i]}: the model must be e1000 or virtio (got '$model')"
+	for opt in "${parts[@]:1}"; do
+		case $opt in
+		switch=?*) sw=${opt#switch=} ;;
+		mac=?*) mac=${opt#mac=} ;;
+		forward=?*)
+			spec=${opt#forward=}
+			spec=${spec// /}
+			re='^(tcp|udp):(([0-9.]*):)?([0-9]+)->([0-9]+)$'
+			[[ $spec =~ $re ]] || die "--nic ${nics[i]}: bad forward '${opt#forward=}' (PROTO:HOSTADDR:PORT->GUESTPORT, e.g. udp:127.0.0.1:5555->5555)"
+			fwd+="${BASH_REMATCH[1]} ${BASH_REMATCH[3]:-127.0.0.1} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]};"
+			;;
+		*) die "--nic ${nics[i]}: unknown or bad option '$opt' (switch=NAME, mac=MAC, forward=SPEC)" ;;
+		esac
+	done
+	[[ $mac =~ ^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$ ]] ||
+		die "--nic ${nics[i]}: bad MAC address '$mac' (six hex pairs: 52:54:00:12:34:56)"
+	[[ $sw =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
+		die "--nic ${nics[i]}: bad switch name '$sw' (letters, digits, '.', '_', '-')"
+	[[ -z $fwd || $sw == default ]] ||
+		die "--nic ${nics[i]}: forwards need the NAT switch (switch=default), not '$sw'"
+	n_model+=("$model") n_switch+=("$sw") n_mac+=("$mac") n_fwd+=("$fwd") n_slot+=("$slot")
+	slot=$((slot + 1))
+done
 if [[ -z $boot ]]; then
 	boot=disk
 	[[ -n $dvd ]] && boot=dvd
@@ -212,6 +265,24 @@ qemu)
 		fi
 	done
 	((rng)) && cmd+=(-device "virtio-rng-pci,addr=$(printf '0x%x' "$rng_slot")")
+	for i in "${!n_model[@]}"; do
+		if [[ ${n_switch[i]} == default ]]; then
+			netdev="user,id=n$i"
+			IFS=';' read -r -a fwds <<<"${n_fwd[i]}"
+			for f in "${fwds[@]}"; do
+				read -r proto haddr hport gport <<<"$f"
+				netdev+=",hostfwd=$proto:$haddr:$hport-:$gport"
+			done
+		else
+			# A private switch: QEMU's multicast socket hub, one group port per name.
+			sum=$(printf '%s' "${n_switch[i]}" | cksum)
+			netdev="socket,id=n$i,mcast=230.0.0.1:$((20000 + ${sum%% *} % 10000)),localaddr=127.0.0.1"
+		fi
+		dev=e1000
+		[[ ${n_model[i]} == virtio ]] && dev=virtio-net-pci
+		# No option ROM: osio hands one to the firmware only for network boot.
+		cmd+=(-netdev "$netdev" -device "$dev,netdev=n$i,mac=${n_mac[i]},romfile=,addr=$(printf '0x%x' "${n_slot[i]}")")
+	done
 	if ((capture)); then
 		# The monitor on a pair of FIFOs: screendump and pmemsave at the right moment.
 		mkfifo "$tmp/mon.in" "$tmp/mon.out" || die "mkfifo failed"
@@ -237,6 +308,29 @@ osio)
 		cmd+=(--disk "$arg")
 	done
 	((rng)) && cmd+=(--rng)
+	if ((${#n_model[@]})); then
+		# The switches live in the VM store; the private ones meet in the runtime directory.
+		export OSIO_STORE_DIR=${OSIO_STORE_DIR:-$tmp/store}
+		export OSIO_RUNTIME_DIR=${OSIO_RUNTIME_DIR:-$tmp/run}
+		# osio wants its runtime directory private (mode 0700).
+		(umask 077 && mkdir -p "$OSIO_STORE_DIR" "$OSIO_RUNTIME_DIR") ||
+			die "cannot create the osio store directories"
+	fi
+	for i in "${!n_model[@]}"; do
+		sw=${n_switch[i]}
+		if [[ $sw != default ]] && ! "$osio" switch list 2>/dev/null | grep -qwF -- "$sw"; then
+			"$osio" switch create "$sw" --type private >"$tmp/switch.log" 2>&1 ||
+				"$osio" switch list 2>/dev/null | grep -qwF -- "$sw" ||
+				die "osio switch create $sw --type private failed: $(cat "$tmp/switch.log")"
+		fi
+		arg="${n_model[i]},switch=$sw,mac=${n_mac[i]}"
+		IFS=';' read -r -a fwds <<<"${n_fwd[i]}"
+		for f in "${fwds[@]}"; do
+			read -r proto haddr hport gport <<<"$f"
+			arg+=",forward=$proto:$haddr:$hport->$gport"
+		done
+		cmd+=(--nic "$arg")
+	done
 	after=()
 	[[ -n $capture_at ]] && after=(--after "${capture_at}s")
 	[[ -n $screenshot ]] && cmd+=(--screenshot "$screenshot" "${after[@]}")
@@ -247,13 +341,18 @@ osio)
 	;;
 esac
 
+out=$tmp/out
+if [[ -n $live ]]; then
+	out=$live
+	: >"$out" || die "cannot write the output file '$live'"
+fi
 stdin=/dev/null
 if [[ -n $input ]] || ((capture)); then
 	mkfifo "$tmp/in" || die "mkfifo failed"
 	stdin=$tmp/in
 fi
 
-timeout -k 5 "$timeout" "${cmd[@]}" <"$stdin" >"$tmp/out" 2>"$tmp/err" &
+timeout -k 5 "$timeout" "${cmd[@]}" <"$stdin" >"$out" 2>"$tmp/err" &
 vmm_pid=$!
 
 if [[ $vmm == qemu ]] && ((capture)); then
@@ -344,12 +443,12 @@ elif [[ -n $input ]] || ((capture)); then
 	[[ -n $input ]] && mapfile -t lines <"$input"
 	fed=0 captured=$((!capture))
 	while ((fed < ${#lines[@]} || !captured)) && kill -0 "$vmm_pid" 2>/dev/null; do
-		asked=$(grep -c '^input:' "$tmp/out")
+		asked=$(grep -c '^input:' "$out")
 		while ((fed < asked && fed < ${#lines[@]})); do
 			printf '%s\n' "${lines[fed]}" >&3
 			fed=$((fed + 1))
 		done
-		if ((!captured)) && grep -q '^screen: ready' "$tmp/out"; then
+		if ((!captured)) && grep -q '^screen: ready' "$out"; then
 			capture_screen
 			captured=1
 		fi
@@ -363,7 +462,7 @@ wait "$vmm_pid"
 rc=$?
 vmm_pid=
 
-tr -d '\r' <"$tmp/out"
+tr -d '\r' <"$out"
 # The VMM's own messages, for the reader.
 sed "s/^/[$vmm] /" "$tmp/err" >&2
 
