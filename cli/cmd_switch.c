@@ -116,18 +116,6 @@ static int store_notes(const char *name, const char *notes, char *err, size_t er
 	return r;
 }
 
-static void format_subnet(const struct net_switch_cfg *cfg, char *buf, size_t size)
-{
-	char addr[INET_ADDRSTRLEN];
-	uint32_t m = ntohl(cfg->netmask.s_addr);
-	int len = 0;
-
-	while (len < 32 && (m & (0x80000000u >> len)))
-		len++;
-	inet_ntop(AF_INET, &cfg->subnet, addr, sizeof(addr));
-	snprintf(buf, size, "%s/%d", addr, len);
-}
-
 /* "Network/Bridge" of the table: what the switch connects to. */
 static void describe_network(const struct net_switch_cfg *cfg, char *buf, size_t size)
 {
@@ -135,7 +123,7 @@ static void describe_network(const struct net_switch_cfg *cfg, char *buf, size_t
 
 	switch (cfg->kind) {
 	case NET_SWITCH_NAT:
-		format_subnet(cfg, subnet, sizeof(subnet));
+		net_subnet_format(cfg->subnet, cfg->netmask, subnet, sizeof(subnet));
 		snprintf(buf, size, "%s%s", subnet, cfg->restricted ? " (host only)" : "");
 		break;
 	case NET_SWITCH_INTERNAL:
@@ -160,7 +148,7 @@ static json_t *switch_json(const struct net_switch_cfg *cfg)
 	json_object_set_new(o, "type", json_string(net_switch_kind_name(cfg->kind)));
 	if (cfg->kind == NET_SWITCH_NAT) {
 		char subnet[32];
-		format_subnet(cfg, subnet, sizeof(subnet));
+		net_subnet_format(cfg->subnet, cfg->netmask, subnet, sizeof(subnet));
 		json_object_set_new(o, "subnet", json_string(subnet));
 		json_object_set_new(o, "restrict", json_boolean(cfg->restricted));
 	}
@@ -228,20 +216,13 @@ static bool ifname_arg(const char *opt, const char *value, char out[NET_IFNAME_M
 
 static int subnet_arg(const char *text, struct net_switch_cfg *cfg)
 {
-	struct devargs args = {0};
-	struct net_switch_cfg tmp;
-	char ignored[8];
-
-	if (devargs_set(&args, "subnet", text) < 0 ||
-	    net_switch_cfg_from_args(&args, &tmp, ignored, sizeof(ignored)) < 0) {
+	if (net_subnet_parse(text, &cfg->subnet, &cfg->netmask) < 0) {
 		log_error(
 		    "--subnet '%s': write an IPv4 network with its prefix length (8-30) and no "
 		    "host bits, e.g. 10.0.2.0/24 or 192.168.100.0/24",
 		    text);
 		return -EINVAL;
 	}
-	cfg->subnet = tmp.subnet;
-	cfg->netmask = tmp.netmask;
 	return 0;
 }
 

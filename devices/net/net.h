@@ -202,6 +202,11 @@ int net_forward_parse(const char *text, struct net_forward *out, char *err, size
 /* Back to that form (for messages and the vmconfig writer). */
 void net_forward_format(const struct net_forward *f, char *buf, size_t size);
 
+/* "10.0.2.0/24": an IPv4 network with no host bits set, prefix 8-30
+ * (-EINVAL otherwise); and back. */
+int net_subnet_parse(const char *text, struct in_addr *net, struct in_addr *mask);
+void net_subnet_format(struct in_addr net, struct in_addr mask, char *buf, size_t size);
+
 /* "52:4f:53:01:02:03" to bytes: -EINVAL unless six hex pairs and unicast. */
 int net_mac_parse(const char *text, uint8_t mac[NET_MAC_LEN]);
 void net_mac_format(const uint8_t mac[NET_MAC_LEN], char buf[18]);

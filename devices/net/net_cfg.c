@@ -49,8 +49,7 @@ void net_switch_cfg_defaults(struct net_switch_cfg *cfg, enum net_switch_kind ki
 	cfg->fd = -1;
 }
 
-/* "10.0.2.0/24": a network address with no host bits set, prefix 8..30. */
-static int parse_subnet(const char *text, struct in_addr *net, struct in_addr *mask)
+int net_subnet_parse(const char *text, struct in_addr *net, struct in_addr *mask)
 {
 	char addr[INET_ADDRSTRLEN];
 	const char *slash = strchr(text, '/');
@@ -70,6 +69,18 @@ static int parse_subnet(const char *text, struct in_addr *net, struct in_addr *m
 		return -EINVAL;
 	mask->s_addr = htonl(m);
 	return 0;
+}
+
+void net_subnet_format(struct in_addr net, struct in_addr mask, char *buf, size_t size)
+{
+	char addr[INET_ADDRSTRLEN];
+	uint32_t m = ntohl(mask.s_addr);
+	int len = 0;
+
+	while (len < 32 && (m & (0x80000000u >> len)))
+		len++;
+	inet_ntop(AF_INET, &net, addr, sizeof(addr));
+	snprintf(buf, size, "%s/%d", addr, len);
 }
 
 static int parse_port(const char *text, size_t len, uint16_t *out)
@@ -278,7 +289,8 @@ int net_switch_cfg_from_args(const struct devargs *args, struct net_switch_cfg *
 	if ((v = devargs_get(args, "switch_name")) &&
 	    (r = copy_str(cfg->name, sizeof(cfg->name), v, "switch_name", err, errlen)) < 0)
 		return r;
-	if ((v = devargs_get(args, "subnet")) && parse_subnet(v, &cfg->subnet, &cfg->netmask) < 0) {
+	if ((v = devargs_get(args, "subnet")) &&
+	    net_subnet_parse(v, &cfg->subnet, &cfg->netmask) < 0) {
 		snprintf(err, errlen,
 			 "subnet=%s: write an IPv4 network with its prefix length (8-30), e.g. "
 			 "10.0.2.0/24",

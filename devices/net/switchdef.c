@@ -74,34 +74,6 @@ static int def_path(const char *name, char *buf, size_t size, char *err, size_t 
 	return r;
 }
 
-/* The subnet as the port's devargs parser reads it ("10.0.2.0/24", prefix
- * 8-30, no host bits), so that a switch and a [nic] agree. */
-static int parse_subnet(const char *text, struct net_switch_cfg *cfg)
-{
-	struct devargs args = {0};
-	struct net_switch_cfg tmp;
-	char ignored[8];
-
-	if (devargs_set(&args, "subnet", text) < 0 ||
-	    net_switch_cfg_from_args(&args, &tmp, ignored, sizeof(ignored)) < 0)
-		return -EINVAL;
-	cfg->subnet = tmp.subnet;
-	cfg->netmask = tmp.netmask;
-	return 0;
-}
-
-static void format_subnet(const struct net_switch_cfg *cfg, char *buf, size_t size)
-{
-	char addr[INET_ADDRSTRLEN];
-	uint32_t m = ntohl(cfg->netmask.s_addr);
-	int len = 0;
-
-	while (len < 32 && (m & (0x80000000u >> len)))
-		len++;
-	inet_ntop(AF_INET, &cfg->subnet, addr, sizeof(addr));
-	snprintf(buf, size, "%s/%d", addr, len);
-}
-
 static const char *const known_keys[] = {"name",   "type",   "subnet", "restrict",
 					 "bridge", "uplink", "notes",  NULL};
 
@@ -176,7 +148,8 @@ static int from_json(json_t *root, const char *name, const char *path, struct ne
 		return -EINVAL;
 	}
 	net_switch_cfg_defaults(cfg, kind, name);
-	if (subnet && (kind != NET_SWITCH_NAT || parse_subnet(subnet, cfg) < 0)) {
+	if (subnet &&
+	    (kind != NET_SWITCH_NAT || net_subnet_parse(subnet, &cfg->subnet, &cfg->netmask) < 0)) {
 		snprintf(err, errlen,
 			 "%s: \"subnet\" must be an IPv4 network with its prefix "
 			 "length (8-30), e.g. 10.0.2.0/24, and only a NAT switch has one; fix or "
@@ -288,7 +261,7 @@ static json_t *to_json(const struct net_switch_cfg *cfg, const char *path)
 	json_object_set_new(root, "name", json_string(cfg->name));
 	json_object_set_new(root, "type", json_string(net_switch_kind_name(cfg->kind)));
 	if (cfg->kind == NET_SWITCH_NAT) {
-		format_subnet(cfg, subnet, sizeof(subnet));
+		net_subnet_format(cfg->subnet, cfg->netmask, subnet, sizeof(subnet));
 		json_object_set_new(root, "subnet", json_string(subnet));
 		json_object_set_new(root, "restrict", json_boolean(cfg->restricted));
 	}
