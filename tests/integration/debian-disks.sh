@@ -36,50 +36,12 @@ done
 
 deb_outdir
 deb_fetch
-base_initramfs=$initramfs
-# The kernel package's unpacked tree holds the modules next to boot/.
-kver=$(basename "$kernel")
-kver=${kver#vmlinuz-}
-moddir=$(dirname "$(dirname "$kernel")")/lib/modules/$kver
-[ -d "$moddir" ] || { echo "FAIL: no modules at $moddir"; exit 1; }
-
 # --- the initramfs: busybox (from the base initramfs), the modules the disks and ext4 need
 # (with their dependencies, from each module's .modinfo), mke2fs with its libraries, /init.
-root=$outdir/initramfs.root
-rm -rf "$root"
-mkdir -p "$root"
-(cd "$root" && gzip -dc "$base_initramfs" | cpio --quiet -id) ||
-	{ echo "FAIL: cannot unpack $base_initramfs"; exit 1; }
-
-declare -A modpath=() loaded=()
-while IFS= read -r f; do
-	n=$(basename "$f" .ko)
-	modpath[${n//-/_}]=$f
-done < <(find "$moddir/kernel" -name '*.ko')
-load_order=()
-# add_module NAME: its dependencies first, then itself
-add_module() {
-	local n=${1//-/_} f d
-	[[ -n ${loaded[$n]-} ]] && return 0
-	f=${modpath[$n]-}
-	[[ -n $f ]] || { echo "FAIL: module $1 is not in $moddir"; exit 1; }
-	loaded[$n]=1
-	for d in $(objcopy -O binary --only-section=.modinfo "$f" /dev/stdout 2>/dev/null |
-		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
-		add_module "$d"
-	done
-	load_order+=("$n")
-}
+deb_initramfs_root "$outdir/initramfs.root"
 # crc32c_generic: ext4's metadata checksums ask the crypto API for crc32c, which no
 # dependency names.
-for m in virtio_pci virtio_blk ata_piix sd_mod crc32c_generic ext4; do
-	add_module "$m"
-done
-mkdir -p "$root/lib/modules"
-for n in "${load_order[@]}"; do
-	cp "${modpath[$n]}" "$root/lib/modules/$n.ko"
-done
-printf '%s\n' "${load_order[@]}" >"$root/lib/modules/order"
+deb_add_modules virtio_pci virtio_blk ata_piix sd_mod crc32c_generic ext4
 
 # mke2fs and the shared libraries it loads, at the same paths.
 mkdir -p "$root/sbin" "$root/etc"
@@ -131,12 +93,7 @@ echo "OSIO-DISKS-DONE"
 poweroff -f
 EOF
 chmod 0755 "$root/init"
-initramfs=$outdir/initramfs.cpio.gz
-if ! (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 |
-	gzip -1 -n >"$initramfs"); then
-	echo "FAIL: building the initramfs failed"
-	exit 1
-fi
+deb_pack_initramfs
 
 # --- the disks: one IDE and one virtio disk per format, made by qemu-img.
 qfmt() { [ "$1" = vhd ] && echo vpc || echo "$1"; }

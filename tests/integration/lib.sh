@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2154 # me, usage, mem, cpus: the caller's
-# Shared by debian-kernel.sh and debian-disks.sh: their options, the VMM check, the Debian kernel
-# and initramfs, booting them in osio or QEMU TCG, and the FAIL report with the console's tail.
+# Shared by debian-kernel.sh, debian-disks.sh and debian-net.sh: their options, the VMM check,
+# the Debian kernel and initramfs (and initramfs with modules), booting them in osio or QEMU TCG,
+# and the FAIL report with the console's tail.
 # The caller sets me, usage(), timeout_s (its default), mem and cpus, then sources this.
 
 # deb_parse_args "$@": --vmm, --osio, --outdir, --timeout into vmm, osio, outdir, timeout_s.
@@ -122,4 +123,58 @@ fail() {
 		tail -n 10 "$err"
 	fi
 	exit 1
+}
+
+# deb_initramfs_root DIR: the base initramfs (busybox, from deb_fetch) unpacked into DIR (emptied
+# first) as root, and moddir: the kernel's modules, next to boot/ in its unpacked package.
+deb_initramfs_root() {
+	local kver
+	root=$1
+	kver=$(basename "$kernel")
+	kver=${kver#vmlinuz-}
+	moddir=$(dirname "$(dirname "$kernel")")/lib/modules/$kver
+	[ -d "$moddir" ] || { echo "FAIL: no modules at $moddir"; exit 1; }
+	rm -rf "$root"
+	mkdir -p "$root/lib/modules"
+	(cd "$root" && gzip -dc "$initramfs" | cpio --quiet -id) ||
+		{ echo "FAIL: cannot unpack $initramfs"; exit 1; }
+	: >"$root/lib/modules/order"
+	declare -gA deb_modpath=() deb_modloaded=()
+	local f n
+	while IFS= read -r f; do
+		n=$(basename "$f" .ko)
+		deb_modpath[${n//-/_}]=$f
+	done < <(find "$moddir/kernel" -name '*.ko')
+}
+
+# deb_add_modules NAME...: each module after the modules its .modinfo says it depends on, copied
+# to $root/lib/modules/NAME.ko and listed in $root/lib/modules/order, the order for insmod.
+deb_add_modules() {
+	local m n f d
+	for m in "$@"; do
+		n=${m//-/_}
+		[ -n "${deb_modloaded[$n]-}" ] && continue
+		f=${deb_modpath[$n]-}
+		if [ -z "$f" ]; then
+			echo "FAIL: module $m is not in $moddir"
+			exit 1
+		fi
+		deb_modloaded[$n]=1
+		for d in $(objcopy -O binary --only-section=.modinfo "$f" /dev/stdout 2>/dev/null |
+			tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
+			deb_add_modules "$d"
+		done
+		cp "$f" "$root/lib/modules/$n.ko"
+		echo "$n" >>"$root/lib/modules/order"
+	done
+}
+
+# deb_pack_initramfs: $root as a newc cpio, gzip'ed, at $outdir/initramfs.cpio.gz; sets initramfs.
+deb_pack_initramfs() {
+	initramfs=$outdir/initramfs.cpio.gz
+	if ! (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 |
+		gzip -1 -n >"$initramfs"); then
+		echo "FAIL: building the initramfs failed"
+		exit 1
+	fi
 }
