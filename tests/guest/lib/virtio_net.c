@@ -44,18 +44,6 @@ static u8 rx_bufs[QSIZE][RX_BUF] __attribute__((section(".noinit"), aligned(64))
 static u8 tx_bufs[QSIZE][TX_BUF] __attribute__((section(".noinit"), aligned(64)));
 static struct vnet vnet;
 
-/* Copies with string instructions: an emulating KVM takes one instruction per 4 bytes, not a
- * loop of several per byte (the direction flag is clear, as the ABI keeps it). */
-static void copy(void *dst, const void *src, u32 n)
-{
-	u32 words = n / 4, rest = n % 4;
-
-	__asm__ volatile("rep movsl\n\tmov %3, %%ecx\n\trep movsb"
-			 : "+D"(dst), "+S"(src), "+c"(words)
-			 : "r"(rest)
-			 : "memory");
-}
-
 /* Whether the device asked not to be notified (2.7.10): read after the available index is
  * published, hence the full barrier. */
 static void kick(struct vnet *v, struct virtq *q)
@@ -132,7 +120,7 @@ static int vnet_send(struct nic *n, const void *frame, unsigned len)
 	}
 	/* No offloads: an all-zero header (flags 0, GSO_NONE, num_buffers 0 on transmit). */
 	memset(tx_bufs[b], 0, VNET_HDR_LEN);
-	copy(tx_bufs[b] + VNET_HDR_LEN, frame, len);
+	memcpy(tx_bufs[b] + VNET_HDR_LEN, frame, len);
 	struct virtq_buf vb = {tx_bufs[b], VNET_HDR_LEN + len, false};
 	int head = virtq_add(&v->txq, &vb, 1, 0);
 
@@ -168,7 +156,7 @@ static int vnet_recv(struct nic *n, void *buf, unsigned size)
 
 			if (flen > size)
 				flen = size;
-			copy(buf, rx_bufs[b] + VNET_HDR_LEN, flen);
+			memcpy(buf, rx_bufs[b] + VNET_HDR_LEN, flen);
 			got = (int)flen;
 		}
 		if (rx_post(v, b))
