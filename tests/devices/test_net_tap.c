@@ -406,6 +406,23 @@ static bool refused(void *ctx)
 	return ((struct tport *)ctx)->refused > 0;
 }
 
+/* An internal switch whose adapter is full: ARP requests to the bridge
+ * (10.99.0.1) until the kernel's reply is refused once. */
+static void fill_until_refused(struct harness *h, struct tport *t)
+{
+	assert_int_equal(tport_try(h, t, "switch=internal,switch_name=lab,bridge=" BRIDGE), 0);
+	sh("ip addr replace 10.99.0.1/24 dev " BRIDGE);
+	t->full = true;
+	uint8_t f[42];
+	arp_request(t, f);
+	struct iovec iov = {f, sizeof(f)};
+	for (int i = 0; i < 20 && !t->refused; i++) {
+		assert_int_equal(net_port_send(t->p, NULL, &iov, 1), 0);
+		harness_run_until(h, 100, refused, t);
+	}
+	assert_int_equal(t->refused, 1);
+}
+
 /* The adapter is full (the switch stopped reading) when the device goes:
  * the link still goes down. */
 static void test_tap_deleted_while_full(void **state)
@@ -414,17 +431,7 @@ static void test_tap_deleted_while_full(void **state)
 	NEED_ROOT();
 	struct harness *h = new_machine();
 	static struct tport t;
-	assert_int_equal(tport_try(h, &t, "switch=internal,switch_name=lab,bridge=" BRIDGE), 0);
-	sh("ip addr replace 10.99.0.1/24 dev " BRIDGE);
-	t.full = true;
-	uint8_t f[42];
-	arp_request(&t, f);
-	struct iovec iov = {f, sizeof(f)};
-	for (int i = 0; i < 20 && !t.refused; i++) {
-		assert_int_equal(net_port_send(t.p, NULL, &iov, 1), 0);
-		harness_run_until(h, 100, refused, &t);
-	}
-	assert_int_equal(t.refused, 1);
+	fill_until_refused(h, &t);
 	char name[IFNAMSIZ];
 	assert_true(tap_on_bridge(BRIDGE, name));
 	sh("ip link del %s", name);
@@ -456,18 +463,11 @@ static void test_full_then_resume(void **state)
 	NEED_ROOT();
 	struct harness *h = new_machine();
 	static struct tport t;
-	assert_int_equal(tport_try(h, &t, "switch=internal,switch_name=lab,bridge=" BRIDGE), 0);
-	sh("ip addr replace 10.99.0.1/24 dev " BRIDGE);
-	t.full = true;
+	fill_until_refused(h, &t);
+	/* More for us while paused: not offered. */
 	uint8_t f[42];
 	arp_request(&t, f);
 	struct iovec iov = {f, sizeof(f)};
-	for (int i = 0; i < 20 && !t.refused; i++) {
-		assert_int_equal(net_port_send(t.p, NULL, &iov, 1), 0);
-		harness_run_until(h, 100, refused, &t);
-	}
-	assert_int_equal(t.refused, 1);
-	/* More for us while paused: not offered. */
 	assert_int_equal(net_port_send(t.p, NULL, &iov, 1), 0);
 	harness_run(h, 100);
 	assert_int_equal(t.refused, 1);
