@@ -76,7 +76,6 @@ struct nat {
 	/* Under nat_lock. */
 	struct nat_frame *head, *tail;
 	unsigned queued;
-	uint64_t dropped; /* frames for the guest lost because the queue was full */
 	struct nat_timer *timers;
 
 	/* restrict=on: IPv4 frames to anything but the host, DNS and
@@ -118,13 +117,10 @@ static void nat_kick(struct nat *n)
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct nat *n = opaque;
-	if (n->queued >= NAT_QUEUE_MAX || len > NET_FRAME_MAX) {
-		n->dropped++;
-		return (ssize_t)len;
-	}
-	struct nat_frame *f = malloc(sizeof(*f) + len);
-	if (!f) {
-		n->dropped++;
+	struct nat_frame *f = NULL;
+	if (n->queued >= NAT_QUEUE_MAX || len > NET_FRAME_MAX ||
+	    !(f = malloc(sizeof(*f) + len))) {
+		net_port_rx_dropped(n->port); /* the port's counter is atomic */
 		return (ssize_t)len;
 	}
 	f->next = NULL;
