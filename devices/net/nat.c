@@ -118,8 +118,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct nat *n = opaque;
 	struct nat_frame *f = NULL;
-	if (n->queued >= NAT_QUEUE_MAX || len > NET_FRAME_MAX ||
-	    !(f = malloc(sizeof(*f) + len))) {
+	if (n->queued >= NAT_QUEUE_MAX || len > NET_FRAME_MAX || !(f = malloc(sizeof(*f) + len))) {
 		net_port_rx_dropped(n->port); /* the port's counter is atomic */
 		return (ssize_t)len;
 	}
