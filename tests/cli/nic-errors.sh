@@ -11,40 +11,10 @@ guests=$(cd "$2" && pwd) || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0 passes=0
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 export OSIO_STORE_DIR=$tmp/store
 [[ -n ${OSIO_RUNTIME_DIR-} ]] || export OSIO_RUNTIME_DIR=$tmp/run
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-# expect NAME STATUS PATTERN -- COMMAND...: the command exits with STATUS and prints exactly
-# one line on stderr (the note about a KVM without hardware support aside), matching
-# PATTERN (grep -E), and nothing that looks like a crash.
-expect() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local rc=$? n
-	grep -v 'osio: note:' "$tmp/err" >"$tmp/err.lines"
-	n=$(wc -l <"$tmp/err.lines")
-	if ((rc != want)); then
-		fail "$name: exit status $rc, expected $want"
-	elif ((n != 1)); then
-		fail "$name: $n lines on stderr, expected one"
-	elif ! grep -Eq -- "$pattern" "$tmp/err.lines"; then
-		fail "$name: the message does not say '$pattern'"
-	elif grep -Eq 'Sanitizer|runtime error|Segmentation|core dumped' "$tmp/err"; then
-		fail "$name: crashed"
-	else
-		passes=$((passes + 1))
-		echo "ok: $name: $(cat "$tmp/err.lines")"
-		return 0
-	fi
-	sed 's/^/    stderr: /' "$tmp/err"
-	return 1
-}
 
 kernel=$guests/debugexit.elf
 [[ -r $kernel ]] || { echo "FAIL: $kernel missing: build the guest programs"; exit 1; }
@@ -52,38 +22,38 @@ mkdir -p -m 700 "$OSIO_RUNTIME_DIR"
 run=("$osio" run --vnc none --kernel "$kernel")
 
 # --nic on the command line.
-expect "no value" 2 "--nic needs a value" -- "$osio" run --nic
-expect "model" 1 "^osio: error: --nic rtl8139: model = 'rtl8139': not one of e1000, virtio" -- \
+expect_error "no value" 2 "--nic needs a value" -- "$osio" run --nic
+expect_error "model" 1 "^osio: error: --nic rtl8139: model = 'rtl8139': not one of e1000, virtio" -- \
 	"${run[@]}" --nic rtl8139
-expect "model first" 2 "--nic switch=lab: the model comes first: --nic e1000" -- \
+expect_error "model first" 2 "--nic switch=lab: the model comes first: --nic e1000" -- \
 	"${run[@]}" --nic switch=lab
-expect "unknown option" 2 "--nic e1000,speed=10: unknown option 'speed'; the options are switch=" \
+expect_error "unknown option" 2 "--nic e1000,speed=10: unknown option 'speed'; the options are switch=" \
 	-- "${run[@]}" --nic e1000,speed=10
-expect "option without value" 2 "--nic e1000,mac: no value for 'mac'" -- \
+expect_error "option without value" 2 "--nic e1000,mac: no value for 'mac'" -- \
 	"${run[@]}" --nic e1000,mac
-expect "bad forward" 1 \
+expect_error "bad forward" 1 \
 	"--nic e1000,forward=tcp:2222: forward = 'tcp:2222': forward 'tcp:2222': .*; write PROTO:\[HOSTADDR:\]HOSTPORT -> " \
 	-- "${run[@]}" --nic e1000,forward=tcp:2222
-expect "second forward bad" 1 "forward = 'tcp:2222->22, udp:x->1': forward 'udp:x->1'" -- \
+expect_error "second forward bad" 1 "forward = 'tcp:2222->22, udp:x->1': forward 'udp:x->1'" -- \
 	"${run[@]}" --nic 'e1000,forward=tcp:2222->22,forward=udp:x->1'
-expect "multicast MAC" 1 "mac = '01:00:5e:00:00:01': a multicast MAC address" -- \
+expect_error "multicast MAC" 1 "mac = '01:00:5e:00:00:01': a multicast MAC address" -- \
 	"${run[@]}" --nic e1000,mac=01:00:5e:00:00:01
-expect "same MAC twice" 1 \
+expect_error "same MAC twice" 1 \
 	"mac = '52:4F:53:00:00:01': \[nic \"nic0\"\] on line [0-9]+ has it too; give each adapter its own address" \
 	-- "${run[@]}" --nic e1000,mac=52:4f:53:00:00:01 --nic virtio,mac=52:4F:53:00:00:01
-expect "queues on e1000" 1 "queues is used only with model = virtio" -- \
+expect_error "queues on e1000" 1 "queues is used only with model = virtio" -- \
 	"${run[@]}" --nic e1000,queues=2
-expect "unknown switch" 1 \
+expect_error "unknown switch" 1 \
 	"^osio: error: nic 'nic0': no switch 'lab'; create it with: osio switch create lab --type private" \
 	-- "${run[@]}" --nic e1000,switch=lab
-expect "no TFTP directory" 1 \
+expect_error "no TFTP directory" 1 \
 	"nic 'nic0': tftp = $tmp/nowhere: No such file or directory; name a directory" -- \
 	"${run[@]}" --nic "e1000,tftp=$tmp/nowhere"
-expect "nine adapters" 2 "--nic: at most 8 network adapters" -- \
+expect_error "nine adapters" 2 "--nic: at most 8 network adapters" -- \
 	"${run[@]}" --nic e1000 --nic e1000 --nic e1000 --nic e1000 --nic e1000 --nic e1000 \
 	--nic e1000 --nic e1000 --nic e1000
 "$osio" switch create lab --type private >/dev/null 2>&1 || fail "osio switch create lab failed"
-expect "forward on a private switch" 1 \
+expect_error "forward on a private switch" 1 \
 	"nic 'nic0': forward, tftp and bootfile work on a NAT switch only, and 'lab' is a private switch" \
 	-- "${run[@]}" --nic 'e1000,switch=lab,forward=tcp:2222->22'
 # Unplugged, an adapter may name a switch that is not there (yet).
@@ -100,14 +70,14 @@ fi
 vmc=$tmp/vm.vmconfig
 printf '[boot]\nkernel = %s\n\n[nic "lan"]\nswitch = nowhere\nmac = 52:4f:53:00:00:02\n' \
 	"$kernel" >"$vmc"
-expect "vmconfig: unknown switch" 1 \
+expect_error "vmconfig: unknown switch" 1 \
 	"^osio: error: nic 'lan' \($vmc:4\): no switch 'nowhere'; create it with: osio switch create nowhere --type private" \
 	-- "$osio" run --vnc none "$vmc"
 printf '[nic "lan"]\nmodel = e1000\nforward = tcp:127.0.0.1:2222 -> 22, udp:5555\n' >"$vmc"
-expect "vmconfig: bad forward" 1 "^$vmc:3:37: error: forward = .*: forward 'udp:5555'" -- \
+expect_error "vmconfig: bad forward" 1 "^$vmc:3:37: error: forward = .*: forward 'udp:5555'" -- \
 	"$osio" run --vnc none "$vmc"
 printf '[nic "a"]\nmac = 52:4f:53:00:00:01\n[nic "b"]\nmac = 52:4f:53:00:00:01\n' >"$vmc"
-expect "vmconfig: same MAC twice" 1 \
+expect_error "vmconfig: same MAC twice" 1 \
 	"^$vmc:4:7: error: mac = '52:4f:53:00:00:01': \[nic \"a\"\] on line 2 has it too" -- \
 	"$osio" run --vnc none "$vmc"
 

@@ -9,40 +9,8 @@ osio=$1 guests=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0 passes=0
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-# expect_error NAME STATUS PATTERN -- COMMAND...: the command exits with
-# STATUS, prints exactly one line on stderr, matching PATTERN (grep -E),
-# and nothing that looks like a crash.
-expect_error() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local rc=$?
-	# The note about a KVM without hardware support is not an error line.
-	grep -v 'osio: note:' "$tmp/err" >"$tmp/err.lines"
-	local n
-	n=$(wc -l <"$tmp/err.lines")
-	if ((rc != want)); then
-		fail "$name: exit status $rc, expected $want"
-	elif ((n != 1)); then
-		fail "$name: $n lines on stderr, expected one"
-	elif ! grep -Eq -- "$pattern" "$tmp/err.lines"; then
-		fail "$name: the message does not say '$pattern'"
-	elif grep -Eq 'Sanitizer|runtime error|Segmentation|core dumped' "$tmp/err"; then
-		fail "$name: crashed"
-	else
-		passes=$((passes + 1))
-		echo "ok: $name: $(cat "$tmp/err.lines")"
-		return 0
-	fi
-	sed 's/^/    stderr: /' "$tmp/err"
-	return 1
-}
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 kernel=$guests/debugexit.elf
 [ -r "$kernel" ] || { echo "FAIL: $kernel missing: build the guest programs"; exit 1; }

@@ -9,20 +9,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OSIO_STORE_DIR=$tmp/store
 failures=0 passes=0
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-pass() {
-	passes=$((passes + 1))
-	echo "ok: $*"
-}
-
-crashed() {
-	grep -Eq 'Sanitizer|runtime error|Segmentation|core dumped' "$tmp/err"
-}
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # expect_ok NAME -- COMMAND...: exit status 0, nothing on stderr.
 expect_ok() {
@@ -36,31 +24,6 @@ expect_ok() {
 		return 1
 	fi
 	pass "$name"
-}
-
-# expect_error NAME STATUS PATTERN -- COMMAND...: the command exits with
-# STATUS and prints exactly one line on stderr, matching PATTERN.
-expect_error() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local rc=$?
-	local n
-	n=$(wc -l <"$tmp/err")
-	if ((rc != want)); then
-		fail "$name: exit status $rc, expected $want"
-	elif ((n != 1)); then
-		fail "$name: $n lines on stderr, expected one"
-	elif ! grep -Eq -- "$pattern" "$tmp/err"; then
-		fail "$name: the message does not say '$pattern'"
-	elif crashed; then
-		fail "$name: crashed"
-	else
-		pass "$name: $(cat "$tmp/err")"
-		return 0
-	fi
-	sed 's/^/    stderr: /' "$tmp/err"
-	return 1
 }
 
 # check NAME CONDITION...: a jq or shell test on what the last command wrote.

@@ -19,43 +19,17 @@ EOF
 }
 
 me=ipxe-boot
-vmm='' osio='' outdir='' timeout_s=120
-while (($#)); do
-	case $1 in
-	--vmm) vmm=${2-}; shift 2 ;;
-	--osio) osio=${2-}; shift 2 ;;
-	--outdir) outdir=${2-}; shift 2 ;;
-	--timeout) timeout_s=${2-}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; echo "$me: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-case $vmm in
-osio | qemu) ;;
-*) usage >&2; echo "$me: --vmm must be osio or qemu" >&2; exit 2 ;;
-esac
-[[ $timeout_s =~ ^[1-9][0-9]*$ ]] || { echo "$me: --timeout '$timeout_s' is not seconds" >&2; exit 2; }
+timeout_s=120
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+deb_parse_args "$@"
+deb_check_vmm "iPXE stops early under a KVM without hardware virtualization"
 
 fail() {
 	echo "FAIL: $me ($vmm): $*"
 	exit 1
 }
 
-if [[ $vmm == osio ]]; then
-	if [[ ! -d /sys/module/kvm_intel && ! -d /sys/module/kvm_amd ]]; then
-		why="iPXE stops early under a KVM without hardware virtualization"
-		if [[ -d /sys/module/kvm_pvm ]]; then
-			echo "SKIP: /dev/kvm is kvm_pvm (no hardware virtualization): $why"
-		else
-			echo "SKIP: /dev/kvm is not hardware-backed (no kvm_intel, kvm_amd): $why"
-		fi
-		exit 77
-	fi
-	[[ -x $osio ]] || fail "no osio binary (pass --osio PATH)"
-else
-	command -v qemu-system-x86_64 >/dev/null ||
-		fail "qemu-system-x86_64 not found: install qemu-system-x86 (install-deps.sh)"
-fi
 for rom in efi-e1000.rom efi-virtio.rom; do
 	[[ -r /usr/lib/ipxe/qemu/$rom ]] ||
 		fail "/usr/lib/ipxe/qemu/$rom missing: install Debian's ipxe-qemu (install-deps.sh)"

@@ -27,12 +27,13 @@ deb_parse_args() {
 	fi
 }
 
-# deb_check_vmm: SKIP (exit 77) in osio without hardware KVM; FAIL without the VMM's binary.
+# deb_check_vmm [WHY]: SKIP (exit 77) in osio without hardware KVM, saying WHY (default: the
+# Debian kernel cannot boot); FAIL without the VMM's binary.
 deb_check_vmm() {
 	if [ "$vmm" = osio ]; then
 		# On kvm_pvm every guest kernel instruction is emulated: hours in the decompressor.
 		if [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
-			local why="a stock Debian kernel cannot boot in useful time here"
+			local why=${1:-"a stock Debian kernel cannot boot in useful time here"}
 			if [ -d /sys/module/kvm_pvm ]; then
 				echo "SKIP: /dev/kvm is kvm_pvm (no hardware virtualization): $why"
 			else
