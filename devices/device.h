@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 
+struct vmstate_out;
+struct vmstate_in;
+struct vmstate_section;
+
 #define DEVARGS_MAX 32
 #define DEVARGS_VALUE_MAX 4096 /* bytes of one value, with its NUL (a path) */
 #define DEVARGS_TEXT 8192      /* bytes of all values together */
@@ -50,6 +54,26 @@ struct device_model {
 	void (*reset)(void *state);
 	/* Unregisters and frees everything. */
 	void (*destroy)(void *state);
+
+	/* Saved state (hypervisor/vmstate.h), for save/restore and checkpoints.
+	 * save writes the device's fields into the section the caller opened
+	 * (named by the instance id, with state_version as its version); it
+	 * runs on the event loop's thread with the vCPUs stopped and every
+	 * device paused (below). load takes them back into an instance just
+	 * created from the same settings that has not run yet: it checks every
+	 * value as it would a guest's (a saved-state file is user input), then
+	 * redoes what follows from the state (BAR mappings, interrupt line
+	 * levels, MSI routes, timers). It returns -EINVAL after vmstate_fail
+	 * for a bad value. A model without save has no state beyond its
+	 * settings. */
+	uint32_t state_version;
+	void (*save)(void *state, struct vmstate_out *out);
+	int (*load)(void *state, struct vmstate_section *in);
+	/* Stops (paused) or lets go on (!paused) whatever the device does
+	 * outside vCPU exits: its threads, backends and timers must neither
+	 * touch guest RAM nor raise interrupts while it is paused; requests in
+	 * flight finish first. NULL when the device does nothing on its own. */
+	void (*pause)(void *state, bool paused);
 };
 
 struct device {
@@ -73,6 +97,17 @@ int machine_add_device(struct machine *m, const char *model, const char *id,
 /* Its state, or NULL if no such id. */
 void *machine_device(struct machine *m, const char *id);
 void machine_reset_devices(struct machine *m);
+/* Saved state of every device: a "devices" section listing them (id and
+ * model, so that a restore into different hardware is refused) and one
+ * section per device that has state. The caller has stopped the vCPUs and
+ * paused the devices. */
+void machine_save_devices(struct machine *m, struct vmstate_out *out);
+/* Loads what machine_save_devices wrote into m's devices (same settings,
+ * not run yet). -EINVAL with one sentence in err (which device, what). */
+int machine_load_devices(struct machine *m, struct vmstate_in *in, char *err, size_t errlen);
+/* Pauses every device (in reverse creation order) or lets them go on (in
+ * creation order). */
+void machine_pause_devices(struct machine *m, bool paused);
 /* In reverse creation order. */
 void machine_destroy_devices(struct machine *m);
 
