@@ -247,6 +247,11 @@ static void run_calls(void *opaque, uint32_t events)
 	}
 }
 
+void evloop_run_calls(struct evloop *l)
+{
+	run_calls(l, 0);
+}
+
 static void wake_stop(void *opaque)
 {
 	((struct evloop *)opaque)->stop = true;

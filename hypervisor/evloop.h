@@ -41,6 +41,10 @@ int evloop_call(struct evloop *l, evloop_fn fn, void *opaque);
  * -errno if epoll itself failed. */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
+/* Runs the calls posted so far, now, in the calling thread: for the loop's
+ * owner when the loop is not running (the last calls posted before it
+ * ended would otherwise never run). */
+void evloop_run_calls(struct evloop *l);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t clock_ns(void);

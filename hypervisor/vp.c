@@ -334,6 +334,12 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu %u", v->index);
+	pthread_setname_np(pthread_self(), name);
+	if (pthread_getcpuclockid(pthread_self(), &v->clock) == 0)
+		atomic_store(&v->clock_valid, true);
+
 	/* Devices reach this vCPU's registers during its exits. */
 	const struct exit_regs_provider regs = { regs_get, regs_set, v };
 	exit_regs_provide(&regs);
@@ -380,7 +386,24 @@ static void *vcpu_thread(void *arg)
 		}
 	}
 	exit_regs_provide(NULL);
+	atomic_store(&v->clock_valid, false);
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		atomic_fetch_add(&v->cpu_ns_done,
+				 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	return NULL;
+}
+
+uint64_t vcpu_cpu_time(struct vcpu *v)
+{
+	uint64_t ns = atomic_load(&v->cpu_ns_done);
+	struct timespec ts;
+	/* A thread that is ending drops its clock before it adds its time
+	 * to cpu_ns_done: read in between, its time is missing for that
+	 * instant, never counted twice. */
+	if (v->started && atomic_load(&v->clock_valid) && clock_gettime(v->clock, &ts) == 0)
+		ns += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return ns;
 }
 
 static void install_kick_handler(void)

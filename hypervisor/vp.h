@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Register state a boot loader hands to the bootstrap processor. */
 struct boot_cpu_state {
@@ -27,6 +28,11 @@ struct vcpu {
 	bool started;
 	atomic_bool stop;
 	atomic_uint_fast64_t exits;
+	/* CPU time of this vCPU's threads that have ended, and the clock of
+	 * the one running (vcpu_cpu_time). */
+	atomic_uint_fast64_t cpu_ns_done;
+	clockid_t clock;
+	atomic_bool clock_valid;
 };
 
 int vcpu_create(struct partition *p, unsigned index, struct vcpu **out);
@@ -42,5 +48,8 @@ int vcpu_start(struct vcpu *v);
 /* Asks the thread to leave KVM_RUN and end; returns at once. */
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
+/* CPU time (ns) the vCPU's threads have used: those that ended and the one
+ * running. Not concurrently with vcpu_join (the caller serialises). */
+uint64_t vcpu_cpu_time(struct vcpu *v);
 
 #endif

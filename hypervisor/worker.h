@@ -22,10 +22,31 @@ struct worker_options {
 	const char *screenshot;	  /* the screen as PNG into this file */
 	const char *screen_text;  /* the text screen into this file */
 	uint64_t capture_after_ns; /* when to take them; 0: when the VM ends */
+
+	/* A VM of the store (osio start): its name, so that the worker claims
+	 * it (vmstore_worker_claim: one worker per VM) and reports into its
+	 * folder. NULL for osio run without the store. */
+	const char *store_vm;
+	/* Resume from this saved-state file (savevm.h) instead of booting; the
+	 * file is removed once the VM runs from it. NULL: boot. */
+	const char *restore;
+	/* Where the control command "save" without a "file" argument writes
+	 * (the store VM's saved.vmstate); NULL: "file" is required. */
+	const char *save_path;
+	/* Confine the worker after start-up (hypervisor/sandbox.h). */
+	bool sandbox;
+	/* Written with one byte ('r') once the VM runs (or with nothing when it
+	 * could not start) and closed: osio start waits on it. 0 or -1: none
+	 * (a detached worker's stdin is /dev/null, never this pipe). */
+	int ready_fd;
 };
 
 /* Runs the VM in the foreground until it ends; returns the exit status.
  * opt may be NULL. */
 int worker_run(const struct vm_spec *spec, const struct worker_options *opt);
+
+/* Exit status of a worker whose VM was saved (the control command "save"):
+ * the VM stopped and osio start resumes it. */
+#define WORKER_EXIT_SAVED 4
 
 #endif
