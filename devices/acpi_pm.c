@@ -5,6 +5,7 @@
 #include "devices/device.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +18,9 @@
 /* TMR_STS is set each time the timer's top bit toggles: every 2^23 ticks. */
 #define TOGGLE_SHIFT (ACPI_PM_TMR_BITS - 1)
 #define NOT_ARMED    UINT64_MAX
+/* A saved timer count beyond this (40 years) is a damaged file; it keeps
+ * the nanosecond arithmetic below far from overflowing. */
+#define TICKS_SAVED_MAX (1ull << 52)
 
 /* Bits that exist; the others are reserved and read 0. */
 #define STS_BITS                                                                                   \
@@ -39,6 +43,10 @@ struct acpi_pm {
 	uint16_t sts, en, cnt; /* cnt: the read/write bits only */
 	bool sci;
 	bool warned_sleep;
+	/* Paused: the timer stands at frozen_ticks, the SCI line and the
+	 * toggle timer wait for the resume. */
+	bool paused;
+	uint64_t frozen_ticks;
 };
 
 /* PM timer ticks in `ns` nanoseconds, without overflow. */
@@ -56,7 +64,16 @@ static uint64_t ticks_to_ns(uint64_t ticks)
 
 static uint64_t now_ticks(const struct acpi_pm *pm)
 {
+	if (pm->paused)
+		return pm->frozen_ticks;
 	return ns_to_ticks(clock_ns() - pm->origin_ns);
+}
+
+/* Makes the timer read `ticks` now (origin_ns may wrap: the difference
+ * taken in now_ticks is modular). */
+static void set_ticks(struct acpi_pm *pm, uint64_t ticks)
+{
+	pm->origin_ns = clock_ns() - ticks_to_ns(ticks);
 }
 
 /* Brings TMR_STS, the SCI line and the toggle timer up to date with the
@@ -68,6 +85,8 @@ static void refresh(struct acpi_pm *pm, uint64_t ticks)
 		pm->sts |= ACPI_PM1_TMR;
 		pm->epoch = epoch;
 	}
+	if (pm->paused)
+		return; /* the line and the timer follow on resume */
 
 	/* SCI_EN is always set, so the SCI follows the enabled events. */
 	bool level = (pm->sts & pm->en & EN_BITS) != 0;
@@ -290,6 +309,76 @@ fail:
 	return r;
 }
 
+/* Saved state: the registers and where the timer stands; the block's base
+ * is the PIIX4 PM function's (or the settings'). */
+static void acpi_pm_save(void *state, struct vmstate_out *out)
+{
+	struct acpi_pm *pm = state;
+	pthread_mutex_lock(&pm->lock);
+	uint64_t ticks = now_ticks(pm);
+	refresh(pm, ticks);
+	vmstate_put_u64(out, "ticks", ticks);
+	vmstate_put_u64(out, "epoch", pm->epoch);
+	vmstate_put_u64(out, "sts", pm->sts);
+	vmstate_put_u64(out, "en", pm->en);
+	vmstate_put_u64(out, "cnt", pm->cnt);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static int acpi_pm_load(void *state, struct vmstate_section *in)
+{
+	struct acpi_pm *pm = state;
+	uint64_t ticks, epoch;
+	uint16_t sts, en, cnt;
+	int r;
+	if ((r = vmstate_get_u64(in, "ticks", TICKS_SAVED_MAX, &ticks)) < 0 ||
+	    (r = vmstate_get_u64(in, "epoch", ticks >> TOGGLE_SHIFT, &epoch)) < 0 ||
+	    (r = vmstate_get_u16(in, "sts", UINT16_MAX, &sts)) < 0 ||
+	    (r = vmstate_get_u16(in, "en", UINT16_MAX, &en)) < 0 ||
+	    (r = vmstate_get_u16(in, "cnt", UINT16_MAX, &cnt)) < 0)
+		return r;
+	if (sts & ~STS_BITS)
+		return vmstate_fail(in, "sts: 0x%04x has reserved bits set", sts);
+	if (en & ~EN_BITS)
+		return vmstate_fail(in, "en: 0x%04x has reserved bits set", en);
+	if (cnt & ~CNT_RW_BITS)
+		return vmstate_fail(in, "cnt: 0x%04x has bits other than BM_RLD and SLP_TYP", cnt);
+	pthread_mutex_lock(&pm->lock);
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt;
+	pm->epoch = epoch;
+	if (pm->paused)
+		pm->frozen_ticks = ticks;
+	else
+		set_ticks(pm, ticks);
+	/* The SCI as the registers say, the toggle timer for this epoch. */
+	evtimer_cancel(pm->timer);
+	pm->armed_epoch = NOT_ARMED;
+	refresh(pm, ticks);
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
+}
+
+/* The timer stops while the VM is paused (it counts the guest's time, as
+ * QEMU's virtual clock does), and so do the toggle timer and the SCI. */
+static void acpi_pm_pause(void *state, bool paused)
+{
+	struct acpi_pm *pm = state;
+	pthread_mutex_lock(&pm->lock);
+	if (paused && !pm->paused) {
+		pm->frozen_ticks = now_ticks(pm);
+		pm->paused = true;
+		evtimer_cancel(pm->timer);
+		pm->armed_epoch = NOT_ARMED;
+	} else if (!paused && pm->paused) {
+		pm->paused = false;
+		set_ticks(pm, pm->frozen_ticks);
+		refresh(pm, pm->frozen_ticks);
+	}
+	pthread_mutex_unlock(&pm->lock);
+}
+
 static void acpi_pm_destroy(void *state)
 {
 	struct acpi_pm *pm = state;
@@ -307,5 +396,9 @@ static const struct device_model acpi_pm_model = {
     .create = acpi_pm_create,
     .reset = acpi_pm_reset,
     .destroy = acpi_pm_destroy,
+    .state_version = 1,
+    .save = acpi_pm_save,
+    .load = acpi_pm_load,
+    .pause = acpi_pm_pause,
 };
 DEVICE_MODEL(acpi_pm_model);

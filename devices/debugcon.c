@@ -109,10 +109,24 @@ static void debugcon_destroy(void *state)
 	free(d);
 }
 
+/* No saved state: a line the firmware has half written goes to the file
+ * when the VM pauses (so the log is whole while it is paused or saved),
+ * and a restored VM appends the rest to its own log. */
+static void debugcon_pause(void *state, bool paused)
+{
+	struct debugcon *d = state;
+	if (!paused)
+		return;
+	pthread_mutex_lock(&d->lock);
+	flush_locked(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
 static const struct device_model debugcon_model = {
 	.name = "debugcon",
 	.description = "firmware debug console (port 0x402) into a log file",
 	.create = debugcon_create,
 	.destroy = debugcon_destroy,
+	.pause = debugcon_pause,
 };
 DEVICE_MODEL(debugcon_model);

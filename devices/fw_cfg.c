@@ -6,6 +6,7 @@
 #include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -395,6 +396,50 @@ static void fw_cfg_reset(void *state)
 	pthread_mutex_unlock(&fw->lock);
 }
 
+/* Saved state: where the guest is in the selected item and a DMA address
+ * half written. The items are the machine's settings: the worker puts the
+ * same ones in before it loads the state. */
+static void fw_cfg_save(void *state, struct vmstate_out *out)
+{
+	struct fw_cfg *fw = state;
+	pthread_mutex_lock(&fw->lock);
+	vmstate_put_u64(out, "selector", fw->cur_key);
+	vmstate_put_u64(out, "offset", fw->offset);
+	vmstate_put_u64(out, "dma_addr", fw->dma_addr);
+	pthread_mutex_unlock(&fw->lock);
+}
+
+static int fw_cfg_load(void *state, struct vmstate_section *in)
+{
+	struct fw_cfg *fw = state;
+	uint16_t key;
+	uint32_t offset;
+	uint64_t dma_addr;
+	int r;
+	if ((r = vmstate_get_u16(in, "selector", UINT16_MAX, &key)) < 0 ||
+	    (r = vmstate_get_u32(in, "offset", UINT32_MAX, &offset)) < 0 ||
+	    (r = vmstate_get_u64(in, "dma_addr", UINT64_MAX, &dma_addr)) < 0)
+		return r;
+	/* Only the high half is ever held: a write of the low half starts
+	 * the transfer and clears the address. */
+	if ((uint32_t)dma_addr || (dma_addr && !fw->dma))
+		return vmstate_fail(in, "dma_addr: 0x%016llx is not a half-written address",
+				    (unsigned long long)dma_addr);
+	pthread_mutex_lock(&fw->lock);
+	struct fw_item *it = item_of(fw, key);
+	uint32_t len = it ? it->len : 0;
+	if (offset > len) {
+		pthread_mutex_unlock(&fw->lock);
+		return vmstate_fail(in, "offset: %u is past the end of item 0x%04x (%u bytes)",
+				    offset, key, len);
+	}
+	fw->cur_key = key;
+	fw->offset = offset;
+	fw->dma_addr = dma_addr;
+	pthread_mutex_unlock(&fw->lock);
+	return 0;
+}
+
 static void free_items(struct fw_cfg *fw)
 {
 	for (int a = 0; a < 2; a++)
@@ -504,5 +549,8 @@ static const struct device_model fw_cfg_model = {
     .create = fw_cfg_create,
     .reset = fw_cfg_reset,
     .destroy = fw_cfg_destroy,
+    .state_version = 1,
+    .save = fw_cfg_save,
+    .load = fw_cfg_load,
 };
 DEVICE_MODEL(fw_cfg_model);

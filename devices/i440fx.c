@@ -9,6 +9,7 @@
 #include "devices/pci.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -247,11 +248,39 @@ static void i440fx_destroy(void *state)
 	free(h);
 }
 
+/* Saved state: the bus's CONFIG_ADDRESS latch and this function's
+ * configuration space (PAM and SMRAM included); pci_load has checked the
+ * reserved bits of every register. */
+static void i440fx_save(void *state, struct vmstate_out *out)
+{
+	struct i440fx *h = state;
+	pci_bus_save(h->m->pci, out);
+	pci_save(&h->pci, out);
+}
+
+static int i440fx_load(void *state, struct vmstate_section *in)
+{
+	struct i440fx *h = state;
+	int r = pci_bus_load(h->m->pci, in);
+	if (r == 0)
+		r = pci_load(&h->pci, in);
+	if (r < 0)
+		return r;
+	/* The shadow segments as the PAM registers now say. */
+	pthread_mutex_lock(&h->lock);
+	apply_all(h);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
 static const struct device_model i440fx_model = {
     .name = "i440fx",
     .description = "i440FX host bridge: PCI bus 0, PAM shadow-RAM control",
     .create = i440fx_create,
     .reset = i440fx_reset,
     .destroy = i440fx_destroy,
+    .state_version = 1,
+    .save = i440fx_save,
+    .load = i440fx_load,
 };
 DEVICE_MODEL(i440fx_model);

@@ -4,6 +4,7 @@
 
 #include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -240,6 +241,66 @@ void msix_bar_write(struct msix *x, uint64_t off, uint64_t val, unsigned size)
 		}
 	}
 	pthread_mutex_unlock(&x->lock);
+}
+
+/* --- saved state ---------------------------------------------------------- */
+
+void msix_save(struct msix *x, struct vmstate_out *out)
+{
+	pthread_mutex_lock(&x->lock);
+	vmstate_put_bytes(out, "msix.table", x->table, (size_t)x->nvec * MSIX_ENTRY_SIZE);
+	vmstate_put_bytes(out, "msix.pending", x->pending, ((x->nvec + 63) / 64) * 8);
+	pthread_mutex_unlock(&x->lock);
+}
+
+int msix_load(struct msix *x, struct vmstate_section *in)
+{
+	size_t tlen = (size_t)x->nvec * MSIX_ENTRY_SIZE, plen = ((x->nvec + 63) / 64) * 8;
+	uint8_t *table = malloc(tlen), *pba = malloc(plen);
+	int r = -ENOMEM;
+	if (!table || !pba)
+		goto out;
+	r = vmstate_get_bytes(in, "msix.table", table, tlen);
+	if (r == 0)
+		r = vmstate_get_bytes(in, "msix.pending", pba, plen);
+	if (r < 0)
+		goto out;
+	/* Bits a guest cannot set are the sign of a damaged file. */
+	for (unsigned v = 0; v < x->nvec; v++) {
+		const uint8_t *e = table + v * MSIX_ENTRY_SIZE;
+		if ((get_le32(e) & 3) || (get_le32(e + 12) & ~(uint32_t)MSIX_ENTRY_CTRL_MASK)) {
+			r = vmstate_fail(in, "msix.table: vector %u has reserved bits set", v);
+			goto out;
+		}
+	}
+	for (size_t i = x->nvec; i < plen * 8; i++)
+		if (pba[i / 8] >> (i % 8) & 1) {
+			r = vmstate_fail(in, "msix.pending: bit %zu is past the %u vectors", i,
+					 x->nvec);
+			goto out;
+		}
+	/* The control word came back with the configuration (pci_load). */
+	uint16_t ctrl = (uint16_t)pci_cfg_get(x->pci, x->cap + 2, 2);
+	pthread_mutex_lock(&x->lock);
+	memcpy(x->table, table, tlen);
+	for (size_t w = 0; w < plen / 8; w++)
+		x->pending[w] = get_le64(pba + 8 * w);
+	x->enabled = ctrl & MSIX_CTRL_ENABLE;
+	x->maskall = ctrl & MSIX_CTRL_MASKALL;
+	for (unsigned v = 0; v < x->nvec; v++) {
+		x->vec[v].has_routed = false;
+		if (!masked(x, v))
+			sync_route(x, v);
+	}
+	/* A vector cannot be both pending and unmasked; if the file says so,
+	 * it goes out now, as an unmask would send it. */
+	deliver_pending(x);
+	pthread_mutex_unlock(&x->lock);
+	r = 0;
+out:
+	free(table);
+	free(pba);
+	return r;
 }
 
 static uint64_t bar_read(void *opaque, uint64_t off, unsigned size)

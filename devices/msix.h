@@ -64,4 +64,14 @@ bool msix_pending(struct msix *x, unsigned v);
 uint64_t msix_bar_read(struct msix *x, uint64_t off, unsigned size);
 void msix_bar_write(struct msix *x, uint64_t off, uint64_t val, unsigned size);
 
+/* Saved state: msix_save writes fields named "msix.*" (the table, the
+ * pending bits, enable and function mask) into the open section; msix_load
+ * reads them into an msix made by msix_init with the same vector count,
+ * after pci_load, and re-creates the MSI routes of the unmasked vectors.
+ * Pending vectors stay pending until unmasked, as before the save. */
+struct vmstate_out;
+struct vmstate_section;
+void msix_save(struct msix *x, struct vmstate_out *out);
+int msix_load(struct msix *x, struct vmstate_section *in);
+
 #endif

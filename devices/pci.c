@@ -4,6 +4,7 @@
 
 #include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -465,6 +466,104 @@ void pci_unregister(struct pci_device *d)
 		munmap(d->rom, d->rom_size);
 	d->rom = NULL;
 	d->bus = NULL;
+}
+
+/* --- saved state ---------------------------------------------------------- */
+
+/* No lock: the vCPUs are stopped and the devices paused (device.h), and a
+ * model may call this with its own lock held, which config writes take
+ * after the bus's. */
+void pci_save(struct pci_device *d, struct vmstate_out *out)
+{
+	vmstate_put_bytes(out, "pci.config", d->cfg, sizeof(d->cfg));
+}
+
+/* Bits of configuration byte o that the guest (or the device's own state)
+ * may have changed; the rest are the device's make and must be as built. */
+static uint8_t loadable_bits(const struct pci_device *d, unsigned o)
+{
+	if (o >= PCI_BASE_ADDRESS_0 && o < PCI_BASE_ADDRESS_0 + 4 * PCI_BARS) {
+		int i = (int)(o - PCI_BASE_ADDRESS_0) / 4;
+		unsigned byte = (o - PCI_BASE_ADDRESS_0) % 4;
+		bool upper = i > 0 && d->bar[i - 1].size && (d->bar[i - 1].type & PCI_BAR_MEM64) &&
+			     !(d->bar[i - 1].type & PCI_BAR_IO);
+		const struct pci_bar_desc *b = upper ? &d->bar[i - 1] : &d->bar[i];
+		if (!b->size)
+			return 0;
+		uint64_t mask = ~(b->size - 1) & ~(uint64_t)((b->type & PCI_BAR_IO) ? 3 : 0xf);
+		return (uint8_t)(mask >> (8 * (byte + (upper ? 4 : 0))));
+	}
+	if (o >= PCI_ROM_ADDRESS && o < PCI_ROM_ADDRESS + 4) {
+		if (!d->rom)
+			return 0;
+		uint32_t mask = ~(uint32_t)(d->rom_size - 1) | PCI_ROM_ADDRESS_ENABLE;
+		return (uint8_t)(mask >> (8 * (o - PCI_ROM_ADDRESS)));
+	}
+	uint8_t bits = d->wmask[o] | d->w1cmask[o];
+	if (o == PCI_STATUS)
+		bits |= PCI_STATUS_INTERRUPT; /* the device's INTx level */
+	return bits;
+}
+
+int pci_load(struct pci_device *d, struct vmstate_section *in)
+{
+	uint8_t cfg[sizeof(d->cfg)];
+	struct pci_bus *b = d->bus;
+	if (!b)
+		return vmstate_fail(in, "pci.config: the device is not on a bus");
+	int r = vmstate_get_bytes(in, "pci.config", cfg, sizeof(cfg));
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&b->lock);
+	for (unsigned o = 0; o < sizeof(cfg); o++) {
+		uint8_t keep = (uint8_t)~loadable_bits(d, o);
+		if ((cfg[o] & keep) != (d->cfg[o] & keep)) {
+			uint8_t have = d->cfg[o];
+			pthread_mutex_unlock(&b->lock);
+			return vmstate_fail(in,
+					    "pci.config: byte 0x%02x is 0x%02x where the device "
+					    "(%s) has read-only bits 0x%02x of 0x%02x",
+					    o, cfg[o], d->name, have & keep, keep);
+		}
+	}
+	memcpy(d->cfg, cfg, sizeof(cfg));
+	/* What the configuration implies: decoding of BARs and the ROM (a
+	 * fresh device decodes nothing, so this maps what was mapped). */
+	update_all(d);
+	pthread_mutex_unlock(&b->lock);
+	/* The INTx line to the level the device held (intx_level starts
+	 * false, so an asserted pin is raised again through the router). */
+	intx_update(d, cfg[PCI_STATUS] & PCI_STATUS_INTERRUPT);
+	return 0;
+}
+
+void pci_bus_save(struct pci_bus *b, struct vmstate_out *out)
+{
+	pthread_mutex_lock(&b->lock);
+	vmstate_put_u64(out, "pcibus.config_address", b->config_address);
+	vmstate_put_u64(out, "pcibus.rcr", b->rcr);
+	pthread_mutex_unlock(&b->lock);
+}
+
+int pci_bus_load(struct pci_bus *b, struct vmstate_section *in)
+{
+	uint32_t addr;
+	uint8_t rcr;
+	int r = vmstate_get_u32(in, "pcibus.config_address", UINT32_MAX, &addr);
+	if (r == 0)
+		r = vmstate_get_u8(in, "pcibus.rcr", RCR_SYS_RST, &rcr);
+	if (r < 0)
+		return r;
+	if (addr & ~0x80fffffcu)
+		return vmstate_fail(in, "pcibus.config_address: 0x%08x has reserved bits set",
+				    addr);
+	if (rcr & ~RCR_SYS_RST)
+		return vmstate_fail(in, "pcibus.rcr: 0x%02x has bits other than SYS_RST", rcr);
+	pthread_mutex_lock(&b->lock);
+	b->config_address = addr;
+	b->rcr = rcr;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
 }
 
 void pci_bus_set_intx_router(struct pci_bus *b, pci_intx_route_fn fn, void *opaque)

@@ -165,4 +165,23 @@ uint32_t pci_config_read(struct pci_bus *b, uint8_t devfn, unsigned off, unsigne
 void pci_config_write(struct pci_bus *b, uint8_t devfn, unsigned off, uint32_t val, unsigned size);
 struct pci_device *pci_find(struct pci_bus *b, uint8_t devfn);
 
+/* Saved state (hypervisor/vmstate.h): pci_save writes fields named "pci.*"
+ * (configuration space, the INTx level) into the section the caller has
+ * open; pci_load reads them back into a device built from the same settings
+ * and registered, checks them (every read-only bit must be as the device
+ * has it: ids, class, BAR kinds and sizes, reserved bits; -EINVAL after
+ * vmstate_fail naming the byte), and redoes what follows: BAR and ROM
+ * mappings (bar_mapped is called as for a config write), the INTx line
+ * through the PIRQ router. The model's config_write is not called: the
+ * model redoes the effects of its own registers after pci_load. Call
+ * pci_load without the model's lock held (bar_mapped may take it). */
+struct vmstate_out;
+struct vmstate_section;
+void pci_save(struct pci_device *d, struct vmstate_out *out);
+int pci_load(struct pci_device *d, struct vmstate_section *in);
+/* The host bridge's own registers (CONFIG_ADDRESS, the reset control
+ * register): fields "pcibus.*", saved by the host bridge's model. */
+void pci_bus_save(struct pci_bus *b, struct vmstate_out *out);
+int pci_bus_load(struct pci_bus *b, struct vmstate_section *in);
+
 #endif

@@ -5,6 +5,7 @@
 #include "devices/device.h"
 #include "devices/pci.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -159,11 +160,37 @@ static void piix3_destroy(void *state)
 	free(p);
 }
 
+/* Saved state: the configuration space (PIRQ routing and the rest). The
+ * links' levels are not saved: each PCI device's pci_load raises its INTx
+ * pin again, which counts it here (this bridge is created, and so loaded,
+ * before the devices behind it). */
+static void piix3_save(void *state, struct vmstate_out *out)
+{
+	struct piix3 *p = state;
+	pci_save(&p->pci, out);
+}
+
+static int piix3_load(void *state, struct vmstate_section *in)
+{
+	struct piix3 *p = state;
+	int r = pci_load(&p->pci, in);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned l = 0; l < LINKS; l++)
+		reroute(p, l);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 static const struct device_model piix3_model = {
     .name = "piix3",
     .description = "PIIX3 PCI-to-ISA bridge: PCI interrupt (PIRQ) routing",
     .create = piix3_create,
     .reset = piix3_reset,
     .destroy = piix3_destroy,
+    .state_version = 1,
+    .save = piix3_save,
+    .load = piix3_load,
 };
 DEVICE_MODEL(piix3_model);

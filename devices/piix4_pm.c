@@ -9,6 +9,7 @@
 #include "devices/pci.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -110,11 +111,32 @@ static void piix4_pm_destroy(void *state)
 	free(p);
 }
 
+/* Saved state: the configuration space; the PM registers themselves are
+ * the acpi-pm device's (created, and so loaded, before this one). */
+static void piix4_pm_save(void *state, struct vmstate_out *out)
+{
+	struct piix4_pm *p = state;
+	pci_save(&p->pci, out);
+}
+
+static int piix4_pm_load(void *state, struct vmstate_section *in)
+{
+	struct piix4_pm *p = state;
+	int r = pci_load(&p->pci, in);
+	if (r < 0)
+		return r;
+	place_block(p);
+	return 0;
+}
+
 static const struct device_model piix4_pm_model = {
     .name = "piix4-pm",
     .description = "PIIX4 power management function: places the ACPI PM registers",
     .create = piix4_pm_create,
     .reset = piix4_pm_reset,
     .destroy = piix4_pm_destroy,
+    .state_version = 1,
+    .save = piix4_pm_save,
+    .load = piix4_pm_load,
 };
 DEVICE_MODEL(piix4_pm_model);

@@ -5,6 +5,7 @@
 #include "devices/device.h"
 
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -70,11 +71,32 @@ static void port80_destroy(void *state)
 	free(p);
 }
 
+/* Saved state: the last code, which reads back. */
+static void port80_save(void *state, struct vmstate_out *out)
+{
+	struct port80 *p = state;
+	vmstate_put_u64(out, "last", atomic_load(&p->last) & 0xff);
+}
+
+static int port80_load(void *state, struct vmstate_section *in)
+{
+	struct port80 *p = state;
+	uint8_t last;
+	int r = vmstate_get_u8(in, "last", UINT8_MAX, &last);
+	if (r < 0)
+		return r;
+	atomic_store(&p->last, last);
+	return 0;
+}
+
 static const struct device_model port80_model = {
     .name = "port80",
     .description = "POST diagnostic port",
     .create = port80_create,
     .reset = port80_reset,
     .destroy = port80_destroy,
+    .state_version = 1,
+    .save = port80_save,
+    .load = port80_load,
 };
 DEVICE_MODEL(port80_model);

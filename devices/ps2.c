@@ -2,6 +2,9 @@
  * wheel) behind the i8042: command protocol, output queues, movement packets. */
 #include "devices/ps2.h"
 
+#include "hypervisor/vmstate.h"
+
+#include <errno.h>
 #include <string.h>
 
 #define ACK    0xfa
@@ -518,4 +521,158 @@ void ps2_mouse_write(struct ps2_mouse *m, uint8_t v)
 		mouse_send1(m, RESEND);
 		break;
 	}
+}
+
+/* ---- saved state ---- */
+
+static void queue_save(const struct ps2_queue *q, struct vmstate_out *out, const char *field)
+{
+	uint8_t b[PS2_QUEUE_SIZE];
+	for (unsigned i = 0; i < q->count; i++)
+		b[i] = q->buf[(q->head + i) % PS2_QUEUE_SIZE];
+	vmstate_put_bytes(out, field, b, q->count);
+}
+
+static int queue_load(struct ps2_queue *q, struct vmstate_section *in, const char *field)
+{
+	size_t n;
+	const uint8_t *b = vmstate_get_blob(in, field, PS2_QUEUE_SIZE, &n);
+	if (!b)
+		return -EINVAL;
+	memcpy(q->buf, b, n);
+	q->head = 0;
+	q->count = (unsigned)n;
+	return 0;
+}
+
+void ps2_kbd_save(const struct ps2_kbd *k, struct vmstate_out *out)
+{
+	queue_save(&k->q, out, "kbd.queue");
+	vmstate_put_u64(out, "kbd.want_arg", k->want_arg);
+	vmstate_put_u64(out, "kbd.set", k->set);
+	vmstate_put_u64(out, "kbd.leds", k->leds);
+	vmstate_put_u64(out, "kbd.typematic", k->typematic);
+	vmstate_put_bool(out, "kbd.scanning", k->scanning);
+	vmstate_put_bool(out, "kbd.overrun", k->overrun);
+	vmstate_put_u64(out, "kbd.last", k->last);
+	vmstate_put_u64(out, "kbd.dropped", k->dropped);
+}
+
+int ps2_kbd_load(struct ps2_kbd *k, struct vmstate_section *in)
+{
+	struct ps2_kbd n;
+	int r;
+	memset(&n, 0, sizeof(n));
+	if ((r = queue_load(&n.q, in, "kbd.queue")) < 0 ||
+	    (r = vmstate_get_u8(in, "kbd.want_arg", UINT8_MAX, &n.want_arg)) < 0 ||
+	    (r = vmstate_get_u8(in, "kbd.set", 2, &n.set)) < 0 ||
+	    (r = vmstate_get_u8(in, "kbd.leds", 7, &n.leds)) < 0 ||
+	    (r = vmstate_get_u8(in, "kbd.typematic", 0x7f, &n.typematic)) < 0 ||
+	    (r = vmstate_get_bool(in, "kbd.scanning", &n.scanning)) < 0 ||
+	    (r = vmstate_get_bool(in, "kbd.overrun", &n.overrun)) < 0 ||
+	    (r = vmstate_get_u8(in, "kbd.last", UINT8_MAX, &n.last)) < 0 ||
+	    (r = vmstate_get_u64(in, "kbd.dropped", UINT64_MAX, &n.dropped)) < 0)
+		return r;
+	switch (n.want_arg) {
+	case 0:
+	case 0xed:
+	case 0xf0:
+	case 0xf3:
+	case 0xfb:
+	case 0xfc:
+	case 0xfd:
+		break;
+	default:
+		return vmstate_fail(in, "kbd.want_arg: 0x%02x is no command that takes an argument",
+				    n.want_arg);
+	}
+	if (n.set < 1)
+		return vmstate_fail(in, "kbd.set: scancode set %u does not exist", n.set);
+	*k = n;
+	return 0;
+}
+
+void ps2_mouse_save(const struct ps2_mouse *m, struct vmstate_out *out)
+{
+	queue_save(&m->q, out, "mouse.queue");
+	vmstate_put_u64(out, "mouse.want_arg", m->want_arg);
+	vmstate_put_u64(out, "mouse.rate", m->rate);
+	vmstate_put_u64(out, "mouse.resolution", m->resolution);
+	vmstate_put_bool(out, "mouse.scaling21", m->scaling21);
+	vmstate_put_bool(out, "mouse.remote", m->remote);
+	vmstate_put_bool(out, "mouse.reporting", m->reporting);
+	vmstate_put_bool(out, "mouse.wrap", m->wrap);
+	vmstate_put_u64(out, "mouse.id", m->id);
+	vmstate_put_bytes(out, "mouse.knock", m->knock, sizeof(m->knock));
+	vmstate_put_u64(out, "mouse.buttons", m->buttons);
+	vmstate_put_bool(out, "mouse.buttons_dirty", m->buttons_dirty);
+	vmstate_put_bool(out, "mouse.wake", m->wake);
+	vmstate_put_u64(out, "mouse.dx", (uint64_t)(int64_t)m->dx);
+	vmstate_put_u64(out, "mouse.dy", (uint64_t)(int64_t)m->dy);
+	vmstate_put_u64(out, "mouse.dz", (uint64_t)(int64_t)m->dz);
+	vmstate_put_bytes(out, "mouse.last", m->last, m->last_len);
+	vmstate_put_u64(out, "mouse.dropped", m->dropped);
+}
+
+static int get_motion(struct vmstate_section *in, const char *field, int32_t *out)
+{
+	uint64_t v;
+	int r = vmstate_get_u64(in, field, UINT64_MAX, &v);
+	if (r < 0)
+		return r;
+	int64_t s = (int64_t)v;
+	if (s > MOTION_MAX || s < -MOTION_MAX)
+		return vmstate_fail(in, "%s: %lld counts is beyond the %d a mouse holds", field,
+				    (long long)s, MOTION_MAX);
+	*out = (int32_t)s;
+	return 0;
+}
+
+int ps2_mouse_load(struct ps2_mouse *m, struct vmstate_section *in)
+{
+	struct ps2_mouse n;
+	uint32_t buttons;
+	size_t last_len;
+	int r;
+	memset(&n, 0, sizeof(n));
+	if ((r = queue_load(&n.q, in, "mouse.queue")) < 0 ||
+	    (r = vmstate_get_u8(in, "mouse.want_arg", UINT8_MAX, &n.want_arg)) < 0 ||
+	    (r = vmstate_get_u8(in, "mouse.rate", UINT8_MAX, &n.rate)) < 0 ||
+	    (r = vmstate_get_u8(in, "mouse.resolution", 3, &n.resolution)) < 0 ||
+	    (r = vmstate_get_bool(in, "mouse.scaling21", &n.scaling21)) < 0 ||
+	    (r = vmstate_get_bool(in, "mouse.remote", &n.remote)) < 0 ||
+	    (r = vmstate_get_bool(in, "mouse.reporting", &n.reporting)) < 0 ||
+	    (r = vmstate_get_bool(in, "mouse.wrap", &n.wrap)) < 0 ||
+	    (r = vmstate_get_u8(in, "mouse.id", 3, &n.id)) < 0 ||
+	    (r = vmstate_get_bytes(in, "mouse.knock", n.knock, sizeof(n.knock))) < 0 ||
+	    (r = vmstate_get_u32(in, "mouse.buttons", 7, &buttons)) < 0 ||
+	    (r = vmstate_get_bool(in, "mouse.buttons_dirty", &n.buttons_dirty)) < 0 ||
+	    (r = vmstate_get_bool(in, "mouse.wake", &n.wake)) < 0 ||
+	    (r = get_motion(in, "mouse.dx", &n.dx)) < 0 ||
+	    (r = get_motion(in, "mouse.dy", &n.dy)) < 0 ||
+	    (r = get_motion(in, "mouse.dz", &n.dz)) < 0 ||
+	    (r = vmstate_get_u64(in, "mouse.dropped", UINT64_MAX, &n.dropped)) < 0)
+		return r;
+	const uint8_t *last = vmstate_get_blob(in, "mouse.last", sizeof(n.last), &last_len);
+	if (!last)
+		return -EINVAL;
+	memcpy(n.last, last, last_len);
+	n.last_len = (unsigned)last_len;
+	n.buttons = buttons;
+	if (n.want_arg != 0 && n.want_arg != 0xe8 && n.want_arg != 0xf3)
+		return vmstate_fail(
+		    in, "mouse.want_arg: 0x%02x is no command that takes an argument", n.want_arg);
+	if (!valid_rate(n.rate))
+		return vmstate_fail(in, "mouse.rate: %u samples/s is not a rate the mouse takes",
+				    n.rate);
+	if (n.id != 0 && n.id != 3)
+		return vmstate_fail(in, "mouse.id: %u is neither 0 (standard) nor 3 (wheel)", n.id);
+	for (unsigned i = 0; i < sizeof(n.knock); i++)
+		if (n.knock[i] && !valid_rate(n.knock[i]))
+			return vmstate_fail(in,
+					    "mouse.knock: %u samples/s is not a rate the mouse "
+					    "takes",
+					    n.knock[i]);
+	*m = n;
+	return 0;
 }

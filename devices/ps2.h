@@ -91,4 +91,15 @@ void ps2_mouse_flush(struct ps2_mouse *m);
  * Nothing while the mouse is not reporting, as for motion. */
 void ps2_mouse_wake(struct ps2_mouse *m);
 
+/* Saved state (hypervisor/vmstate.h): fields named "kbd.*" and "mouse.*"
+ * in the section the controller has open. A load checks every value as a
+ * command from the host would have left it and changes nothing on error
+ * (-EINVAL after vmstate_fail). */
+struct vmstate_out;
+struct vmstate_section;
+void ps2_kbd_save(const struct ps2_kbd *k, struct vmstate_out *out);
+int ps2_kbd_load(struct ps2_kbd *k, struct vmstate_section *in);
+void ps2_mouse_save(const struct ps2_mouse *m, struct vmstate_out *out);
+int ps2_mouse_load(struct ps2_mouse *m, struct vmstate_section *in);
+
 #endif

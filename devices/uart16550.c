@@ -7,6 +7,7 @@
 #include "devices/device.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -51,6 +52,10 @@ struct uart16550 {
 	bool timer_armed;
 	uint64_t timer_at; /* when the armed timer fires */
 	bool irq_level;
+	/* Paused: no input taken, no output moved, the timeout stands with
+	 * timeout_left to go and the IRQ line stays as it is. */
+	bool paused;
+	uint64_t timeout_left;
 };
 
 /* ---- helpers ---- */
@@ -148,6 +153,8 @@ static uint8_t iir_id(const struct uart16550 *u)
 /* On a PC, OUT2 enables the buffer between INTR and the interrupt line. */
 static void update_irq(struct uart16550 *u)
 {
+	if (u->paused)
+		return; /* the line follows on resume */
 	bool level = iir_id(u) != UART_IIR_NO_INT && (u->mcr & UART_MCR_OUT2);
 	if (level != u->irq_level) {
 		u->irq_level = level;
@@ -186,7 +193,7 @@ static void timeout_fired(void *opaque)
 	struct uart16550 *u = opaque;
 	pthread_mutex_lock(&u->lock);
 	u->timer_armed = false;
-	if (u->timeout_at) {
+	if (u->timeout_at && !u->paused) {
 		uint64_t now = clock_ns();
 		if (now < u->timeout_at) {
 			arm_timer(u, now);
@@ -488,8 +495,9 @@ static size_t uart_receive(void *opaque, const uint8_t *buf, size_t len)
 	struct uart16550 *u = opaque;
 	size_t n = 0;
 	pthread_mutex_lock(&u->lock);
-	/* In loopback the receiver is cut off from the line: input waits. */
-	while (!loopback(u) && n < len && u->rx.count < capacity(u))
+	/* In loopback the receiver is cut off from the line: input waits,
+	 * as it does while the VM is paused (offered again on resume). */
+	while (!loopback(u) && !u->paused && n < len && u->rx.count < capacity(u))
 		rx_char(u, buf[n++], 0);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -500,7 +508,7 @@ static bool uart_receive_break(void *opaque)
 {
 	struct uart16550 *u = opaque;
 	pthread_mutex_lock(&u->lock);
-	bool ok = !loopback(u) && u->rx.count < capacity(u);
+	bool ok = !loopback(u) && !u->paused && u->rx.count < capacity(u);
 	if (ok) {
 		rx_char(u, 0, UART_LSR_BI);
 		update_irq(u);
@@ -513,8 +521,10 @@ static void uart_output_ready(void *opaque)
 {
 	struct uart16550 *u = opaque;
 	pthread_mutex_lock(&u->lock);
-	tx_start(u);
-	update_irq(u);
+	if (!u->paused) { /* else the resume sends what waits */
+		tx_start(u);
+		update_irq(u);
+	}
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -625,6 +635,184 @@ err_lock:
 	return r;
 }
 
+/* ---- saved state ---- */
+
+static void fifo_save(const struct fifo *f, struct vmstate_out *out, const char *data,
+		      const char *err)
+{
+	uint8_t d[UART_FIFO_SIZE], e[UART_FIFO_SIZE];
+	for (unsigned i = 0; i < f->count; i++) {
+		d[i] = f->data[(f->head + i) % UART_FIFO_SIZE];
+		e[i] = f->err[(f->head + i) % UART_FIFO_SIZE];
+	}
+	vmstate_put_bytes(out, data, d, f->count);
+	if (err)
+		vmstate_put_bytes(out, err, e, f->count);
+}
+
+/* Every register, both FIFOs in order, the pending interrupts and how
+ * long the character timeout has to go. The backend is the settings'. */
+static void uart_save(void *state, struct vmstate_out *out)
+{
+	struct uart16550 *u = state;
+	pthread_mutex_lock(&u->lock);
+	uint64_t left = 0;
+	if (u->paused) {
+		left = u->timeout_at ? u->timeout_left : 0;
+	} else if (u->timeout_at) {
+		uint64_t now = clock_ns();
+		left = u->timeout_at > now ? u->timeout_at - now : 1;
+	}
+	vmstate_put_u64(out, "ier", u->ier);
+	vmstate_put_u64(out, "lcr", u->lcr);
+	vmstate_put_u64(out, "mcr", u->mcr);
+	vmstate_put_u64(out, "scr", u->scr);
+	vmstate_put_u64(out, "fcr", u->fcr);
+	vmstate_put_u64(out, "divisor", u->divisor);
+	vmstate_put_u64(out, "rbr", u->rbr);
+	vmstate_put_u64(out, "lsr_err", u->lsr_err);
+	vmstate_put_bool(out, "fifo_err", u->fifo_err);
+	vmstate_put_u64(out, "msr_delta", u->msr_delta);
+	vmstate_put_bool(out, "thr_ipending", u->thr_ipending);
+	vmstate_put_bool(out, "timeout_pending", u->timeout_pending);
+	vmstate_put_u64(out, "timeout_ns", left);
+	fifo_save(&u->rx, out, "rx", "rx_err");
+	fifo_save(&u->tx, out, "tx", NULL);
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* A FIFO's bytes into f: at most `max` of them. */
+static int fifo_load(struct fifo *f, struct vmstate_section *in, const char *field, unsigned max)
+{
+	size_t n;
+	const uint8_t *p = vmstate_get_blob(in, field, UART_FIFO_SIZE, &n);
+	if (!p)
+		return -EINVAL;
+	if (n > max)
+		return vmstate_fail(in, "%s: %zu characters where the FIFO holds %u", field, n,
+				    max);
+	fifo_clear(f);
+	for (size_t i = 0; i < n; i++)
+		fifo_push(f, p[i], 0);
+	return 0;
+}
+
+static int uart_load(void *state, struct vmstate_section *in)
+{
+	struct uart16550 *u = state;
+	struct uart16550 n; /* the registers, checked before u changes */
+	uint64_t left;
+	size_t nerr;
+	int r;
+	memset(&n, 0, sizeof(n));
+	if ((r = vmstate_get_u8(in, "ier", 0x0f, &n.ier)) < 0 ||
+	    (r = vmstate_get_u8(in, "lcr", UINT8_MAX, &n.lcr)) < 0 ||
+	    (r = vmstate_get_u8(in, "mcr", 0x1f, &n.mcr)) < 0 ||
+	    (r = vmstate_get_u8(in, "scr", UINT8_MAX, &n.scr)) < 0 ||
+	    (r = vmstate_get_u8(in, "fcr", UINT8_MAX, &n.fcr)) < 0 ||
+	    (r = vmstate_get_u16(in, "divisor", UINT16_MAX, &n.divisor)) < 0 ||
+	    (r = vmstate_get_u8(in, "rbr", UINT8_MAX, &n.rbr)) < 0 ||
+	    (r = vmstate_get_u8(in, "lsr_err", LSR_ERRORS, &n.lsr_err)) < 0 ||
+	    (r = vmstate_get_bool(in, "fifo_err", &n.fifo_err)) < 0 ||
+	    (r = vmstate_get_u8(in, "msr_delta", 0x0f, &n.msr_delta)) < 0 ||
+	    (r = vmstate_get_bool(in, "thr_ipending", &n.thr_ipending)) < 0 ||
+	    (r = vmstate_get_bool(in, "timeout_pending", &n.timeout_pending)) < 0 ||
+	    (r = vmstate_get_u64(in, "timeout_ns", UINT64_MAX, &left)) < 0)
+		return r;
+	if (n.fcr & (uint8_t) ~(UART_FCR_ENABLE | UART_FCR_DMA | UART_FCR_TRIGGER_MASK) ||
+	    (n.fcr && !(n.fcr & UART_FCR_ENABLE)))
+		return vmstate_fail(in, "fcr: 0x%02x is not a FIFO mode the UART keeps", n.fcr);
+	if (n.lsr_err & ~LSR_ERRORS)
+		return vmstate_fail(in, "lsr_err: 0x%02x has bits that are no errors", n.lsr_err);
+	if ((r = fifo_load(&n.rx, in, "rx", capacity(&n))) < 0 ||
+	    (r = fifo_load(&n.tx, in, "tx", capacity(&n))) < 0)
+		return r;
+	const uint8_t *err = vmstate_get_blob(in, "rx_err", UART_FIFO_SIZE, &nerr);
+	if (!err)
+		return -EINVAL;
+	if (nerr != n.rx.count)
+		return vmstate_fail(in, "rx_err: %zu entries for %u characters", nerr, n.rx.count);
+	for (unsigned i = 0; i < nerr; i++) {
+		if (err[i] & ~(UART_LSR_PE | UART_LSR_FE | UART_LSR_BI))
+			return vmstate_fail(in, "rx_err: 0x%02x is no character error", err[i]);
+		n.rx.err[i] = err[i];
+	}
+	update_char_time(&n);
+	bool timing = fifo_on(&n) && n.rx.count;
+	if ((n.timeout_pending || left) && !timing)
+		return vmstate_fail(in, "timeout_ns: a character timeout with no FIFO data");
+	if (left > 4 * n.char_ns)
+		return vmstate_fail(in, "timeout_ns: %llu ns is longer than four characters (%llu)",
+				    (unsigned long long)left, (unsigned long long)(4 * n.char_ns));
+
+	pthread_mutex_lock(&u->lock);
+	u->ier = n.ier;
+	u->lcr = n.lcr;
+	u->mcr = n.mcr;
+	u->scr = n.scr;
+	u->fcr = n.fcr;
+	u->divisor = n.divisor;
+	u->rbr = n.rbr;
+	u->lsr_err = n.lsr_err;
+	u->fifo_err = n.fifo_err;
+	u->msr_delta = n.msr_delta;
+	u->thr_ipending = n.thr_ipending;
+	u->timeout_pending = n.timeout_pending;
+	u->rx = n.rx;
+	u->tx = n.tx;
+	u->char_ns = n.char_ns;
+	u->msr_lines = modem_lines(u);
+	u->timeout_at = 0;
+	u->timeout_left = left;
+	if (left && !u->paused) {
+		uint64_t now = clock_ns();
+		u->timeout_at = now + left;
+		arm_timer(u, now);
+	} else if (left) {
+		u->timeout_at = 1; /* running; the resume sets the deadline */
+	}
+	if (!u->paused) {
+		tx_start(u);
+		update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+	if (!u->paused && !loopback(u))
+		chardev_input_ready(u->chr);
+	return 0;
+}
+
+static void uart_pause(void *state, bool paused)
+{
+	struct uart16550 *u = state;
+	pthread_mutex_lock(&u->lock);
+	if (paused == u->paused) {
+		pthread_mutex_unlock(&u->lock);
+		return;
+	}
+	uint64_t now = clock_ns();
+	if (paused) {
+		if (u->timeout_at)
+			u->timeout_left = u->timeout_at > now ? u->timeout_at - now : 1;
+		if (u->timer_armed)
+			evtimer_cancel(u->timer);
+		u->timer_armed = false;
+		u->paused = true;
+		pthread_mutex_unlock(&u->lock);
+		return;
+	}
+	u->paused = false;
+	if (u->timeout_at) {
+		u->timeout_at = now + u->timeout_left;
+		arm_timer(u, now);
+	}
+	tx_start(u);
+	update_irq(u);
+	bool input = !loopback(u);
+	pthread_mutex_unlock(&u->lock);
+	if (input)
+		chardev_input_ready(u->chr); /* input held back while paused */
+}
+
 static void uart_destroy(void *state)
 {
 	struct uart16550 *u = state;
@@ -660,5 +848,9 @@ static const struct device_model uart16550_model = {
     .create = uart_create,
     .reset = uart_reset,
     .destroy = uart_destroy,
+    .state_version = 1,
+    .save = uart_save,
+    .load = uart_load,
+    .pause = uart_pause,
 };
 DEVICE_MODEL(uart16550_model);

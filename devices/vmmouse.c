@@ -16,6 +16,7 @@
 #include "hypervisor/exitregs.h"
 #include "hypervisor/input.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -318,6 +319,54 @@ static void vmmouse_reset(void *state)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/* Saved state: the queue (little-endian words, oldest first), the status
+ * and the mode. */
+static void vmmouse_save(void *state, struct vmstate_out *out)
+{
+	struct vmmouse *v = state;
+	uint8_t buf[QUEUE_WORDS * 4];
+	pthread_mutex_lock(&v->lock);
+	for (unsigned i = 0; i < v->count; i++) {
+		uint32_t w = v->queue[(v->head + i) % QUEUE_WORDS];
+		for (unsigned b = 0; b < 4; b++)
+			buf[4 * i + b] = (uint8_t)(w >> (8 * b));
+	}
+	vmstate_put_bytes(out, "queue", buf, (size_t)v->count * 4);
+	vmstate_put_bool(out, "enabled", v->status == STATUS_OK);
+	vmstate_put_bool(out, "absolute", v->absolute);
+	vmstate_put_u64(out, "dropped", v->dropped);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static int vmmouse_load(void *state, struct vmstate_section *in)
+{
+	struct vmmouse *v = state;
+	bool enabled, absolute;
+	uint64_t dropped;
+	size_t len;
+	int r;
+	const uint8_t *q = vmstate_get_blob(in, "queue", QUEUE_WORDS * 4, &len);
+	if (!q)
+		return -EINVAL;
+	if ((r = vmstate_get_bool(in, "enabled", &enabled)) < 0 ||
+	    (r = vmstate_get_bool(in, "absolute", &absolute)) < 0 ||
+	    (r = vmstate_get_u64(in, "dropped", UINT64_MAX, &dropped)) < 0)
+		return r;
+	if (len % 4)
+		return vmstate_fail(in, "queue: %zu bytes is not a number of words", len);
+	pthread_mutex_lock(&v->lock);
+	v->head = 0;
+	v->count = (unsigned)(len / 4);
+	for (unsigned i = 0; i < v->count; i++)
+		v->queue[i] = (uint32_t)q[4 * i] | (uint32_t)q[4 * i + 1] << 8 |
+			      (uint32_t)q[4 * i + 2] << 16 | (uint32_t)q[4 * i + 3] << 24;
+	v->status = enabled ? STATUS_OK : STATUS_ERROR;
+	v->absolute = absolute;
+	v->dropped = dropped;
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
 static void vmmouse_destroy(void *state)
 {
 	struct vmmouse *v = state;
@@ -334,5 +383,8 @@ static const struct device_model vmmouse_model = {
     .create = vmmouse_create,
     .reset = vmmouse_reset,
     .destroy = vmmouse_destroy,
+    .state_version = 1,
+    .save = vmmouse_save,
+    .load = vmmouse_load,
 };
 DEVICE_MODEL(vmmouse_model);
