@@ -117,10 +117,11 @@ static void timer_expired(void *opaque)
 	struct e1000_timer *t = opaque;
 	struct e1000 *e = t->e;
 	pthread_mutex_lock(&e->lock);
-	if (t->armed) {
+	if (t->armed && !e->paused) {
 		t->armed = false;
 		switch (t->id) {
 		case E1000_T_ITR:
+			e1000_link_update(e); /* a change found by a load (e1000_load) */
 			e1000_update_irq(e);
 			break;
 		case E1000_T_RDTR:
@@ -144,6 +145,11 @@ void e1000_timer_arm(struct e1000 *e, enum e1000_timer_id id, uint64_t ns, bool 
 	if (t->armed && !restart)
 		return;
 	t->armed = true;
+	if (e->paused) {
+		t->left_ns = ns; /* armed when the device goes on */
+		return;
+	}
+	t->deadline_ns = clock_ns() + ns;
 	evtimer_arm(t->t, ns, 0);
 }
 
@@ -207,10 +213,14 @@ static uint32_t stat_read(struct e1000 *e, unsigned idx)
 /* STATUS.LU and the PHY follow the port and the PHY's power; CTRL.SLU
  * (or the PHY's auto-negotiation) lets the MAC see it. A change raises
  * LSC. */
-static void link_update(struct e1000 *e)
+bool e1000_mac_link(const struct e1000 *e)
 {
-	bool up =
-	    e1000_phy_has_link(e) && ((REG(e, E1000_CTRL) & CTRL_SLU) || (e->phy[0] & 0x1000));
+	return e1000_phy_has_link(e) && ((REG(e, E1000_CTRL) & CTRL_SLU) || (e->phy[0] & 0x1000));
+}
+
+void e1000_link_update(struct e1000 *e)
+{
+	bool up = e1000_mac_link(e);
 	e1000_phy_link(e);
 	if (up == e->link_up)
 		return;
@@ -231,7 +241,8 @@ static void link_changed(void *opaque, bool up)
 	struct e1000 *e = opaque;
 	pthread_mutex_lock(&e->lock);
 	e->port_up = up;
-	link_update(e);
+	if (!e->paused) /* else when it goes on */
+		e1000_link_update(e);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -323,7 +334,7 @@ static bool reg_write(struct e1000 *e, uint32_t off, uint32_t val)
 		if ((val ^ REG(e, off)) & CTRL_PHY_RST && !(val & CTRL_PHY_RST))
 			e1000_phy_reset(e); /* the end of a PHY reset pulse */
 		REG(e, off) = val;
-		link_update(e);
+		e1000_link_update(e);
 		return false;
 	case E1000_EECD:
 		e1000_eecd_write(e, val);
@@ -333,7 +344,7 @@ static bool reg_write(struct e1000 *e, uint32_t off, uint32_t val)
 		return false;
 	case E1000_MDIC:
 		e1000_mdic_write(e, val);
-		link_update(e); /* a PHY power-down or reset */
+		e1000_link_update(e); /* a PHY power-down or reset */
 		return false;
 	case E1000_ICR: /* writing 1s clears */
 		REG(e, E1000_ICR) &= ~val;
@@ -482,6 +493,69 @@ static void io_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 }
 
 static const struct bus_ops io_ops = {.read = io_read, .write = io_write};
+
+bool e1000_reg_loadable(struct e1000 *e, uint32_t off, uint32_t val)
+{
+	switch (off) {
+	case E1000_CTRL:
+		return !(val & CTRL_RST); /* a reset is over at once */
+	case E1000_EERD:
+	case E1000_MDIC:
+		return true;
+	case E1000_ICR:
+	case E1000_IMS:
+		return !(val & ~ICR_MASK);
+	}
+	if (off >= E1000_STATS && off < E1000_STATS + E1000_NSTATS * 4)
+		return true;
+	const struct reg_range *r = plain_reg(off);
+	if (!r)
+		return val == 0; /* read from elsewhere, or nothing: never stored */
+	uint32_t mask = r->wmask;
+	if (off >= E1000_RA && off < E1000_RA + 128 && (off & 4))
+		mask &= 0x8003ffffu;
+	/* e was just created: reg[] holds the power-on values. */
+	return !(val & ~mask) || val == REG(e, off);
+}
+
+/* --- pause --------------------------------------------------------------- */
+
+/* Paused: no frames from the port, timers stopped with the time they had
+ * left, link changes held back; transmit runs only on the guest's register
+ * writes, which a paused VM does not make. */
+static void e1000_pause(void *state, bool paused)
+{
+	struct e1000 *e = state;
+	if (paused)
+		net_port_pause(e->port, true); /* a frame being received lands first */
+	pthread_mutex_lock(&e->lock);
+	uint64_t now = clock_ns();
+	if (paused && !e->paused) {
+		e->paused = true;
+		for (unsigned i = 0; i < E1000_TIMERS; i++) {
+			struct e1000_timer *t = &e->timers[i];
+			if (!t->armed)
+				continue;
+			evtimer_cancel(t->t);
+			t->left_ns = t->deadline_ns > now ? t->deadline_ns - now : 0;
+		}
+		e->irq_next_ns = e->irq_next_ns > now ? e->irq_next_ns - now : 0;
+	} else if (!paused && e->paused) {
+		e->paused = false;
+		e->irq_next_ns += now;
+		for (unsigned i = 0; i < E1000_TIMERS; i++) {
+			struct e1000_timer *t = &e->timers[i];
+			if (!t->armed)
+				continue;
+			t->deadline_ns = now + t->left_ns;
+			evtimer_arm(t->t, t->left_ns ? t->left_ns : 1, 0);
+		}
+		e1000_link_update(e);
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (!paused)
+		net_port_pause(e->port, false);
+}
 
 /* --- the model ----------------------------------------------------------- */
 
@@ -637,5 +711,9 @@ static const struct device_model e1000_model = {
     .create = e1000_create,
     .reset = e1000_reset,
     .destroy = e1000_destroy,
+    .state_version = 1,
+    .save = e1000_save,
+    .load = e1000_load,
+    .pause = e1000_pause,
 };
 DEVICE_MODEL(e1000_model);

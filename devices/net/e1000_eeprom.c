@@ -37,16 +37,19 @@
 #define PHY_INT_STAT   0x13
 #define PHY_EXT_CTRL   0x14
 
-#define BMCR_RESET     0x8000
-#define BMCR_ANENABLE  0x1000
-#define BMCR_PDOWN     0x0800
-#define BMCR_ANRESTART 0x0200
-#define BMSR_BASE      0x7949 /* 10/100 abilities, extended status, AN able, MF preamble */
-#define BMSR_LINK      0x0004
-#define BMSR_ANEGDONE  0x0020
-#define ANLPAR_PARTNER 0x45e1 /* acknowledge, pause, 10/100 half and full, 802.3 */
-#define GBSR_PARTNER   0x3c00 /* receivers OK, partner 1000BASE-T half and full */
-#define SPEC_STAT_LINK 0xac00 /* 1000 Mb/s, full duplex, resolved, link */
+#define BMCR_RESET	0x8000
+#define BMCR_ANENABLE	0x1000
+#define BMCR_PDOWN	0x0800
+#define BMCR_ANRESTART	0x0200
+#define BMSR_BASE	0x7949 /* 10/100 abilities, extended status, AN able, MF preamble */
+#define BMSR_LINK	0x0004
+#define BMSR_ANEGDONE	0x0020
+#define ANLPAR_PARTNER	0x45e1 /* acknowledge, pause, 10/100 half and full, 802.3 */
+#define GBSR_PARTNER	0x3c00 /* receivers OK, partner 1000BASE-T half and full */
+#define SPEC_STAT_LINK	0xac00 /* 1000 Mb/s, full duplex, resolved, link */
+#define PHY_ID1_88E1011 0x0141 /* Marvell's OUI ... */
+#define PHY_ID2_88E1011 0x0c20 /* ... model and revision */
+#define EXT_STATUS_1000 0x3000 /* 1000BASE-T half and full */
 
 void e1000_eeprom_init(struct e1000 *e)
 {
@@ -155,14 +158,21 @@ void e1000_phy_reset(struct e1000 *e)
 {
 	memset(e->phy, 0, sizeof(e->phy));
 	e->phy[PHY_BMCR] = BMCR_ANENABLE | 0x0140; /* full duplex, 1000 Mb/s */
-	e->phy[PHY_ID1] = 0x0141;
-	e->phy[PHY_ID2] = 0x0c20;
+	e->phy[PHY_ID1] = PHY_ID1_88E1011;
+	e->phy[PHY_ID2] = PHY_ID2_88E1011;
 	e->phy[PHY_ANAR] = 0x0de1;
 	e->phy[PHY_GBCR] = 0x0300;
-	e->phy[PHY_EXT_STATUS] = 0x3000;
+	e->phy[PHY_EXT_STATUS] = EXT_STATUS_1000;
 	e->phy[PHY_SPEC_CTRL] = 0x0068;
 	e->phy[PHY_EXT_CTRL] = 0x0c60;
 	e1000_phy_link(e);
+}
+
+bool e1000_phy_loadable(const uint16_t *phy)
+{
+	return !(phy[PHY_BMCR] & (BMCR_RESET | BMCR_ANRESTART)) &&
+	       phy[PHY_ID1] == PHY_ID1_88E1011 && phy[PHY_ID2] == PHY_ID2_88E1011 &&
+	       phy[PHY_EXT_STATUS] == EXT_STATUS_1000 && phy[PHY_INT_STAT] == 0;
 }
 
 static uint16_t phy_read(struct e1000 *e, unsigned reg)

@@ -252,6 +252,8 @@ struct e1000_timer {
 	struct evtimer *t;
 	enum e1000_timer_id id;
 	bool armed;
+	uint64_t deadline_ns; /* when it fires (clock_ns), while running */
+	uint64_t left_ns;     /* what was left of it, while paused */
 };
 
 struct e1000 {
@@ -300,6 +302,10 @@ struct e1000 {
 	/* Receive: the port was told -EAGAIN and waits for descriptors. */
 	bool rx_blocked;
 	uint8_t *rx_buf; /* E1000_RX_MAX + FCS + padding */
+
+	/* Paused (e1000_pause): timers stopped with their time left, link
+	 * changes wait; irq_next_ns is then the ITR time left. */
+	bool paused;
 };
 
 /* The register array, by byte offset. */
@@ -312,6 +318,23 @@ void e1000_stat_add(struct e1000 *e, unsigned idx, uint32_t n);
 void e1000_stat_add64(struct e1000 *e, unsigned lo, uint64_t n);
 bool e1000_dma_ok(struct e1000 *e);
 
+/* The longest a delay timer runs: a 16-bit count of 1.024 us (or ITR's of
+ * 256 ns). */
+#define E1000_DELAY_MAX_NS (0xffffull * E1000_DELAY_NS)
+
+/* Whether a register (byte offset < E1000_REGS_END, in reg[]) may hold val:
+ * a value the guest could have written, or its power-on value. Lock held. */
+bool e1000_reg_loadable(struct e1000 *e, uint32_t off, uint32_t val);
+/* Whether the MAC has link now: the PHY's, with CTRL.SLU or auto-negotiation. */
+bool e1000_mac_link(const struct e1000 *e);
+/* STATUS.LU and the PHY after a change of the port or the PHY; LSC when the
+ * link changed. Lock held. */
+void e1000_link_update(struct e1000 *e);
+
+/* e1000_state.c: the device model's saved-state hooks. */
+void e1000_save(void *state, struct vmstate_out *out);
+int e1000_load(void *state, struct vmstate_section *in);
+
 /* e1000_eeprom.c: the EEPROM image, Microwire, EERD, the PHY behind MDIC. */
 void e1000_eeprom_init(struct e1000 *e);
 uint32_t e1000_eecd_read(struct e1000 *e);
@@ -322,6 +345,9 @@ void e1000_phy_link(struct e1000 *e);
 /* Whether the PHY has link (the port is up and the PHY powered). */
 bool e1000_phy_has_link(const struct e1000 *e);
 void e1000_mdic_write(struct e1000 *e, uint32_t val);
+/* Whether saved PHY registers are ones this PHY could have (its read-only
+ * identity as built, no self-clearing bit set). */
+bool e1000_phy_loadable(const uint16_t *phy);
 
 /* e1000_tx.c: called with lock held; may drop it while sending. */
 void e1000_tx_run(struct e1000 *e);

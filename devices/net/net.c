@@ -50,6 +50,7 @@ struct net_port {
 	unsigned q_frames;
 	size_t q_bytes;
 	atomic_bool blocked; /* the adapter refused a frame: wake must flush */
+	bool paused;	     /* net_port_pause: frames queue, receive is not called */
 
 	_Atomic uint64_t rx_frames, rx_bytes, rx_dropped;
 	_Atomic uint64_t tx_frames, tx_bytes, tx_dropped, guest_errors;
@@ -362,6 +363,13 @@ int net_port_deliver(struct net_port *p, const struct net_hdr *hdr, const struct
 		return 0;
 	}
 	pthread_mutex_lock(&p->rx_lock);
+	if (p->paused) {
+		/* Kept for the resume (or dropped and counted when the queue is
+		 * full); the switch goes on delivering. */
+		queue_frame(p, hdr, iov, iovcnt, len);
+		pthread_mutex_unlock(&p->rx_lock);
+		return 0;
+	}
 	if (p->q_head) {
 		/* Older frames wait: keep the order. */
 		queue_frame(p, hdr, iov, iovcnt, len);
@@ -384,18 +392,19 @@ int net_port_deliver(struct net_port *p, const struct net_hdr *hdr, const struct
 	return 0;
 }
 
-void net_port_wake(struct net_port *p)
+/* Offers the queued frames to the adapter; false when it is full again
+ * (blocked: it wakes us) or the port is paused. rx_lock held. */
+static bool flush_queue(struct net_port *p)
 {
-	if (!atomic_load_explicit(&p->blocked, memory_order_acquire))
-		return;
-	pthread_mutex_lock(&p->rx_lock);
+	if (p->paused)
+		return false;
 	while (p->q_head) {
 		struct rx_frame *f = p->q_head;
 		struct iovec v = {f->data, f->len};
 		int r = p->ops->receive(p->opaque, &f->hdr, &v, 1, f->len);
 		if (r == -EAGAIN) {
-			pthread_mutex_unlock(&p->rx_lock);
-			return; /* still full: the adapter wakes us again */
+			atomic_store(&p->blocked, true);
+			return false; /* still full: the adapter wakes us again */
 		}
 		count_rx(p, f->len, r);
 		p->q_head = f->next;
@@ -406,12 +415,38 @@ void net_port_wake(struct net_port *p)
 		free(f);
 	}
 	atomic_store(&p->blocked, false);
-	pthread_mutex_unlock(&p->rx_lock);
+	return true;
+}
 
+/* The backend delivers again (it stopped at an -EAGAIN). */
+static void resume_backend(struct net_port *p)
+{
 	pthread_rwlock_rdlock(&p->be_lock);
 	if (p->be && p->be->resume)
 		p->be->resume(p->be_state);
 	pthread_rwlock_unlock(&p->be_lock);
+}
+
+void net_port_wake(struct net_port *p)
+{
+	if (!atomic_load_explicit(&p->blocked, memory_order_acquire))
+		return;
+	pthread_mutex_lock(&p->rx_lock);
+	bool empty = flush_queue(p);
+	pthread_mutex_unlock(&p->rx_lock);
+	if (empty)
+		resume_backend(p);
+}
+
+void net_port_pause(struct net_port *p, bool paused)
+{
+	pthread_mutex_lock(&p->rx_lock);
+	bool was = p->paused;
+	p->paused = paused;
+	bool empty = !paused && was && flush_queue(p);
+	pthread_mutex_unlock(&p->rx_lock);
+	if (empty)
+		resume_backend(p);
 }
 
 /* ---- from the guest ---- */

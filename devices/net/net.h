@@ -173,6 +173,13 @@ int net_port_send(struct net_port *p, const struct net_hdr *hdr, const struct io
  * resumes. The adapter must not hold a lock that its receive takes. Any
  * thread. */
 void net_port_wake(struct net_port *p);
+/* Paused (the VM is paused or being saved): the adapter's receive is not
+ * called (one running now finishes first); frames from the switch wait in
+ * the port's queue, or are dropped and counted as rx_dropped when it is
+ * full, and the switch keeps running. Going on offers the queued frames to
+ * the adapter (from this thread, as net_port_wake does). From the adapter's
+ * pause hook; not from its receive callback. */
+void net_port_pause(struct net_port *p, bool paused);
 /* The adapter counts a malformed descriptor or frame from its guest. */
 void net_port_guest_error(struct net_port *p);
 /* A backend that had to drop a frame for the guest (its own queue full). */

@@ -20,6 +20,7 @@
 #include "hypervisor/bytes.h"
 #include "hypervisor/evloop.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -112,6 +113,7 @@ struct virtio_blk {
 	virtio_blk_error_fn hook;
 	void *hook_opaque;
 	atomic_int last_error; /* logged once until a request succeeds again */
+	atomic_bool paused;    /* held requests wait; no retry until resumed */
 };
 
 static void finish(struct blk_request *r, uint8_t status)
@@ -184,6 +186,11 @@ static void resubmit_held(struct virtio_blk *b)
 	struct blk_request *r;
 
 	pthread_mutex_lock(&b->retry_lock);
+	if (atomic_load(&b->paused)) {
+		/* The requests wait for the resume, which retries them. */
+		pthread_mutex_unlock(&b->retry_lock);
+		return;
+	}
 	r = take_held(b);
 	while (r) {
 		struct blk_request *next = r->next;
@@ -202,6 +209,13 @@ static void retry_timer(void *opaque)
 void virtio_blk_retry(void *state)
 {
 	resubmit_held(state);
+}
+
+struct block_dev *virtio_blk_block_dev(void *state)
+{
+	struct virtio_blk *b = state;
+
+	return b->bd;
 }
 
 void virtio_blk_set_error_hook(void *state, virtio_blk_error_fn fn, void *opaque)
@@ -293,8 +307,9 @@ static int prepare_dwz(struct virtio_blk *b, struct blk_request *r, uint32_t typ
 	return -1;
 }
 
-/* Reads the request in r->elem and either finishes it at once or submits it. */
-static void handle(struct virtio_blk *b, struct blk_request *r)
+/* Reads the request in r->elem: a status to finish it with at once, or -1 with the block
+ * request set up. */
+static int prepare(struct virtio_blk *b, struct blk_request *r)
 {
 	struct virtq_elem *e = r->elem;
 	uint8_t hdr[HDR_BYTES];
@@ -346,14 +361,39 @@ static void handle(struct virtio_blk *b, struct blk_request *r)
 		st = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
-	if (st >= 0) {
-		finish(r, (uint8_t)st);
-		return;
-	}
+	if (st >= 0)
+		return st;
 	r->breq.iov = r->iov;
 	r->breq.offset = r->breq.op == BLOCK_OP_READ || r->breq.op == BLOCK_OP_WRITE
 			     ? sector * BLOCK_SECTOR
 			     : r->breq.offset;
+	return -1;
+}
+
+/* A request for the chain e taken from vq (NULL when out of memory). */
+static struct blk_request *new_request(struct virtio_blk *b, struct virtq *vq, struct virtq_elem *e)
+{
+	struct blk_request *r =
+	    calloc(1, sizeof(*r) + (e->out_num + e->in_num) * sizeof(struct iovec));
+
+	if (!r)
+		return NULL;
+	r->blk = b;
+	r->vq = vq;
+	r->elem = e;
+	r->status = iov_byte(e->in, e->in_num, e->in_len - 1);
+	return r;
+}
+
+/* Finishes the request in r->elem at once or submits it. */
+static void handle(struct virtio_blk *b, struct blk_request *r)
+{
+	int st = prepare(b, r);
+
+	if (st >= 0) {
+		finish(r, (uint8_t)st);
+		return;
+	}
 	block_submit(b->bd, &r->breq);
 }
 
@@ -376,15 +416,11 @@ static void queue_notify(struct virtio_device *vdev, unsigned qi)
 						     "status byte");
 			return;
 		}
-		r = calloc(1, sizeof(*r) + (e->out_num + e->in_num) * sizeof(struct iovec));
+		r = new_request(b, vq, e);
 		if (!r) {
 			virtq_unpop(vq, e);
 			return;
 		}
-		r->blk = b;
-		r->vq = vq;
-		r->elem = e;
-		r->status = iov_byte(e->in, e->in_num, e->in_len - 1);
 		handle(b, r);
 	}
 }
@@ -580,6 +616,124 @@ static void blk_destroy(void *state)
 	blk_free(b);
 }
 
+/* --- saved state ------------------------------------------------------------------------ */
+
+/* The transport's fields, then "blk.held": the requests held for a retry (on_error=pause), each
+ * its queue and head as two little-endian u16. Requests in flight completed when the device
+ * paused. */
+static void blk_save(void *state, struct vmstate_out *out)
+{
+	struct virtio_blk *b = state;
+	struct blk_request *r;
+	size_t n = 0, i = 0;
+	uint8_t *list;
+
+	virtio_save(b->vdev, out);
+	pthread_mutex_lock(&b->lock);
+	for (r = b->held; r; r = r->next)
+		n++;
+	list = malloc(4 * n + 1);
+	for (r = b->held; r && list; r = r->next, i += 4) {
+		put_le16(list + i, (uint16_t)virtq_index(r->vq));
+		put_le16(list + i + 2, r->elem->head);
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (!list) {
+		if (!out->err)
+			out->err = -ENOMEM;
+		return;
+	}
+	vmstate_put_bytes(out, "blk.held", list, 4 * n);
+	free(list);
+}
+
+/* The held request at queue qi, head: taken back from the ring and read again. */
+static int restore_held(struct virtio_blk *b, unsigned qi, uint16_t head,
+			struct vmstate_section *in)
+{
+	struct virtq *vq = virtio_queue(b->vdev, qi);
+	struct blk_request *r;
+	struct virtq_elem *e;
+	int err;
+
+	if (!vq)
+		return vmstate_fail(in, "blk.held: a request on queue %u of %u", qi, b->nqueues);
+	if ((err = virtq_restore(vq, head, in, &e)) < 0)
+		return err;
+	if (e->out_len < HDR_BYTES || e->in_len < 1) {
+		virtq_discard(vq, e);
+		return vmstate_fail(in, "blk.held: queue %u head %u is not a request", qi, head);
+	}
+	r = new_request(b, vq, e);
+	if (!r) {
+		virtq_discard(vq, e);
+		return -ENOMEM;
+	}
+	if (prepare(b, r) >= 0) {
+		/* Only requests that reached the disk are held. */
+		virtq_discard(vq, e);
+		free(r);
+		return vmstate_fail(in, "blk.held: queue %u head %u is not a request for the disk",
+				    qi, head);
+	}
+	pthread_mutex_lock(&b->lock);
+	r->next = NULL;
+	*b->held_tail = r;
+	b->held_tail = &r->next;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int blk_load(void *state, struct vmstate_section *in)
+{
+	struct virtio_blk *b = state;
+	const uint8_t *list;
+	size_t len;
+	int r;
+
+	if ((r = virtio_load(b->vdev, in)) < 0)
+		return r;
+	list = vmstate_get_blob(in, "blk.held", 4 * (size_t)QUEUES_MAX * QUEUE_SIZE, &len);
+	if (!list)
+		return -EINVAL;
+	if (len % 4)
+		return vmstate_fail(
+		    in, "blk.held: %zu bytes are not a list of queue and head pairs", len);
+	for (size_t i = 0; i < len; i += 4)
+		if ((r = restore_held(b, get_le16(list + i), get_le16(list + i + 2), in)) < 0)
+			return r;
+	if ((r = virtio_load_done(b->vdev, in)) < 0)
+		return r;
+	if (len)
+		evtimer_arm(b->retry, RETRY_NS, 0);
+	return 0;
+}
+
+/* Paused: kicks wait, requests in flight complete first (into the used ring, or held), and
+ * held requests are not retried. Going on retries them after the usual delay (the worker calls
+ * virtio_blk_retry when it resumes a VM that stopped on a disk error). */
+static void blk_pause(void *state, bool paused)
+{
+	struct virtio_blk *b = state;
+
+	if (!paused) {
+		atomic_store(&b->paused, false);
+		virtio_pause(b->vdev, false);
+		pthread_mutex_lock(&b->lock);
+		bool held = b->held != NULL;
+		pthread_mutex_unlock(&b->lock);
+		if (held)
+			evtimer_arm(b->retry, RETRY_NS, 0);
+		return;
+	}
+	virtio_pause(b->vdev, true);
+	pthread_mutex_lock(&b->retry_lock);
+	atomic_store(&b->paused, true); /* a retry running now has submitted its requests */
+	pthread_mutex_unlock(&b->retry_lock);
+	block_drain(b->bd);
+	evtimer_cancel(b->retry);
+}
+
 static const struct device_model virtio_blk_model = {
     .name = "virtio-blk",
     .description = "virtio block device (PCI): a disk image with several queues, discard and "
@@ -587,5 +741,9 @@ static const struct device_model virtio_blk_model = {
     .create = blk_create,
     .reset = blk_device_reset,
     .destroy = blk_destroy,
+    .state_version = 1,
+    .save = blk_save,
+    .load = blk_load,
+    .pause = blk_pause,
 };
 DEVICE_MODEL(virtio_blk_model);

@@ -14,4 +14,9 @@ void virtio_blk_set_error_hook(void *state, virtio_blk_error_fn fn, void *opaque
 /* Submits the held requests again now (after the VM is resumed). Any thread. */
 void virtio_blk_retry(void *state);
 
+struct block_dev;
+/* The image the disk reads and writes (for a checkpoint of a running VM: block_snapshot on it
+ * while the VM is stopped and the device paused). */
+struct block_dev *virtio_blk_block_dev(void *state);
+
 #endif

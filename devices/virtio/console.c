@@ -7,6 +7,7 @@
 #include "devices/virtio/virtio.h"
 #include "hypervisor/bytes.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -36,6 +37,7 @@ struct vcons {
 	size_t tx_off;
 	unsigned tx_resets; /* `resets` when tx was popped */
 	atomic_uint resets; /* device resets (from a vCPU thread) */
+	atomic_bool paused; /* neither input nor output moves */
 };
 
 /* Sends guest output until the ring is empty or the backend is full. */
@@ -74,8 +76,8 @@ static size_t console_receive(void *opaque, const uint8_t *buf, size_t len)
 	struct vcons *c = opaque;
 	struct virtq *vq = virtio_queue(c->vdev, CONSOLE_RX);
 	size_t done = 0;
-	if (!virtq_ready(vq))
-		return 0; /* kept by the backend until the driver is up */
+	if (!virtq_ready(vq) || atomic_load(&c->paused))
+		return 0; /* kept by the backend until the driver is up (or the VM goes on) */
 	while (done < len) {
 		struct virtq_elem *e;
 		if (virtq_pop(vq, &e) <= 0)
@@ -97,7 +99,7 @@ static bool console_break(void *opaque)
 static void console_output_ready(void *opaque)
 {
 	struct vcons *c = opaque;
-	if (virtq_ready(virtio_queue(c->vdev, CONSOLE_TX)))
+	if (virtq_ready(virtio_queue(c->vdev, CONSOLE_TX)) && !atomic_load(&c->paused))
 		tx_drain(c);
 }
 
@@ -208,6 +210,57 @@ static void console_destroy(void *state)
 	free(c);
 }
 
+/* --- saved state ------------------------------------------------------------------- */
+
+/* The transport's fields, then the transmit chain the backend had not taken all of:
+ * "console.tx" (whether there is one), "console.tx_head", and "console.tx_off" (the bytes
+ * already written out, which are not written again). */
+static void console_save(void *state, struct vmstate_out *out)
+{
+	struct vcons *c = state;
+	bool tx = c->tx && c->tx_resets == atomic_load(&c->resets);
+	virtio_save(c->vdev, out);
+	vmstate_put_bool(out, "console.tx", tx);
+	vmstate_put_u64(out, "console.tx_head", tx ? c->tx->head : 0);
+	vmstate_put_u64(out, "console.tx_off", tx ? c->tx_off : 0);
+}
+
+static int console_load(void *state, struct vmstate_section *in)
+{
+	struct vcons *c = state;
+	struct virtq *vq = virtio_queue(c->vdev, CONSOLE_TX);
+	uint16_t head;
+	uint64_t off;
+	bool tx;
+	int e = virtio_load(c->vdev, in);
+	if (e < 0)
+		return e;
+	if (vmstate_get_bool(in, "console.tx", &tx) < 0 ||
+	    vmstate_get_u16(in, "console.tx_head", 0xffff, &head) < 0 ||
+	    vmstate_get_u64(in, "console.tx_off", UINT64_MAX, &off) < 0)
+		return -EINVAL;
+	if (tx) {
+		if ((e = virtq_restore(vq, head, in, &c->tx)) < 0)
+			return e;
+		c->tx_resets = atomic_load(&c->resets);
+		c->tx_off = (size_t)off;
+		if (off > c->tx->out_len)
+			return vmstate_fail(
+			    in, "console.tx_off: %llu bytes out of a %llu-byte buffer",
+			    (unsigned long long)off, (unsigned long long)c->tx->out_len);
+	}
+	return virtio_load_done(c->vdev, in);
+}
+
+/* Paused: input stays with the backend, output is not taken from the ring. Going on kicks both
+ * queues (output drains, the backend offers its input again). */
+static void console_pause(void *state, bool paused)
+{
+	struct vcons *c = state;
+	atomic_store(&c->paused, paused);
+	virtio_pause(c->vdev, paused);
+}
+
 static const struct device_model console_model = {
     .name = "virtio-console",
     .description = "virtio console, one port (PCI; chardev=stdio|pty|socket|file|none, path=, "
@@ -215,5 +268,9 @@ static const struct device_model console_model = {
     .create = console_create,
     .reset = console_dev_reset,
     .destroy = console_destroy,
+    .state_version = 1,
+    .save = console_save,
+    .load = console_load,
+    .pause = console_pause,
 };
 DEVICE_MODEL(console_model);

@@ -145,6 +145,11 @@ static void tx_continue(void *opaque)
 	struct vnet *n = opaque;
 	unsigned more = atomic_exchange(&n->tx_more, 0);
 
+	if (atomic_exchange(&n->link_notify, false)) {
+		pthread_mutex_lock(&n->lock);
+		vnet_publish_link(n, true);
+		pthread_mutex_unlock(&n->lock);
+	}
 	for (unsigned p = 0; p < n->pairs; p++)
 		if (more & (1u << p))
 			tx_run(n, p);
@@ -259,7 +264,7 @@ static const struct virtio_device_ops vnet_ops = {
 
 /* The status field follows the port's link; a change interrupts the
  * driver (5.1.4). Lock held. */
-static void publish_link(struct vnet *n, bool notify)
+void vnet_publish_link(struct vnet *n, bool notify)
 {
 	uint8_t st[2];
 
@@ -275,8 +280,13 @@ static void vnet_link_changed(void *opaque, bool up)
 	bool changed = !n->link_known || n->link != up;
 	n->link_known = true;
 	n->link = up;
-	if (changed && atomic_load(&n->ready))
-		publish_link(n, true);
+	if (changed && atomic_load(&n->ready)) {
+		/* Paused: the interrupt waits for the resume (vnet_pause). */
+		bool paused = atomic_load(&n->paused);
+		vnet_publish_link(n, !paused);
+		if (paused)
+			atomic_store(&n->link_notify, true);
+	}
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -382,7 +392,7 @@ static int vnet_create(struct machine *m, const char *id, const struct devargs *
 	if (!n->link_known)
 		n->link = net_port_link_up(n->port);
 	n->link_known = true;
-	publish_link(n, false);
+	vnet_publish_link(n, false);
 	pthread_mutex_unlock(&n->lock);
 	note_vhost(id);
 	*state = n;
@@ -414,5 +424,9 @@ static const struct device_model vnet_model = {
     .create = vnet_create,
     .reset = vnet_dev_reset,
     .destroy = vnet_destroy,
+    .state_version = 1,
+    .save = vnet_save,
+    .load = vnet_load,
+    .pause = vnet_pause,
 };
 DEVICE_MODEL(vnet_model);

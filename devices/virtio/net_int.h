@@ -84,6 +84,8 @@ struct vnet {
 	struct evtimer *tx_timer;
 	atomic_uint tx_more;	  /* bit i: transmit queue of pair i has work left */
 #define VNET_MORE_CTRL (1u << 31) /* the control queue has */
+	atomic_bool paused;	  /* vnet_pause: no transmit, no receive, no interrupt */
+	atomic_bool link_notify;  /* a link change the driver is still to hear of */
 
 	pthread_mutex_t lock; /* everything below */
 	bool link_known, link;
@@ -100,6 +102,15 @@ struct vnet {
 unsigned vnet_hdr_len(uint64_t features);
 /* The index of the control queue for the driver's features. */
 unsigned vnet_ctrl_index(const struct vnet *n, uint64_t features);
+
+/* net.c: the link status in the configuration, with a configuration
+ * interrupt when notify. Lock held. */
+void vnet_publish_link(struct vnet *n, bool notify);
+
+/* net_state.c: the device model's saved-state hooks. */
+void vnet_save(void *state, struct vmstate_out *out);
+int vnet_load(void *state, struct vmstate_section *in);
+void vnet_pause(void *state, bool paused);
 
 /* net_rx.c */
 int vnet_receive(void *opaque, const struct net_hdr *hdr, const struct iovec *iov, unsigned iovcnt,

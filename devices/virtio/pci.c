@@ -487,7 +487,8 @@ static void notified(void *opaque, uint32_t events)
 	(void)events;
 	if (read(vq->notify_fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	if (virtq_ready(vq))
+	/* Paused: dropped; virtio_pause kicks every queue when it goes on. */
+	if (virtq_ready(vq) && !atomic_load(&vdev->paused))
 		vdev->ops->queue_notify(vdev, vq->index);
 }
 

@@ -93,7 +93,7 @@ static void rng_refill(void *opaque)
 {
 	struct rng *r = opaque;
 	r->waiting = false;
-	if (virtq_ready(virtio_queue(r->vdev, 0)))
+	if (virtq_ready(virtio_queue(r->vdev, 0)) && !virtio_paused(r->vdev))
 		rng_serve(r);
 }
 
@@ -153,11 +153,43 @@ static void rng_destroy(void *state)
 	free(r);
 }
 
+/* Saved state: the transport's alone (every buffer taken is filled and given back at once;
+ * the token bucket is the host's and starts full again). */
+static void rng_save(void *state, struct vmstate_out *out)
+{
+	struct rng *r = state;
+	virtio_save(r->vdev, out);
+}
+
+static int rng_load(void *state, struct vmstate_section *in)
+{
+	struct rng *r = state;
+	int e = virtio_load(r->vdev, in);
+	return e < 0 ? e : virtio_load_done(r->vdev, in);
+}
+
+/* Paused: no kicks and no refill; going on kicks the queue. */
+static void rng_pause(void *state, bool paused)
+{
+	struct rng *r = state;
+	if (paused) {
+		virtio_pause(r->vdev, true);
+		evtimer_cancel(r->refill);
+		r->waiting = false;
+		return;
+	}
+	virtio_pause(r->vdev, false);
+}
+
 static const struct device_model rng_model = {
     .name = "virtio-rng",
     .description = "virtio entropy source (PCI; rate=bytes/s, slot=, legacy=, vectors=)",
     .create = rng_create,
     .reset = rng_reset,
     .destroy = rng_destroy,
+    .state_version = 1,
+    .save = rng_save,
+    .load = rng_load,
+    .pause = rng_pause,
 };
 DEVICE_MODEL(rng_model);

@@ -192,6 +192,49 @@ void virtq_discard(struct virtq *vq, struct virtq_elem *elem);
 /* Whether chains are waiting (any thread). */
 bool virtq_has_avail(struct virtq *vq);
 
+/* --- saved state (hypervisor/vmstate.h; devices/device.h's hooks) ----------
+ * A model's save writes virtio_save's fields, then its own; its load calls
+ * virtio_load first, takes back the chains it held at the save with
+ * virtq_restore, reads its own fields, and ends with virtio_load_done. */
+
+struct vmstate_out;
+struct vmstate_section;
+
+/* The transport's fields: "pci.*" and "msix.*" (the PCI function), then
+ * "virtio.*" (status, features, selectors, configuration and its
+ * generation, ISR) and "vq.N.*" per queue (size, vector, enable, ring
+ * addresses, the available and used indexes, the EVENT_IDX shadow). The
+ * device is paused. */
+void virtio_save(struct virtio_device *vdev, struct vmstate_out *out);
+/* Reads them into a device just created from the same settings, checking
+ * each value as the driver's register write would be checked (queue sizes,
+ * vectors, feature bits within the offer and accepted by the model's
+ * set_features, ring addresses in RAM for an enabled queue, indexes that
+ * agree with the used ring in RAM, which is loaded before the devices);
+ * the PCI function's BARs, ioeventfds and MSI routes are set up again and
+ * the rings of enabled queues mapped. -EINVAL after vmstate_fail. */
+int virtio_load(struct virtio_device *vdev, struct vmstate_section *in);
+/* The chain at `head`, which the device had taken from queue vq (and not
+ * given back) when the state was saved, as an element again: checked as
+ * virtq_pop checks a chain, nothing in the rings changes. 0, or -EINVAL
+ * after vmstate_fail(in, ...) for a head or chain that is not valid. */
+int virtq_restore(struct virtq *vq, uint16_t head, struct vmstate_section *in,
+		  struct virtq_elem **out);
+/* The end of a model's load: every chain in flight on every queue (taken
+ * and not given back at the save) must have been restored, or the driver
+ * would wait for it forever (-EINVAL after vmstate_fail); then each queue
+ * is kicked, so that buffers the driver published before the save are
+ * served once the machine runs. */
+int virtio_load_done(struct virtio_device *vdev, struct vmstate_section *in);
+/* Chains taken from the queue and not given back. */
+unsigned virtq_inflight(struct virtq *vq);
+
+/* Paused: the driver's kicks are not passed to the model (queue_notify);
+ * the model stops its own work. Going on kicks every queue, so that a
+ * notification that arrived meanwhile is served. Event loop thread. */
+void virtio_pause(struct virtio_device *vdev, bool paused);
+bool virtio_paused(const struct virtio_device *vdev);
+
 /* Copies between an iovec array and a flat buffer, starting `off` bytes
  * into the iovecs; return the bytes copied (short at the iovecs' end). */
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len);

@@ -49,9 +49,10 @@ struct virtq {
 	uint16_t used_idx;	  /* our copy of used->idx */
 	uint16_t signalled_used;  /* used_idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
-	bool batched; /* virtq_push_batch added elements: virtq_flush interrupts */
-	uint32_t gen; /* bumped by every reset: stale elements are dropped */
-	unsigned popped;
+	bool batched;	       /* virtq_push_batch added elements: virtq_flush interrupts */
+	uint32_t gen;	       /* bumped by every reset: stale elements are dropped */
+	unsigned popped;       /* elements out (taken, not yet given back) */
+	uint16_t discarded;    /* taken and freed unused (virtq_discard): never given back */
 	struct iovec *scratch; /* VIRTQ_IOV_MAX, for building a chain */
 	int notify_fd;	       /* eventfd: guest kicks (ioeventfd or the handler) */
 };
@@ -82,6 +83,7 @@ struct virtio_device {
 	uint8_t isr;
 
 	struct virtq *vqs;
+	atomic_bool paused;	      /* kicks are not passed to the model (virtio_pause) */
 	uint64_t notify_at[PCI_BARS]; /* where ioeventfds are registered, per BAR */
 	bool notify_reg[PCI_BARS];
 };
@@ -139,5 +141,9 @@ void virtq_reset(struct virtq *vq);
 /* Checks and maps the rings at the addresses set, and enables the queue:
  * false (queue left disabled) when they are misaligned or not in RAM. */
 bool virtq_enable(struct virtq *vq);
+/* The same with the indexes kept (a saved state's queue). Lock held. */
+bool virtq_map_rings(struct virtq *vq);
+
+/* state.c: the saved-state functions of virtio.h. */
 
 #endif

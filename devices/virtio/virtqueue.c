@@ -5,6 +5,7 @@
 #include "devices/virtio/virtio_int.h"
 
 #include "hypervisor/log.h"
+#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,29 +51,36 @@ void virtq_reset(struct virtq *vq)
 	vq->signalled_used = 0;
 	vq->signalled_valid = false;
 	vq->popped = 0;
+	vq->discarded = 0;
 	vq->batched = false;
 	vq->gen++;
 	pthread_mutex_unlock(&vq->lock);
 }
 
-bool virtq_enable(struct virtq *vq)
+bool virtq_map_rings(struct virtq *vq)
 {
 	struct guest_memory *mem = &vq->vdev->m->mem;
-	pthread_mutex_lock(&vq->lock);
 	uint64_t n = vq->size;
 	bool ok = n && !(n & (n - 1)) && !(vq->desc_gpa & 15) && !(vq->avail_gpa & 1) &&
 		  !(vq->used_gpa & 3);
 	const void *desc = ok ? gpa_to_hva_ro(mem, vq->desc_gpa, 16 * n) : NULL;
 	const void *avail = desc ? gpa_to_hva_ro(mem, vq->avail_gpa, 6 + 2 * n) : NULL;
 	void *used = avail ? gpa_to_hva(mem, vq->used_gpa, 6 + 8 * n) : NULL;
-	ok = used != NULL;
-	if (ok) {
-		vq->desc = desc;
-		vq->avail = (volatile uint16_t *)avail;
-		vq->used = used;
-		vq->enabled = true;
+	if (!used)
+		return false;
+	vq->desc = desc;
+	vq->avail = (volatile uint16_t *)avail;
+	vq->used = used;
+	vq->enabled = true;
+	return true;
+}
+
+bool virtq_enable(struct virtq *vq)
+{
+	pthread_mutex_lock(&vq->lock);
+	bool ok = virtq_map_rings(vq);
+	if (ok)
 		vq->last_avail = vq->used_idx = 0;
-	}
 	pthread_mutex_unlock(&vq->lock);
 	return ok;
 }
@@ -250,6 +258,24 @@ static void set_avail_event(struct virtq *vq)
 	__atomic_store_n(avail_event, vq->last_avail, __ATOMIC_RELEASE);
 }
 
+/* The element for a chain walked into vq->scratch. Lock held. */
+static struct virtq_elem *make_elem(struct virtq *vq, const struct chain *c, uint16_t head)
+{
+	struct virtq_elem *e = malloc(sizeof(*e) + c->n * sizeof(struct iovec));
+	if (!e)
+		return NULL;
+	memcpy(e->iov, vq->scratch, c->n * sizeof(struct iovec));
+	e->head = head;
+	e->out_num = c->nout;
+	e->in_num = c->n - c->nout;
+	e->out_len = c->out_len;
+	e->in_len = c->in_len;
+	e->out = e->iov;
+	e->in = e->iov + c->nout;
+	e->gen = vq->gen;
+	return e;
+}
+
 int virtq_pop(struct virtq *vq, struct virtq_elem **out)
 {
 	*out = NULL;
@@ -286,20 +312,11 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out)
 	struct chain c = {0};
 	if ((err = walk_chain(vq, &c, head)) != NULL)
 		goto bad;
-	struct virtq_elem *e = malloc(sizeof(*e) + c.n * sizeof(struct iovec));
+	struct virtq_elem *e = make_elem(vq, &c, head);
 	if (!e) {
 		pthread_mutex_unlock(&vq->lock);
 		return -ENOMEM;
 	}
-	memcpy(e->iov, vq->scratch, c.n * sizeof(struct iovec));
-	e->head = head;
-	e->out_num = c.nout;
-	e->in_num = c.n - c.nout;
-	e->out_len = c.out_len;
-	e->in_len = c.in_len;
-	e->out = e->iov;
-	e->in = e->iov + c.nout;
-	e->gen = vq->gen;
 	vq->last_avail++;
 	vq->popped++;
 	if (has_feature(vq, VIRTIO_F_EVENT_IDX))
@@ -312,6 +329,44 @@ bad:
 	pthread_mutex_unlock(&vq->lock);
 	broken(vq, err);
 	return -EIO;
+}
+
+unsigned virtq_inflight(struct virtq *vq)
+{
+	pthread_mutex_lock(&vq->lock);
+	unsigned n = (uint16_t)(vq->last_avail - vq->used_idx);
+	pthread_mutex_unlock(&vq->lock);
+	return n;
+}
+
+int virtq_restore(struct virtq *vq, uint16_t head, struct vmstate_section *in,
+		  struct virtq_elem **out)
+{
+	const char *err = NULL;
+	struct chain c = {0};
+
+	*out = NULL;
+	pthread_mutex_lock(&vq->lock);
+	if (!vq->enabled)
+		err = "a buffer in flight on a queue that is not enabled";
+	else if (head >= vq->size)
+		err = "a buffer in flight with a head outside the descriptor table";
+	else if (vq->popped + vq->discarded >= (uint16_t)(vq->last_avail - vq->used_idx))
+		err = "more buffers in flight than its indexes say";
+	else
+		err = walk_chain(vq, &c, head);
+	if (err) {
+		pthread_mutex_unlock(&vq->lock);
+		return vmstate_fail(in, "queue %u: %s", vq->index, err);
+	}
+	struct virtq_elem *e = make_elem(vq, &c, head);
+	if (e)
+		vq->popped++;
+	pthread_mutex_unlock(&vq->lock);
+	if (!e)
+		return -ENOMEM;
+	*out = e;
+	return 0;
 }
 
 bool virtq_has_avail(struct virtq *vq)
@@ -407,8 +462,10 @@ void virtq_unpop(struct virtq *vq, struct virtq_elem *elem)
 void virtq_discard(struct virtq *vq, struct virtq_elem *elem)
 {
 	pthread_mutex_lock(&vq->lock);
-	if (elem->gen == vq->gen && vq->popped)
+	if (elem->gen == vq->gen && vq->popped) {
 		vq->popped--;
+		vq->discarded++;
+	}
 	pthread_mutex_unlock(&vq->lock);
 	free(elem);
 }
