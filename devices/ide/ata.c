@@ -510,3 +510,14 @@ bool ata_exec(struct ide_drive *d, uint8_t cmd)
 		return ide_power_command(d, cmd);
 	}
 }
+
+const struct ide_step ata_steps[] = {
+    {.name = "ata.read_moved", .pio = pio_read_moved},
+    {.name = "ata.read_done", .io = pio_read_done},
+    {.name = "ata.write_moved", .pio = pio_write_moved},
+    {.name = "ata.write_done", .io = pio_write_done},
+    {.name = "ata.identify_moved", .pio = identify_moved},
+    {.name = "ata.flush_done", .io = flush_done},
+    {.name = "ata.dma_done", .io = dma_done},
+    {.name = NULL},
+};

@@ -310,6 +310,17 @@ static void end_command(struct ide_drive *d, bool inserted)
 /* Puts disc in (the caller holds the lock); *old gets the disc taken out,
  * for the caller to close after unlocking. An empty drive takes a disc
  * even when locked; a locked disc stays. */
+void atapi_media_changed(struct ide_drive *d)
+{
+	struct atapi_state *a = &d->atapi;
+	bool present = d->blk != NULL;
+	end_command(d, present);
+	if (present)
+		a->tray_open = false;
+	a->ua = true;
+	a->event = present ? EV_NEW_MEDIA : EV_MEDIA_REMOVAL;
+}
+
 int atapi_insert(struct ide_drive *d, struct block_dev *disc, struct block_dev **old)
 {
 	struct atapi_state *a = &d->atapi;
@@ -346,3 +357,12 @@ int atapi_eject(struct ide_drive *d, struct block_dev **old)
 	a->event = EV_MEDIA_REMOVAL;
 	return 0;
 }
+
+const struct ide_step atapi_steps[] = {
+    {.name = "atapi.packet_received", .pio = packet_received},
+    {.name = "atapi.pio_moved", .pio = pio_moved},
+    {.name = "atapi.read_done", .io = read_chunk_done},
+    {.name = "atapi.identify_moved", .pio = identify_moved},
+    {.name = "atapi.dma_done", .io = dma_done},
+    {.name = NULL},
+};

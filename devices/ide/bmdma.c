@@ -186,6 +186,30 @@ void ide_dma_begin(struct ide_drive *d, bool to_mem, uint64_t bytes, bool from_b
 	kick(d->ch);
 }
 
+bool bmdma_remap(struct ide_drive *d)
+{
+	struct ide_channel *ch = d->ch;
+	d->dma_remap = false;
+	int r = map_prd(ch, d->dma_bytes, d->dma_to_mem);
+	if (r == 0) {
+		d->req.iov = ch->sg;
+		d->req.niov = ch->sg_n;
+		return true;
+	}
+	/* The table (or the memory it names) changed under the held
+	 * command: it ends as it would have on the first try. */
+	d->held = false;
+	d->dma_io = false;
+	if (r == -ENOSPC) {
+		ch->bm_status &= (uint8_t)~BM_ST_ACTIVE;
+	} else {
+		ch->bm_status = (uint8_t)((ch->bm_status | BM_ST_ERROR) & ~BM_ST_ACTIVE);
+		r = -EFAULT;
+	}
+	d->dma_done(d, r);
+	return false;
+}
+
 void bmdma_reset(struct ide_channel *ch)
 {
 	ch->bm_cmd = 0;
@@ -273,3 +297,8 @@ static void bm_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
 }
 
 const struct bus_ops ide_bm_ops = {bm_read, bm_write};
+
+const struct ide_step bmdma_steps[] = {
+    {.name = "bmdma.done", .io = io_done},
+    {.name = NULL},
+};

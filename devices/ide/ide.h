@@ -36,4 +36,10 @@ void ide_retry(void *ide);
  * of both channels) as a BIOS leaves it, for kernels booted without one. */
 void ide_firmware_setup(void *ide);
 
+struct block_dev;
+/* The image of the hard disk at position, or NULL when there is none (an
+ * empty position, a DVD drive): for a checkpoint of a running VM,
+ * block_snapshot on it while the VM is stopped and the device paused. */
+struct block_dev *ide_disk_block_dev(void *ide, unsigned position);
+
 #endif

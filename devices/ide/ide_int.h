@@ -176,6 +176,7 @@ struct ide_drive {
 	uint64_t dma_bytes, dma_offset;
 	ide_io_fn dma_done; /* 0, -EFAULT (bus error), -ENOSPC (PRDs too short), -EIO... */
 	bool dma_io;	    /* its transfer is in flight: the channel's sg is in use */
+	bool dma_remap;	    /* held DMA of a loaded state: sg must be mapped again */
 
 	struct atapi_state atapi;
 };
@@ -214,7 +215,14 @@ struct piix_ide {
 	pthread_mutex_t hook_lock;
 	ide_error_fn hook;
 	void *hook_opaque;
+	/* Under hook_lock: device.h's pause (no retries meanwhile), and an
+	 * announced retry (ide_retry, or a load) that the next one makes. */
+	bool paused;
+	bool announce_next;
 };
+
+/* piix.c: the legacy ports decoded as the PCI configuration says. */
+void ide_update_decode(struct piix_ide *ide);
 
 /* core.c: the task file protocol. */
 extern const struct bus_ops ide_cmd_ops, ide_ctl_ops;
@@ -284,6 +292,9 @@ void atapi_reply(struct ide_drive *d, uint32_t len, uint32_t alloc);
 void atapi_read(struct ide_drive *d, uint64_t lba, uint32_t count);
 int atapi_insert(struct ide_drive *d, struct block_dev *disc, struct block_dev **old);
 int atapi_eject(struct ide_drive *d, struct block_dev **old);
+/* The disc is not the one the saved state had (a load): the command in
+ * progress ends and the guest sees a unit attention and a media event. */
+void atapi_media_changed(struct ide_drive *d);
 
 /* mmc.c: the MMC commands a packet carries. */
 void mmc_exec(struct ide_drive *d);
@@ -294,6 +305,12 @@ void ide_pause_fini(struct piix_ide *ide);
 /* A request of d ended with status (channel lock held): true if it is held
  * for a retry instead of completing. */
 bool ide_hold(struct ide_drive *d, int status);
+/* device.h's pause: no retries while paused, and back only once every
+ * request in flight has completed. */
+void ide_pause(void *state, bool paused);
+/* After a load: the held requests are retried in a second, and a failure
+ * calls the hook again (the VM that pauses for it is a new one). */
+void ide_retry_loaded(struct piix_ide *ide);
 
 /* bmdma.c: the bus master. */
 extern const struct bus_ops ide_bm_ops;
@@ -302,5 +319,23 @@ extern const struct bus_ops ide_bm_ops;
 void ide_dma_begin(struct ide_drive *d, bool to_mem, uint64_t bytes, bool from_buf, uint64_t offset,
 		   ide_io_fn done);
 void bmdma_reset(struct ide_channel *ch);
+/* A loaded drive holds a DMA request whose host addresses are gone: maps
+ * the PRD table again into the request (true), or ends the command with
+ * the bus master's error as a bad table does (false). Channel lock held. */
+bool bmdma_remap(struct ide_drive *d);
+
+/* state.c: the saved state (device.h's save and load). A drive waiting in
+ * a step (pio_done, io_done, dma_done) is saved with the step's name; each
+ * file lists the steps it hands out, ending with a NULL name. */
+struct ide_step {
+	const char *name;
+	ide_fn pio;
+	ide_io_fn io;
+};
+extern const struct ide_step ata_steps[], atapi_steps[], bmdma_steps[];
+struct vmstate_out;
+struct vmstate_section;
+void ide_save(void *state, struct vmstate_out *out);
+int ide_load(void *state, struct vmstate_section *in);
 
 #endif

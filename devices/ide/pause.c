@@ -1,7 +1,8 @@
 /* on_error=pause for IDE disks: a command whose block request failed with a
  * host error (-ENOSPC, -EIO) is held with the drive busy, the error hook of
  * ide.h is told (it pauses the VM), and the request is retried every second
- * and on ide_retry; a reset drops it (core.c's stop_command). */
+ * and on ide_retry; a reset drops it (core.c's stop_command). And the
+ * device's pause: no retries, and no request left in flight. */
 #include "devices/ide/ide_int.h"
 
 #include "hypervisor/evloop.h"
@@ -89,9 +90,22 @@ static void notify_timer(void *opaque)
 }
 
 /* Submits every held request again; `announce`: a new failure calls the
- * hook (an explicit retry), or stays quiet (the timer's). */
+ * hook (an explicit retry), or stays quiet (the timer's). While the
+ * device is paused nothing is submitted: an announced retry waits for the
+ * resume. */
 static void retry_held(struct piix_ide *ide, bool announce)
 {
+	pthread_mutex_lock(&ide->hook_lock);
+	bool paused = ide->paused;
+	if (paused)
+		ide->announce_next |= announce;
+	else
+		announce |= ide->announce_next;
+	if (!paused)
+		ide->announce_next = false;
+	pthread_mutex_unlock(&ide->hook_lock);
+	if (paused)
+		return;
 	for (unsigned c = 0; c < 2; c++) {
 		struct ide_channel *ch = &ide->ch[c];
 		pthread_mutex_lock(&ch->lock);
@@ -105,6 +119,8 @@ static void retry_held(struct piix_ide *ide, bool announce)
 			}
 			if (!d->held)
 				continue;
+			if (d->dma_remap && !bmdma_remap(d))
+				continue; /* the command ended with an error */
 			d->announce = announce;
 			ide_resubmit(d);
 		}
@@ -120,6 +136,53 @@ static void retry_timer(void *opaque)
 void ide_retry(void *state)
 {
 	retry_held(state, true);
+}
+
+static bool any_held(struct piix_ide *ide)
+{
+	bool held = false;
+	for (unsigned c = 0; c < 2; c++) {
+		struct ide_channel *ch = &ide->ch[c];
+		pthread_mutex_lock(&ch->lock);
+		held |= ch->drive[0].held || ch->drive[1].held;
+		pthread_mutex_unlock(&ch->lock);
+	}
+	return held;
+}
+
+void ide_pause(void *state, bool paused)
+{
+	struct piix_ide *ide = state;
+	pthread_mutex_lock(&ide->hook_lock);
+	ide->paused = paused;
+	bool announce = ide->announce_next;
+	pthread_mutex_unlock(&ide->hook_lock);
+	if (!paused) {
+		/* Held commands go on being retried; at once if a retry was
+		 * asked for meanwhile. */
+		if (any_held(ide))
+			evtimer_arm(ide->retry, announce ? 1 : RETRY_NS, 0);
+		return;
+	}
+	evtimer_cancel(ide->retry);
+	/* Requests in flight finish (a failure is held, not retried). */
+	for (unsigned c = 0; c < 2; c++) {
+		struct ide_channel *ch = &ide->ch[c];
+		pthread_mutex_lock(&ch->lock);
+		for (unsigned i = 0; i < 2; i++)
+			ide_wait_io(&ch->drive[i]);
+		pthread_mutex_unlock(&ch->lock);
+	}
+}
+
+void ide_retry_loaded(struct piix_ide *ide)
+{
+	if (!any_held(ide))
+		return;
+	pthread_mutex_lock(&ide->hook_lock);
+	ide->announce_next = true;
+	pthread_mutex_unlock(&ide->hook_lock);
+	evtimer_arm(ide->retry, RETRY_NS, 0);
 }
 
 void ide_set_error_hook(void *state, ide_error_fn fn, void *opaque)

@@ -56,7 +56,7 @@ static void set_decode(struct piix_ide *ide, unsigned i, bool on)
 
 /* The legacy ports answer when I/O space is on and the channel's IDETIM
  * says so. */
-static void update_decode(struct piix_ide *ide)
+void ide_update_decode(struct piix_ide *ide)
 {
 	pthread_mutex_lock(&ide->decode_lock);
 	bool io = pci_cfg_get(&ide->pci, PCI_COMMAND, 2) & PCI_COMMAND_IO;
@@ -71,7 +71,7 @@ static void config_write(struct pci_device *d, unsigned off, uint32_t val, unsig
 {
 	if ((off < PCI_COMMAND + 2 && off + size > PCI_COMMAND) ||
 	    (off < PIIX_IDETIM + 4 && off + size > PIIX_IDETIM))
-		update_decode(d->opaque);
+		ide_update_decode(d->opaque);
 }
 
 static const struct pci_device_ops piix_ide_pci_ops = {.config_write = config_write};
@@ -251,6 +251,15 @@ int ide_dvd_eject(void *state, unsigned position)
 	return r;
 }
 
+struct block_dev *ide_disk_block_dev(void *state, unsigned position)
+{
+	struct piix_ide *ide = state;
+	if (!ide || position >= 4)
+		return NULL;
+	struct ide_drive *d = &ide->ch[position / 2].drive[position % 2];
+	return d->kind == IDE_DISK ? d->blk : NULL;
+}
+
 /* --- the device model ------------------------------------------------------------ */
 
 static void piix_ide_destroy(void *state)
@@ -367,7 +376,7 @@ static void piix_ide_reset(void *state)
 	struct piix_ide *ide = state;
 	pci_device_reset(&ide->pci);
 	reset_config(ide);
-	update_decode(ide);
+	ide_update_decode(ide);
 	for (unsigned i = 0; i < 2; i++)
 		ide_channel_reset(&ide->ch[i]);
 }
@@ -378,5 +387,9 @@ static const struct device_model piix_ide_model = {
     .create = piix_ide_create,
     .reset = piix_ide_reset,
     .destroy = piix_ide_destroy,
+    .state_version = 1,
+    .save = ide_save,
+    .load = ide_load,
+    .pause = ide_pause,
 };
 DEVICE_MODEL(piix_ide_model);

@@ -7,9 +7,9 @@
 
 /* Writable bits of each register (the rest read as 0), as IBM's VGA has
  * them. */
-static const uint8_t sr_mask[8] = {0x03, 0x3d, 0x0f, 0x3f, 0x0e, 0x00, 0x00, 0x00};
-static const uint8_t gr_mask[16] = {0x0f, 0x0f, 0x0f, 0x1f, 0x03, 0x7b, 0x0f, 0x0f, 0xff};
-static const uint8_t ar_mask[0x15] = {
+const uint8_t vga_sr_mask[8] = {0x03, 0x3d, 0x0f, 0x3f, 0x0e, 0x00, 0x00, 0x00};
+const uint8_t vga_gr_mask[16] = {0x0f, 0x0f, 0x0f, 0x1f, 0x03, 0x7b, 0x0f, 0x0f, 0xff};
+const uint8_t vga_ar_mask[0x15] = {
     0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f,
     0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0xef, 0xff, 0x3f, 0x0f, 0x0f,
 };
@@ -112,7 +112,7 @@ void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
 		} else {
 			unsigned i = v->ar_index & 0x1f;
 			if (i < sizeof(v->ar))
-				v->ar[i] = val & ar_mask[i];
+				v->ar[i] = val & vga_ar_mask[i];
 		}
 		v->ar_flip = !v->ar_flip;
 		break;
@@ -126,7 +126,7 @@ void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
 		v->sr_index = val & 7;
 		break;
 	case 0x3c5:
-		v->sr[v->sr_index & 7] = val & sr_mask[v->sr_index & 7];
+		v->sr[v->sr_index & 7] = val & vga_sr_mask[v->sr_index & 7];
 		break;
 	case 0x3c6:
 		v->pel_mask = val;
@@ -153,7 +153,7 @@ void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
 		v->gr_index = val & 0x0f;
 		break;
 	case 0x3cf:
-		v->gr[v->gr_index & 0x0f] = val & gr_mask[v->gr_index & 0x0f];
+		v->gr[v->gr_index & 0x0f] = val & vga_gr_mask[v->gr_index & 0x0f];
 		break;
 	case 0x3b4:
 	case 0x3d4:
@@ -182,7 +182,7 @@ static unsigned vbe_bits(const struct vga *v)
 /* Brings the geometry registers of an enabled mode into range (the
  * interface has no way to report an error, so like QEMU the registers take
  * the nearest value that works) and derives the line length and start. */
-static void vbe_fixup(struct vga *v)
+void vga_vbe_fixup(struct vga *v)
 {
 	uint16_t *r = v->vbe;
 	switch (r[VBE_INDEX_BPP]) {
@@ -270,7 +270,7 @@ static void vbe_enable(struct vga *v, uint16_t val)
 		v->vbe[VBE_INDEX_X_OFFSET] = 0;
 		v->vbe[VBE_INDEX_Y_OFFSET] = 0;
 		v->vbe[VBE_INDEX_ENABLE] |= VBE_ENABLED;
-		vbe_fixup(v);
+		vga_vbe_fixup(v);
 		if (!(val & VBE_NOCLEARMEM)) {
 			uint64_t n = (uint64_t)v->vbe[VBE_INDEX_YRES] * v->vbe_line;
 			if (vbe_bits(v) == 4)
@@ -286,7 +286,7 @@ static void vbe_enable(struct vga *v, uint16_t val)
 	}
 	v->vbe[VBE_INDEX_ENABLE] = val;
 	if (val & VBE_ENABLED)
-		vbe_fixup(v);
+		vga_vbe_fixup(v);
 }
 
 void vga_vbe_write(struct vga *v, unsigned index, uint16_t val)
@@ -305,7 +305,7 @@ void vga_vbe_write(struct vga *v, unsigned index, uint16_t val)
 	case VBE_INDEX_Y_OFFSET:
 		v->vbe[index] = val;
 		if (vga_vbe_enabled(v))
-			vbe_fixup(v);
+			vga_vbe_fixup(v);
 		break;
 	case VBE_INDEX_BANK: {
 		/* 64 KiB banks; at 4 bpp a bank is 64 KiB of each plane. */

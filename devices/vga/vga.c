@@ -351,5 +351,8 @@ static const struct device_model vga_model = {
     .create = vga_create,
     .reset = vga_reset,
     .destroy = vga_destroy,
+    .state_version = 1,
+    .save = vga_save,
+    .load = vga_load,
 };
 DEVICE_MODEL(vga_model);

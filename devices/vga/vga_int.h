@@ -175,6 +175,17 @@ void vga_port_write(struct vga *v, uint16_t port, uint8_t val);
 uint16_t vga_vbe_read(struct vga *v, unsigned index);
 void vga_vbe_write(struct vga *v, unsigned index, uint16_t val);
 void vga_regs_reset(struct vga *v);
+/* Brings the geometry registers of an enabled VBE mode into range and
+ * derives vbe_line and vbe_start from them. */
+void vga_vbe_fixup(struct vga *v);
+/* The writable bits of each sequencer, graphics and attribute register. */
+extern const uint8_t vga_sr_mask[8], vga_gr_mask[16], vga_ar_mask[0x15];
+
+/* state.c: the saved state (device.h's save and load). */
+struct vmstate_out;
+struct vmstate_section;
+void vga_save(void *state, struct vmstate_out *out);
+int vga_load(void *state, struct vmstate_section *in);
 
 /* mem.c: the legacy window 0xA0000-0xBFFFF (offset from 0xA0000), lock held. */
 uint8_t vga_mem_read(struct vga *v, uint32_t addr);
