@@ -226,10 +226,42 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 	return 0;
 }
 
+/* The images opened with block_open, oldest first. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block_dev *open_list;
+
 int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
 	       char *err, size_t errlen)
 {
-	return open_chain(path, format, flags, NULL, out, err, errlen);
+	int r = open_chain(path, format, flags, NULL, out, err, errlen);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&open_lock);
+	struct block_dev **p = &open_list;
+	while (*p)
+		p = &(*p)->next_open;
+	*p = *out;
+	(*out)->listed = true;
+	pthread_mutex_unlock(&open_lock);
+	return 0;
+}
+
+void block_for_each_open(void (*fn)(struct block_dev *bd, void *opaque), void *opaque)
+{
+	pthread_mutex_lock(&open_lock);
+	for (struct block_dev *bd = open_list; bd; bd = bd->next_open)
+		fn(bd, opaque);
+	pthread_mutex_unlock(&open_lock);
+}
+
+void block_get_stats(const struct block_dev *bd, struct block_stats *out)
+{
+	out->rd_ops = __atomic_load_n(&bd->st_rd_ops, __ATOMIC_RELAXED);
+	out->rd_bytes = __atomic_load_n(&bd->st_rd_bytes, __ATOMIC_RELAXED);
+	out->wr_ops = __atomic_load_n(&bd->st_wr_ops, __ATOMIC_RELAXED);
+	out->wr_bytes = __atomic_load_n(&bd->st_wr_bytes, __ATOMIC_RELAXED);
+	out->flush_ops = __atomic_load_n(&bd->st_flush_ops, __ATOMIC_RELAXED);
+	out->errors = __atomic_load_n(&bd->st_errors, __ATOMIC_RELAXED);
 }
 
 /* name resolved against the folder of `base`'s file, into out. */
@@ -315,6 +347,16 @@ void block_close(struct block_dev *bd)
 	if (!bd)
 		return;
 	block_drain(bd);
+	if (bd->listed) {
+		pthread_mutex_lock(&open_lock);
+		for (struct block_dev **p = &open_list; *p; p = &(*p)->next_open) {
+			if (*p == bd) {
+				*p = bd->next_open;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&open_lock);
+	}
 	detach(bd);
 	pthread_cond_destroy(&bd->idle);
 	pthread_mutex_destroy(&bd->lock);
@@ -341,9 +383,35 @@ const char *block_format(const struct block_dev *bd)
 	return bd->drv->name;
 }
 
+static void count(struct block_dev *bd, const struct block_req *req, int status)
+{
+	uint64_t *ops = NULL, *bytes = NULL;
+	switch (req->op) {
+	case BLOCK_OP_READ:
+		ops = &bd->st_rd_ops, bytes = &bd->st_rd_bytes;
+		break;
+	case BLOCK_OP_WRITE:
+		ops = &bd->st_wr_ops, bytes = &bd->st_wr_bytes;
+		break;
+	case BLOCK_OP_FLUSH:
+		ops = &bd->st_flush_ops;
+		break;
+	default:
+		break;
+	}
+	if (ops)
+		__atomic_fetch_add(ops, 1, __ATOMIC_RELAXED);
+	if (bytes && status == 0)
+		__atomic_fetch_add(bytes, req->len, __ATOMIC_RELAXED);
+	if (status < 0)
+		__atomic_fetch_add(&bd->st_errors, 1, __ATOMIC_RELAXED);
+}
+
 void block_complete(struct block_req *req, int status)
 {
 	struct block_dev *bd = req->bd;
+	/* Before done: the request is the caller's again after it. */
+	count(bd, req, status);
 	req->done(req, status);
 	pthread_mutex_lock(&bd->lock);
 	if (--bd->inflight == 0)

@@ -88,6 +88,20 @@ void block_submit(struct block_dev *bd, struct block_req *req);
  * done callback. */
 void block_drain(struct block_dev *bd);
 
+/* What an image's users asked of it so far: requests completed (a failed
+ * one counts in errors too) and their bytes. */
+struct block_stats {
+	uint64_t rd_ops, rd_bytes;
+	uint64_t wr_ops, wr_bytes;
+	uint64_t flush_ops;
+	uint64_t errors;
+};
+void block_get_stats(const struct block_dev *bd, struct block_stats *out);
+/* Calls fn for every image this process has open through block_open (not
+ * the parents under them), in the order they were opened. fn must not open
+ * or close images. For the control API's stats. */
+void block_for_each_open(void (*fn)(struct block_dev *bd, void *opaque), void *opaque);
+
 /* Synchronous helpers on top of block_submit (for tools and tests):
  * 0 or -errno. */
 int block_pread(struct block_dev *bd, void *buf, size_t len, uint64_t offset);
@@ -149,6 +163,27 @@ unsigned block_logical_sector(const struct block_dev *bd);
  * paused). On failure bd is as before and new_path does not exist. */
 int block_snapshot(struct block_dev *bd, const char *new_path, const char *format, char *err,
 		   size_t errlen);
+
+/* Merges the differencing image at path into its parent (commit.c): every
+ * block the image holds of its own (VHDX: its BAT; qcow2: its L2 tables;
+ * other formats: what reads differently from the parent) is written into
+ * the parent as the image reads it, the parent grown first if the image is
+ * larger, then flushed. The parent then reads as the image did; the image
+ * itself is left as it was, for the caller to re-point its users to the
+ * parent and remove it. Running it again after a crash redoes the same
+ * writes (a VHDX parent keeps the DataWriteGuid the image is linked to, so
+ * the image stays usable until it is removed: merge only into a parent that
+ * has no other child). The parent is opened read-write: -EBUSY when a VM
+ * (or anyone) holds it. 0 or -errno with err naming the files. */
+int block_commit(const char *path, block_progress_fn progress, void *opaque, char *err,
+		 size_t errlen);
+
+/* Undoes block_snapshot (commit.c): bd's top image is closed and removed,
+ * and bd writes into its parent again, opened read-write. Whatever was
+ * written into the top since is lost: for a checkpoint of a running VM that
+ * failed before the VM ran on (the VM is paused). -errno with err; if the
+ * parent cannot be opened again, bd fails every request (-EIO). */
+int block_unsnapshot(struct block_dev *bd, char *err, size_t errlen);
 
 /* Grows the image to size bytes (read-write opens only; shrinking is
  * refused with -EINVAL and a message). */

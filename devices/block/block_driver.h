@@ -84,6 +84,13 @@ struct block_dev {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned inflight;
+
+	/* I/O counters (block_get_stats), added to atomically as requests
+	 * complete. */
+	uint64_t st_rd_ops, st_rd_bytes, st_wr_ops, st_wr_bytes, st_flush_ops, st_errors;
+	/* Images opened with block_open, for block_for_each_open. */
+	struct block_dev *next_open;
+	bool listed;
 };
 
 /* Opens the parent of bd (recorded in bd's image as `name`; a relative name
