@@ -78,3 +78,15 @@ void pit_ticks_stop(void)
 	pic_mask(0);
 	irq_set_handler(0, NULL);
 }
+
+void pit_sleep_until(u32 tick)
+{
+	/* The check and the HLT with interrupts off in between, so that a
+	 * tick cannot land between them and leave the CPU asleep. */
+	cli();
+	while ((s32)(pit_ticks - tick) < 0) {
+		sti_hlt();
+		cli();
+	}
+	sti();
+}

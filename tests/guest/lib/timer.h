@@ -41,5 +41,8 @@ void delay_ms(u32 ms);
 extern volatile u32 pit_ticks;
 void pit_ticks_start(u32 hz);
 void pit_ticks_stop(void);
+/* Sleeps with HLT until pit_ticks reaches tick (a wrapping comparison);
+ * interrupts are enabled on return. */
+void pit_sleep_until(u32 tick);
 
 #endif
