@@ -2,7 +2,7 @@
  * VM through its control socket (Ctrl+Alt+Del, console switches, text). */
 #include "cli/commands.h"
 
-#include "connect/client.h"
+#include "hypervisor/ctlclient.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>

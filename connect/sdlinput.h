@@ -5,7 +5,7 @@
 #ifndef OSIO_CONNECT_SDLINPUT_H
 #define OSIO_CONNECT_SDLINPUT_H
 
-#include "connect/client.h"
+#include "hypervisor/ctlclient.h"
 #include "connect/sdlwin.h"
 
 #include <SDL.h>

@@ -3,7 +3,7 @@
  * window, the mapping and the input. Idle, both threads sleep. */
 #include "connect/connect.h"
 
-#include "connect/client.h"
+#include "hypervisor/ctlclient.h"
 #include "connect/sdlinput.h"
 #include "connect/sdlwin.h"
 #include "connect/sharedfb.h"

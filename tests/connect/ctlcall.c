@@ -1,7 +1,7 @@
 /* ctlcall: one request on a VM's control socket, through osio connect's
  * client, for the tests' scripts (a screenshot at a chosen moment, the
  * VM's status). Prints the reply's "return" value as one JSON line. */
-#include "connect/client.h"
+#include "hypervisor/ctlclient.h"
 
 #include <stdio.h>
 #include <stdlib.h>

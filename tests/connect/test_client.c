@@ -1,8 +1,8 @@
-/* The control socket's client (connect/client.c) against a fake worker on
+/* The control socket's client (hypervisor/ctlclient.c) against a fake worker on
  * the other end of a socketpair: the greeting, replies matched by id, events
  * in between, descriptors passed and claimed, errors, and a hostile worker
  * (overlong line, bad JSON, descriptors nobody claims, wrong ids). */
-#include "connect/client.h"
+#include "hypervisor/ctlclient.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define GREETING "{\"osio\": {\"version\": \"0.4.0\", \"protocol\": 1, \"vm\": \"demo\"}}\n"
+#define GREETING "{\"osio\": {\"version\": \"0.4.0\", \"protocol\": 2, \"vm\": \"demo\"}}\n"
 
 /* The worker's end: one line, with a descriptor when fd >= 0. */
 static void srv_send_fd(int s, const char *line, int fd)
@@ -153,7 +153,7 @@ static void test_greeting(void **state)
 	struct fixture *f = open_fixture(GREETING);
 	assert_non_null(f->c);
 	assert_string_equal(ctl_vm_name(f->c), "demo");
-	assert_int_equal(ctl_protocol(f->c), 1);
+	assert_int_equal(ctl_protocol(f->c), 2);
 	close_fixture(f);
 }
 
@@ -175,7 +175,7 @@ static void test_bad_greetings(void **state)
 {
 	char err[600];
 	assert_int_equal(
-	    open_fails("{\"osio\": {\"protocol\": 0, \"vm\": \"x\"}}\n", err, sizeof(err)),
+	    open_fails("{\"osio\": {\"protocol\": 1, \"vm\": \"x\"}}\n", err, sizeof(err)),
 	    -EPROTO);
 	assert_non_null(strstr(err, "older"));
 	assert_int_equal(open_fails("{\"return\": {}}\n", err, sizeof(err)), -EPROTO);
@@ -187,7 +187,7 @@ static void test_bad_greetings(void **state)
 	assert_non_null(strstr(err, "closed the connection"));
 	/* A newer protocol is taken: it keeps the old commands. */
 	struct fixture *f =
-	    open_fixture("{\"osio\": {\"protocol\": 2, \"vm\": \"a\\u0001b\", \"new\": 1}}\n");
+	    open_fixture("{\"osio\": {\"protocol\": 3, \"vm\": \"a\\u0001b\", \"new\": 1}}\n");
 	assert_non_null(f->c);
 	assert_string_equal(ctl_vm_name(f->c), "a?b");
 	close_fixture(f);

@@ -1,13 +1,14 @@
 /* The client side of a VM's control socket (share/doc/control-api.md): the
  * greeting, requests with ids, replies and events, descriptors passed with
- * SCM_RIGHTS. No SDL: osio send-key, osio connect and the tests use it. */
-#ifndef OSIO_CONNECT_CLIENT_H
-#define OSIO_CONNECT_CLIENT_H
+ * SCM_RIGHTS, and one-shot queries. osio's commands, osio connect, the VM
+ * store (osio list) and the tests use it. */
+#ifndef OSIO_CTLCLIENT_H
+#define OSIO_CTLCLIENT_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
-#define CTL_PROTOCOL   1	 /* the protocol this client speaks */
+#define CTL_PROTOCOL   2	 /* the protocol this client speaks */
 #define CTL_LINE_MAX   (1 << 20) /* the longest line taken from a worker */
 #define CTL_FDS_MAX    16	 /* descriptors received and not yet claimed */
 #define CTL_TIMEOUT_MS 10000	 /* for the greeting and ctl_call's reply */
@@ -33,6 +34,10 @@ struct ctl_handlers {
  * VM, -EPROTO not an osio control socket or an older protocol. */
 int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, struct ctl_client **out,
 	     char *err, size_t errlen);
+/* The same with timeout_ms (instead of CTL_TIMEOUT_MS) for connecting and
+ * the greeting: a hung worker gives -ETIMEDOUT. */
+int ctl_open_timeout(const char *name_or_path, const struct ctl_handlers *handlers,
+		     struct ctl_client **out, char *err, size_t errlen, int timeout_ms);
 /* The same over a connected stream socket (taken over, closed on failure);
  * label names the peer in messages. */
 int ctl_open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
@@ -71,5 +76,13 @@ int ctl_read(struct ctl_client *c, int timeout_ms);
 /* Wakes a thread blocked in ctl_read (it returns -ECONNRESET) and makes
  * further sends fail. Any thread. */
 void ctl_shutdown(struct ctl_client *c);
+
+/* One request to the VM named name (or a socket path): connects, sends cmd
+ * with args (taken over; NULL for none), returns its "return" value in *ret
+ * (the caller's reference; ret may be NULL) and disconnects, all within
+ * timeout_ms. -errno as ctl_open and ctl_call give them, with one line in
+ * err (-EREMOTEIO: the VM's error desc). For vmstore_info and scripts. */
+int ctl_query(const char *name, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
+	      char *err, size_t errlen);
 
 #endif

@@ -1,11 +1,13 @@
 /* The client side of a VM's control socket: line framing, the FIFO of
  * descriptors received with SCM_RIGHTS, the greeting, request ids and
- * replies matched to them. The worker is trusted no more than it must be. */
-#include "connect/client.h"
+ * replies matched to them, and one-shot queries. The worker is trusted no
+ * more than it must be. */
+#include "hypervisor/ctlclient.h"
 
 #include "hypervisor/runtime_dir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -508,8 +510,8 @@ static void copy_err(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
-int ctl_open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
-		struct ctl_client **out, char *err, size_t errlen)
+static int open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
+		   struct ctl_client **out, char *err, size_t errlen, int timeout_ms)
 {
 	struct ctl_client *c = calloc(1, sizeof(*c));
 	char *buf = malloc(BUF_INITIAL);
@@ -535,14 +537,15 @@ int ctl_open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
 	struct timeval tv = {.tv_sec = SEND_TIMEOUT_S};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
-	long long deadline = now_ms() + CTL_TIMEOUT_MS;
+	long long deadline = now_ms() + timeout_ms;
 	int r = 0;
 	while (!c->greeted) {
 		r = ctl_read(c, remaining_ms(deadline));
 		if (r == 0)
 			r = fail(c, -ETIMEDOUT,
-				 "%s: no greeting within %d s: is it an osio control socket?",
-				 c->label, CTL_TIMEOUT_MS / 1000);
+				 "%s: no greeting within %d ms: is it an osio control socket, is "
+				 "its VM hung?",
+				 c->label, timeout_ms);
 		else if (r == -ECONNRESET && !c->greeted)
 			fail(c, r,
 			     "%s: the VM closed the connection before greeting (is it ending?)",
@@ -559,8 +562,14 @@ int ctl_open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
 	return 0;
 }
 
-int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, struct ctl_client **out,
-	     char *err, size_t errlen)
+int ctl_open_fd(int fd, const char *label, const struct ctl_handlers *handlers,
+		struct ctl_client **out, char *err, size_t errlen)
+{
+	return open_fd(fd, label, handlers, out, err, errlen, CTL_TIMEOUT_MS);
+}
+
+int ctl_open_timeout(const char *name_or_path, const struct ctl_handlers *handlers,
+		     struct ctl_client **out, char *err, size_t errlen, int timeout_ms)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[512];
@@ -573,7 +582,9 @@ int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, stru
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a worker too busy to accept (its backlog full) must
+	 * not hold the client past its timeout. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -581,6 +592,12 @@ int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, stru
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
+		if (r == -EAGAIN) {
+			snprintf(err, errlen,
+				 "%s: the VM does not accept connections (is it hung?)", path);
+			close(fd);
+			return -ETIMEDOUT;
+		}
 		if (r == -ENOENT && is_name)
 			snprintf(
 			    err, errlen,
@@ -603,7 +620,36 @@ int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, stru
 		close(fd);
 		return r;
 	}
-	return ctl_open_fd(fd, path, handlers, out, err, errlen);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return open_fd(fd, path, handlers, out, err, errlen, timeout_ms);
+}
+
+int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, struct ctl_client **out,
+	     char *err, size_t errlen)
+{
+	return ctl_open_timeout(name_or_path, handlers, out, err, errlen, CTL_TIMEOUT_MS);
+}
+
+int ctl_query(const char *name, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
+	      char *err, size_t errlen)
+{
+	struct ctl_client *c;
+	long long deadline = now_ms() + timeout_ms;
+	if (ret)
+		*ret = NULL;
+	int r = ctl_open_timeout(name, NULL, &c, err, errlen, timeout_ms);
+	if (r < 0) {
+		json_decref(args);
+		return r;
+	}
+	int left = remaining_ms(deadline);
+	r = ctl_call(c, cmd, args, ret, NULL, left > 0 ? left : 1);
+	if (r < 0 && errlen)
+		snprintf(err, errlen, "%s", c->err);
+	ctl_close(c);
+	return r;
 }
 
 void ctl_close(struct ctl_client *c)
