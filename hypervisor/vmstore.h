@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A VM name: 1-64 bytes of letters, digits, '-', '_', '.', not starting
- * with '.' or '-'. 0, or -EINVAL with a sentence in err. */
+/* A VM name: 1-63 bytes of letters, digits, '-', '_', '.', starting with a
+ * letter or a digit (the vmconfig's [vm] name rule, vmconfig_check_name). 0, or -EINVAL with a sentence in err. */
 int vmstore_check_name(const char *name, char *err, size_t errlen);
 
 /* STORE/vms/NAME (sub NULL) or STORE/vms/NAME/sub; nothing is created.
@@ -42,6 +42,15 @@ bool vmstore_exists(const char *name);
 int vmstore_list(char ***names, unsigned *n);
 void vmstore_free_names(char **names);
 
+/* A new VM (osio create, import) is made in a hidden folder that listing
+ * skips, STORE/vms/.NAME.new-XXXXXX (vmstore_new_dir: its path into buf),
+ * and put in place whole by vmstore_publish, which renames it to
+ * STORE/vms/NAME unless that exists: -EEXIST (a VM of that name) or
+ * -ENOTEMPTY (a folder without a vmconfig) with a sentence in err. So two
+ * creates of one name never meet, and a failed one leaves nothing behind. */
+int vmstore_new_dir(const char *name, char *buf, size_t size, char *err, size_t errlen);
+int vmstore_publish(const char *name, const char *tmpdir, char *err, size_t errlen);
+
 /* The command lock: held while an osio command changes the VM (start,
  * delete, checkpoint, ...). Never waits: -EBUSY with "VM 'NAME' is busy:
  * another osio command (pid N) is working on it; try again when it is done"
@@ -55,6 +64,9 @@ void vmstore_unlock(int fd);
 int vmstore_worker_claim(const char *name, int *fd, char *err, size_t errlen);
 /* A clean end: removes .running and releases it. */
 void vmstore_worker_release(const char *name, int fd);
+/* Whether a worker holds the VM's claim (its pid into *pid when not NULL),
+ * changing nothing: for commands that only need to know. */
+bool vmstore_worker_alive(const char *name, int *pid);
 
 enum vm_state {
 	VM_OFF,
