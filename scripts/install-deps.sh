@@ -13,6 +13,8 @@ packages=(
 	libpng-dev zlib1g-dev libvncserver-dev libsdl2-dev libjansson-dev
 	# the NAT switch (user-mode TCP/IP)
 	libslirp-dev
+	# the worker's sandbox (seccomp filter)
+	libseccomp-dev
 	# firmware and boot software the VMs run, and the tools that build test media
 	seabios grub-rescue-pc xorriso isolinux ipxe-qemu
 	# guest programs (freestanding, built with the host gcc) and initramfs
