@@ -200,7 +200,7 @@ static void input_byte(struct chardev *c, uint8_t b)
 			switch (b) {
 			case 'x':
 				log_info("%s: Ctrl-A x: powering off", c->port);
-				machine_request(c->m, MACHINE_POWEROFF, 0);
+				machine_request(c->m, MACHINE_POWEROFF, MACHINE_BY_HOST);
 				return;
 			case 'r':
 				log_info("%s: Ctrl-A r: resetting", c->port);

@@ -40,9 +40,12 @@ struct chardev_frontend {
  * pty: a new pseudo-terminal in raw mode; "osio: COM1 is /dev/pts/N" is
  *   logged and the slave side is held open, so output is kept (and flow
  *   controlled) while nobody is attached.
- * socket: a Unix stream socket (mode 0600) at path, one client at a time; a
- *   stale socket is replaced, a live one is an error. Output while no client
- *   is connected is dropped. The client sends a break with Ctrl-A b, a
+ * socket: a Unix stream socket (mode 0600) at path; a stale socket is
+ *   replaced, a live one is an error. The last 64 KiB of output are kept and
+ *   sent first to a client that connects (osio serial shows the recent
+ *   screen); while a client is connected, a slow one holds the guest back
+ *   instead of losing bytes. A new client takes over from the one before
+ *   (which is told so). The client sends a break with Ctrl-A b, a
  *   literal Ctrl-A with Ctrl-A Ctrl-A; any other byte after Ctrl-A is passed
  *   on together with the Ctrl-A.
  * file: output appended to path (created 0644); no input.

@@ -466,7 +466,7 @@ int control_new(struct machine *m, const char *path, const char *vm_name, struct
 		goto fail;
 	}
 	strcpy(ctl->path, path);
-	ctl->status = json_pack("{s:s,s:s,s:I}", "name", vm_name, "state", "running", "pid",
+	ctl->status = json_pack("{s:s,s:s,s:I}", "name", vm_name, "state", "starting", "pid",
 				(json_int_t)getpid());
 	ctl->loop = evloop_new();
 	r = -ENOMEM;

@@ -13,7 +13,7 @@ struct control_client;
 struct display_surface;
 struct machine;
 
-#define CONTROL_PROTOCOL 1
+#define CONTROL_PROTOCOL 2
 
 /* What a command handler answers. On success it may set ret (an object or
  * any JSON value, taken over; NULL means {}) and fd (sent with the reply,

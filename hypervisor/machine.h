@@ -21,6 +21,12 @@ enum machine_request {
 	MACHINE_CRASH,	  /* the guest cannot continue (emulation failure, ...) */
 };
 
+/* The status of a MACHINE_RESET or MACHINE_POWEROFF that the host asked for
+ * (a reset button, pulling the plug) rather than the guest: such a reset
+ * restarts the VM even under on_reboot = exit (which is about the guest's
+ * reboots), and such a power-off is not the guest shutting down. */
+#define MACHINE_BY_HOST 1
+
 struct device;
 struct machine;
 struct pci_bus;

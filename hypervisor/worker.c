@@ -7,6 +7,8 @@
 #include "hypervisor/boot/smbios.h"
 #include "hypervisor/capture.h"
 #include "hypervisor/control.h"
+#include "hypervisor/control_checkpoint.h"
+#include "hypervisor/control_vm.h"
 #include "hypervisor/kvm.h"
 #include "hypervisor/log.h"
 #include "hypervisor/machine.h"
@@ -14,6 +16,11 @@
 #include "hypervisor/pc.h"
 #include "hypervisor/platform.h"
 #include "hypervisor/runtime_dir.h"
+#include "hypervisor/sandbox.h"
+#include "hypervisor/savevm.h"
+#include "hypervisor/vmstore.h"
+#include "hypervisor/vp.h"
+#include "hypervisor/worker_ctl.h"
 #include "devices/ide/ide.h"
 #include "devices/vga/vga.h"
 #include "devices/virtio/blk.h"
@@ -25,8 +32,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 struct worker {
@@ -42,9 +51,21 @@ struct worker {
 	struct control *ctl; /* NULL when the VM runs without a control socket */
 	struct vnc_server *vnc; /* NULL without a display or with vnc = none */
 	pthread_mutex_t lock;
+	pthread_cond_t cond;  /* loop calls done, or the worker ending (under lock) */
+	bool ending;	      /* no more loop calls will run (under lock) */
 	bool running; /* the vCPUs of w->part run (main thread only) */
-	bool paused;  /* stopped by a pause, until resumed (main thread only) */
-	char pause_why[512];
+	atomic_bool paused; /* stopped by a pause, until resumed (written by the main thread) */
+	bool stopped_for_call; /* inside worker_with_vm_stopped (main thread only) */
+	bool restored;	       /* the saved state was loaded (main thread only) */
+	/* w->part exists (guards the vCPUs for worker_vcpu_time) and the CPU
+	 * time of vCPUs of earlier power-ons. */
+	pthread_mutex_t part_lock;
+	bool have_part;
+	uint64_t *cpu_done;
+	uint64_t start_ns;
+	int claim_fd;
+	int ready_fd;
+	char pause_why[PATH_MAX + 256];
 	atomic_uint boot; /* power-ons so far: a pause asked for before a reset is dropped */
 	unsigned pause_boot;
 	bool pending;
@@ -110,13 +131,138 @@ static void timed_out(void *opaque)
 	on_request(w, MACHINE_EXIT, WORKER_EXIT_TIMEOUT);
 }
 
+/* --- the vCPUs --------------------------------------------------------------
+ * Started and stopped by the event loop's thread only, under part_lock so
+ * that worker_vcpu_time (control thread) never reads a vCPU being joined or
+ * freed. */
+
+static int vcpus_start(struct worker *w)
+{
+	pthread_mutex_lock(&w->part_lock);
+	int r = partition_start(&w->part);
+	pthread_mutex_unlock(&w->part_lock);
+	return r;
+}
+
+static void vcpus_stop(struct worker *w)
+{
+	pthread_mutex_lock(&w->part_lock);
+	partition_stop(&w->part);
+	pthread_mutex_unlock(&w->part_lock);
+}
+
+/* Destroys w->part, keeping its vCPUs' CPU time. */
+static void part_destroy(struct worker *w)
+{
+	pthread_mutex_lock(&w->part_lock);
+	partition_stop(&w->part);
+	for (unsigned i = 0; i < w->part.nvcpus && i < w->spec->cpus; i++)
+		w->cpu_done[i] += vcpu_cpu_time(w->part.vcpus[i]);
+	w->have_part = false;
+	partition_destroy(&w->part);
+	pthread_mutex_unlock(&w->part_lock);
+}
+
+uint64_t worker_vcpu_time(struct worker *w, unsigned cpu)
+{
+	if (cpu >= w->spec->cpus)
+		return 0;
+	pthread_mutex_lock(&w->part_lock);
+	uint64_t ns = w->cpu_done[cpu];
+	if (w->have_part && cpu < w->part.nvcpus)
+		ns += vcpu_cpu_time(w->part.vcpus[cpu]);
+	pthread_mutex_unlock(&w->part_lock);
+	return ns;
+}
+
+uint64_t worker_uptime_ns(struct worker *w)
+{
+	return clock_ns() - w->start_ns;
+}
+
+/* --- calls on the event loop's thread ------------------------------------------
+ * The control thread asks the loop's thread (which owns w->part) to act and
+ * waits for the answer. A call still queued when the worker ends is answered
+ * -EAGAIN: its waiter leaves, and the call, run at the end by
+ * evloop_run_calls, finds its waiter gone and does nothing. */
+
+struct loop_call {
+	struct worker *w;
+	int (*fn)(struct worker *w, void *opaque);
+	void *opaque;
+	int result;
+	bool done;
+	unsigned refs; /* the waiter's and the queued call's */
+};
+
+static void loop_call_put(struct worker *w, struct loop_call *c)
+{
+	/* Under w->lock. */
+	if (--c->refs == 0)
+		free(c);
+}
+
+static void loop_call_run(void *opaque)
+{
+	struct loop_call *c = opaque;
+	struct worker *w = c->w;
+	pthread_mutex_lock(&w->lock);
+	bool waiter = c->refs == 2;
+	pthread_mutex_unlock(&w->lock);
+	/* The waiter only leaves when w->ending is set, which this thread
+	 * does: while fn runs it stays, and so does what opaque points to. */
+	int r = waiter ? c->fn(w, c->opaque) : -EAGAIN;
+	pthread_mutex_lock(&w->lock);
+	c->result = r;
+	c->done = true;
+	pthread_cond_broadcast(&w->cond);
+	loop_call_put(w, c);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static int call_on_loop(struct worker *w, int (*fn)(struct worker *w, void *opaque), void *opaque)
+{
+	struct loop_call *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct loop_call){.w = w, .fn = fn, .opaque = opaque, .refs = 2};
+	pthread_mutex_lock(&w->lock);
+	bool ending = w->ending;
+	pthread_mutex_unlock(&w->lock);
+	if (ending || evloop_call(w->m.loop, loop_call_run, c) < 0) {
+		free(c);
+		return -EAGAIN;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!c->done && !w->ending)
+		pthread_cond_wait(&w->cond, &w->lock);
+	int r = c->done ? c->result : -EAGAIN;
+	loop_call_put(w, c);
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
 /* --- pause and resume --------------------------------------------------------
  * A device that cannot go on (a host disk full under on_disk_error = pause)
- * or the control socket's "stop" pauses the VM: its vCPUs stop as they do
- * for a reset (partition_stop), the devices and the event loop go on. "cont"
- * starts the vCPUs again and lets the devices retry what failed. Both run
- * on the event loop's thread, which owns w->part. */
+ * or the control socket's "pause" pauses the VM: its vCPUs stop as they do
+ * for a reset (partition_stop), the devices and the event loop go on.
+ * "resume" starts the vCPUs again and lets the devices retry what failed.
+ * Both run on the event loop's thread, which owns w->part. */
 
+static int pause_now(struct worker *w, const char *why)
+{
+	if (!w->running || atomic_load(&w->m.stopping))
+		return -EAGAIN;
+	if (atomic_load(&w->paused))
+		return -EALREADY;
+	vcpus_stop(w);
+	atomic_store(&w->paused, true);
+	control_set_status(w->ctl, "paused-reason", json_string(why));
+	control_set_state(w->ctl, "paused", 0);
+	return 0;
+}
+
+/* A pause the VM asked for itself (a disk error), from any thread. */
 static void do_pause(void *opaque)
 {
 	struct worker *w = opaque;
@@ -125,16 +271,12 @@ static void do_pause(void *opaque)
 	snprintf(why, sizeof(why), "%s", w->pause_why);
 	unsigned boot = w->pause_boot;
 	pthread_mutex_unlock(&w->lock);
-	if (!w->running || w->paused || atomic_load(&w->m.stopping) ||
-	    boot != atomic_load(&w->boot))
+	if (boot != atomic_load(&w->boot) || pause_now(w, why) < 0)
 		return;
-	partition_stop(&w->part);
-	w->paused = true;
 	log_warn("the VM is paused: %s", why);
-	log_warn("resume it with the control socket's \"cont\" command once that is solved "
+	log_warn("resume it (osio resume, or the control socket's \"resume\") once that is solved "
 		 "(share/doc/control-api.md)");
-	control_set_status(w->ctl, "paused-reason", json_string(why));
-	control_set_state(w->ctl, "paused", 0);
+	control_emit(w->ctl, "error", json_pack("{s:s}", "message", why));
 }
 
 static void request_pause(void *opaque, const char *why)
@@ -145,6 +287,24 @@ static void request_pause(void *opaque, const char *why)
 	w->pause_boot = atomic_load(&w->boot);
 	pthread_mutex_unlock(&w->lock);
 	evloop_call(w->m.loop, do_pause, w);
+}
+
+static int pause_on_loop(struct worker *w, void *opaque)
+{
+	int r = pause_now(w, opaque);
+	if (r == 0)
+		log_info("the VM is paused: %s", (const char *)opaque);
+	return r;
+}
+
+int worker_pause(struct worker *w, const char *why)
+{
+	return call_on_loop(w, pause_on_loop, (void *)why);
+}
+
+bool worker_paused(struct worker *w)
+{
+	return atomic_load(&w->paused);
 }
 
 /* A disk (virtio, or IDE from the event loop) under on_disk_error = pause
@@ -179,17 +339,18 @@ static void retry_disk(struct worker *w, void *disk)
 	virtio_blk_retry(disk);
 }
 
-static void do_resume(void *opaque)
+static int resume_on_loop(struct worker *w, void *opaque)
 {
-	struct worker *w = opaque;
-	if (!w->running || !w->paused || atomic_load(&w->m.stopping))
-		return;
-	if (partition_start(&w->part) < 0) {
+	if (!w->running || atomic_load(&w->m.stopping))
+		return -EAGAIN;
+	if (!atomic_load(&w->paused))
+		return -EALREADY;
+	if (vcpus_start(w) < 0) {
 		log_error("cannot resume the VM: its vCPUs do not start");
 		on_request(w, MACHINE_CRASH, 0);
-		return;
+		return -EIO;
 	}
-	w->paused = false;
+	atomic_store(&w->paused, false);
 	log_info("the VM runs again");
 	control_set_status(w->ctl, "paused-reason", NULL);
 	control_set_state(w->ctl, "running", 0);
@@ -198,22 +359,79 @@ static void do_resume(void *opaque)
 	void *ide = machine_device(&w->m, "ide");
 	if (ide)
 		ide_retry(ide);
-}
-
-static int cont_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
-		    void *opaque)
-{
-	struct worker *w = opaque;
-	if (evloop_call(w->m.loop, do_resume, w) < 0)
-		return control_fail(c, CONTROL_E_FAILED, "cannot reach the VM's event loop");
 	return 0;
 }
 
-static int stop_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
-		    void *opaque)
+int worker_resume(struct worker *w)
 {
-	request_pause(opaque, "paused through the control socket");
-	return 0;
+	return call_on_loop(w, resume_on_loop, NULL);
+}
+
+/* --- the VM held still -------------------------------------------------------- */
+
+struct stopped_call {
+	int (*fn)(struct worker *w, void *opaque);
+	void *opaque;
+};
+
+static int stopped_on_loop(struct worker *w, void *opaque)
+{
+	struct stopped_call *sc = opaque;
+	if (!w->running || atomic_load(&w->m.stopping))
+		return -EAGAIN;
+	bool was_paused = atomic_load(&w->paused);
+	if (!was_paused)
+		vcpus_stop(w);
+	machine_pause_devices(&w->m, true);
+	w->stopped_for_call = true;
+	int r = sc->fn(w, sc->opaque);
+	w->stopped_for_call = false;
+	/* A VM that fn ended (a save) must not run a single instruction more:
+	 * its disks would move past the saved state. */
+	if (atomic_load(&w->m.stopping))
+		return r;
+	machine_pause_devices(&w->m, false);
+	if (!was_paused && vcpus_start(w) < 0) {
+		log_error("cannot start the VM's vCPUs again");
+		on_request(w, MACHINE_CRASH, 0);
+	}
+	return r;
+}
+
+int worker_with_vm_stopped(struct worker *w, int (*fn)(struct worker *w, void *opaque),
+			   void *opaque)
+{
+	struct stopped_call sc = {fn, opaque};
+	return call_on_loop(w, stopped_on_loop, &sc);
+}
+
+int worker_write_state(struct worker *w, const char *path, char *err, size_t errlen)
+{
+	if (!w->stopped_for_call) {
+		snprintf(err, errlen, "the VM must be held still to save its state");
+		return -EINVAL;
+	}
+	return savevm_write_vm(&w->part, w->spec->name, path, err, errlen);
+}
+
+const struct vm_spec *worker_spec(struct worker *w)
+{
+	return w->spec;
+}
+
+struct machine *worker_machine(struct worker *w)
+{
+	return &w->m;
+}
+
+const char *worker_store_vm(struct worker *w)
+{
+	return w->opt->store_vm;
+}
+
+void worker_request(struct worker *w, enum machine_request req, int status)
+{
+	on_request(w, req, status);
 }
 
 /* The UUID the guest sees, as text. */
@@ -254,8 +472,8 @@ static void control_start(struct worker *w)
 	control_set_status(w->ctl, "display", json_boolean(vga != NULL));
 	control_set_status(w->ctl, "vnc", json_null());
 	control_input_register(w->ctl);
-	control_register(w->ctl, "stop", stop_cmd, w);
-	control_register(w->ctl, "cont", cont_cmd, w);
+	control_vm_register(w->ctl, w);
+	control_checkpoint_register(w->ctl, w);
 	if (control_display_register(w->ctl, vga ? vga_surface(vga) : NULL) < 0 ||
 	    control_run(w->ctl) < 0) {
 		log_warn("%s: cannot serve the control socket", path);
@@ -289,32 +507,92 @@ static int vnc_start(struct worker *w)
 	return 0;
 }
 
+/* The worker gives up what it no longer needs (hypervisor/sandbox.h): for a
+ * VM of the store always, for osio run when OSIO_SANDBOX=1 asks for it. */
+static int confine(struct worker *w)
+{
+	const char *env = getenv("OSIO_SANDBOX");
+	if (!w->opt->sandbox && !(env && strcmp(env, "1") == 0))
+		return 0;
+	char dir[PATH_MAX], err[512];
+	struct sandbox_options so = {.seccomp = SANDBOX_SECCOMP_KILL};
+	if (w->opt->store_vm && vmstore_path(w->opt->store_vm, NULL, dir, sizeof(dir)) == 0)
+		so.vm_dir = dir;
+	if (sandbox_enter(&so, err, sizeof(err)) < 0) {
+		log_error("cannot confine the worker: %s", err);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The VM runs: osio start may stop waiting. */
+static void signal_ready(struct worker *w)
+{
+	if (w->ready_fd <= 0)
+		return;
+	if (write(w->ready_fd, "r", 1) != 1)
+		log_warn("cannot tell osio start that the VM runs: %s", strerror(errno));
+	close(w->ready_fd);
+	w->ready_fd = -1;
+}
+
+/* Loads the saved state into the partition just made (first power-on). */
+static int restore_state(struct worker *w)
+{
+	char err[1024];
+	int r = savevm_read(&w->part, w->opt->restore, err, sizeof(err));
+	if (r < 0) {
+		log_error("cannot resume from %s: %s", w->opt->restore, err);
+		if (w->opt->store_vm)
+			log_error("to discard the saved state and boot the VM afresh: osio start %s "
+				  "--fresh",
+				  w->opt->store_vm);
+		return r;
+	}
+	w->restored = true;
+	return 0;
+}
+
 /* One power-on of the VM: a fresh partition, vCPUs at the reset vector (the
- * BIOS) or with the kernel loaded, run until a request arrives. */
+ * BIOS), with the kernel loaded, or where the saved state left them; run
+ * until a request arrives. */
 static int run_once(struct worker *w, enum machine_request *req, int *status)
 {
 	atomic_store(&w->m.stopping, false);
+	pthread_mutex_lock(&w->part_lock);
 	int r = partition_create(&w->part, &w->host, &w->m, w->spec->cpus);
+	w->have_part = r == 0;
+	pthread_mutex_unlock(&w->part_lock);
 	if (r < 0)
 		return r;
-	if (!w->firmware) {
+	bool restore = w->opt->restore && !w->restored;
+	if (restore) {
+		r = restore_state(w);
+	} else if (!w->firmware) {
 		pc_firmware_handover(&w->m);
 		r = boot_load(&w->plan, &w->m, w->part.vcpus[0]);
 	}
-	if (r < 0 || (r = partition_start(&w->part)) < 0) {
-		partition_destroy(&w->part);
+	if (r < 0 || (r = vcpus_start(w)) < 0) {
+		part_destroy(w);
 		return r;
 	}
 	w->running = true;
-	w->paused = false;
+	atomic_store(&w->paused, false);
+	control_set_state(w->ctl, "running", 0);
+	if (restore) {
+		log_info("the VM goes on from its saved state (%s)", w->opt->restore);
+		if (unlink(w->opt->restore) < 0)
+			log_warn("%s: cannot remove the saved state the VM resumed from: %s",
+				 w->opt->restore, strerror(errno));
+	}
+	signal_ready(w);
 	r = evloop_run(w->m.loop);
 	w->running = false;
 	atomic_fetch_add(&w->boot, 1);
-	if (w->paused)
+	if (atomic_load(&w->paused))
 		control_set_status(w->ctl, "paused-reason", NULL);
-	w->paused = false;
-	partition_stop(&w->part);
-	partition_destroy(&w->part);
+	atomic_store(&w->paused, false);
+	part_destroy(w);
 	if (r < 0) {
 		log_error("event loop failed: %s", strerror(-r));
 		return r;
@@ -330,15 +608,31 @@ static int run_once(struct worker *w, enum machine_request *req, int *status)
 int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 {
 	static const struct worker_options none;
-	struct worker w = {.spec = spec, .opt = opt ? opt : &none, .sigfd = -1};
+	struct worker w = {.spec = spec, .opt = opt ? opt : &none, .sigfd = -1, .claim_fd = -1};
 	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	pthread_mutex_init(&w.part_lock, NULL);
+	w.ready_fd = w.opt->ready_fd;
+	w.start_ns = clock_ns();
 	w.firmware = pc_boots_firmware(spec);
 	w.fw.slot = -1;
 	bool have_plan = false, have_fw = false;
 	int status = WORKER_EXIT_ERROR;
 
+	w.cpu_done = calloc(spec->cpus ? spec->cpus : 1, sizeof(*w.cpu_done));
+	if (!w.cpu_done) {
+		log_error("out of memory");
+		goto out_early;
+	}
+	if (w.opt->store_vm) {
+		char err[512];
+		if (vmstore_worker_claim(w.opt->store_vm, &w.claim_fd, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			goto out_early;
+		}
+	}
 	if (kvm_host_open(&w.host) < 0)
-		return WORKER_EXIT_ERROR;
+		goto out_early;
 	if (spec->cpus > w.host.max_vcpus) {
 		log_error("%u vCPUs asked for; this KVM allows at most %u", spec->cpus,
 			  w.host.max_vcpus);
@@ -387,6 +681,8 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 	control_start(&w);
 	if (vnc_start(&w) < 0)
 		goto out_devices;
+	if (confine(&w) < 0)
+		goto out_devices;
 	bool capture = w.opt->screenshot || w.opt->screen_text;
 	if (capture && w.opt->capture_after_ns) {
 		w.capture = evtimer_new(w.m.loop, capture_now, &w);
@@ -399,16 +695,21 @@ int worker_run(const struct vm_spec *spec, const struct worker_options *opt)
 		int st;
 		if (run_once(&w, &req, &st) < 0)
 			break;
-		if (req == MACHINE_RESET && spec->on_reboot == ON_REBOOT_RESET) {
+		if (req == MACHINE_RESET &&
+		    (spec->on_reboot == ON_REBOOT_RESET || st == MACHINE_BY_HOST)) {
 			control_set_state(w.ctl, "resetting", 0);
 			machine_reset_devices(&w.m);
-			control_set_state(w.ctl, "running", 0);
 			continue;
 		}
 		switch (req) {
 		case MACHINE_RESET: /* on_reboot = exit */
+			status = 0;
+			break;
 		case MACHINE_POWEROFF:
 			status = 0;
+			/* The guest turned itself off (ACPI S5, its own power-off). */
+			if (st != MACHINE_BY_HOST)
+				control_emit(w.ctl, "shutdown", json_object());
 			break;
 		case MACHINE_EXIT:
 			status = st;
@@ -428,7 +729,14 @@ out_devices:
 	/* Viewers go before the devices that feed them. */
 	vnc_server_stop(w.vnc);
 	control_set_state(w.ctl, "off", status);
+	/* Control commands waiting on the loop give up, then the control
+	 * thread ends, then what they left queued is let go. */
+	pthread_mutex_lock(&w.lock);
+	w.ending = true;
+	pthread_cond_broadcast(&w.cond);
+	pthread_mutex_unlock(&w.lock);
 	control_free(w.ctl);
+	evloop_run_calls(w.m.loop);
 	evtimer_free(w.timeout);
 	evtimer_free(w.capture);
 	/* Devices before the firmware image: the chipset maps it. */
@@ -446,6 +754,15 @@ out_machine:
 	machine_destroy(&w.m);
 out_host:
 	kvm_host_close(&w.host);
+out_early:
+	if (w.claim_fd >= 0)
+		vmstore_worker_release(w.opt->store_vm, w.claim_fd);
+	/* Still open: the VM never ran (osio start reads EOF). */
+	if (w.ready_fd > 0)
+		close(w.ready_fd);
+	free(w.cpu_done);
+	pthread_mutex_destroy(&w.part_lock);
+	pthread_cond_destroy(&w.cond);
 	pthread_mutex_destroy(&w.lock);
 	return status;
 }

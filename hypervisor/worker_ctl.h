@@ -23,7 +23,7 @@ struct machine *worker_machine(struct worker *w);
 const char *worker_store_vm(struct worker *w);
 
 /* Asks for a reset, power-off or exit (first request wins; returns at
- * once). */
+ * once). The control API's reset and power-off pass MACHINE_BY_HOST. */
 void worker_request(struct worker *w, enum machine_request req, int status);
 
 /* Pauses the vCPUs (why is shown in query-status) or resumes them. Return

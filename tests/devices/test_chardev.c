@@ -32,6 +32,32 @@ static int connect_client(struct harness *h, const char *path)
 	return fd;
 }
 
+/* Reads from fd until it has seen s; every byte before it must be fill.
+ * Returns how many came before. */
+static size_t read_until(struct harness *h, int fd, const char *s, char fill)
+{
+	size_t n = strlen(s), count = 0, matched = 0;
+	unsigned spins = 0;
+	while (matched < n) {
+		char b;
+		ssize_t r = read(fd, &b, 1);
+		if (r < 0 && errno == EAGAIN) {
+			assert_true(++spins < 5000);
+			harness_run(h, 1);
+			continue;
+		}
+		assert_int_equal(r, 1);
+		if (b == s[matched]) {
+			matched++;
+			continue;
+		}
+		assert_int_equal(matched, 0);
+		assert_int_equal(b, fill);
+		count++;
+	}
+	return count;
+}
+
 static void test_socket(void **state)
 {
 	char path[128];
@@ -43,15 +69,22 @@ static void test_socket(void **state)
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	/* No client yet: output is dropped, the transmitter never stalls. */
-	for (unsigned i = 0; i < 3 * CHARDEV_OUT_BUF; i++)
+	/* No client yet: output is kept in the ring of the last 64 KiB, the
+	 * transmitter never stalls while the event loop runs. */
+	for (unsigned i = 0; i < 3 * CHARDEV_OUT_BUF; i++) {
 		set(h, UART_THR, 'x');
+		if (i % 4096 == 0)
+			harness_run(h, 1);
+	}
+	harness_run(h, 2);
 	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
 	harness_run(h, 2);
 
+	/* A client gets the recent output first, then what follows. */
 	int c1 = connect_client(h, path);
 	com_write(h, "hello\r\n", 7);
-	expect_host_reads(h, c1, "hello\r\n");
+	size_t before = read_until(h, c1, "hello\r\n", 'x');
+	assert_true(before >= 64 * 1024 && before <= 3 * CHARDEV_OUT_BUF);
 
 	/* Ctrl-A Ctrl-A is a Ctrl-A, Ctrl-A b a break; others pass unchanged. */
 	host_write(c1,
@@ -70,27 +103,31 @@ static void test_socket(void **state)
 	expect_guest_reads(h, "x");
 	assert_int_equal(h->requests, 0);
 
-	/* A second client is turned away. */
+	/* A second client takes over: the first is told and let go; the new
+	 * one sees the same recent output. */
 	int c2 = connect_to(path);
-	char busy[64];
-	size_t n = strlen("osio: this serial port already has a client\r\n");
-	host_read(h, c2, busy, n);
-	assert_memory_equal(busy, "osio: this serial port already has a client\r\n", n);
+	size_t n = strlen("\r\nosio: another client took over this serial console\r\n");
+	char notice[80];
+	host_read(h, c1, notice, n);
+	assert_memory_equal(notice, "\r\nosio: another client took over this serial console\r\n",
+			    n);
 	for (unsigned i = 0; i < 100; i++) {
-		ssize_t r = read(c2, busy, sizeof(busy));
+		ssize_t r = read(c1, notice, sizeof(notice));
 		if (r == 0)
 			break;
 		assert_true(r < 0 && errno == EAGAIN);
 		harness_run(h, 1);
 	}
-	assert_int_equal(read(c2, busy, sizeof(busy)), 0);
-	close(c2);
-
-	/* The first client still works; then it leaves and output is dropped
-	 * again instead of filling up. */
-	com_write(h, "still\r\n", 7);
-	expect_host_reads(h, c1, "still\r\n");
+	assert_int_equal(read(c1, notice, sizeof(notice)), 0);
 	close(c1);
+	assert_int_equal(read_until(h, c2, "hello\r\n", 'x'), 64 * 1024 - 7);
+	host_write(c2, "!", 1);
+	expect_guest_reads(h, "!");
+	com_write(h, "still\r\n", 7);
+	expect_host_reads(h, c2, "still\r\n");
+
+	/* It leaves; output goes on into the ring without filling up. */
+	close(c2);
 	harness_run(h, 2);
 	for (unsigned i = 0; i < 4 * CHARDEV_OUT_BUF; i++) {
 		set(h, UART_THR, pattern(i));
@@ -100,10 +137,18 @@ static void test_socket(void **state)
 	harness_run(h, 2);
 	assert_int_equal(reg(h, UART_LSR) & 0x60, 0x60);
 
-	/* A new client gets a fresh stream. */
+	/* A new client gets the last 64 KiB of it, then what comes. */
 	int c3 = connect_client(h, path);
 	com_write(h, "again", 5);
-	expect_host_reads(h, c3, "again");
+	enum { HIST = 64 * 1024 };
+	uint8_t *hist = malloc(HIST + 5);
+	assert_non_null(hist);
+	host_read(h, c3, hist, HIST + 5);
+	for (size_t i = 0; i < HIST; i++)
+		if (hist[i] != pattern(4 * CHARDEV_OUT_BUF - HIST + i))
+			fail_msg("history byte %zu is 0x%02x", i, hist[i]);
+	assert_memory_equal(hist + HIST, "again", 5);
+	free(hist);
 	close(c3);
 
 	free_port(h);

@@ -253,7 +253,7 @@ static void test_greeting_and_status(void **state)
 	struct cl *c = cl_connect(f->path);
 	json_t *g = cl_read(c, 5000);
 	json_t *o = json_object_get(g, "osio");
-	assert_int_equal(json_integer_value(json_object_get(o, "protocol")), 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "protocol")), CONTROL_PROTOCOL);
 	assert_string_equal(json_string_value(json_object_get(o, "vm")), "testvm");
 	json_t *cmds = json_object_get(o, "commands");
 	bool have_send_key = false;
@@ -267,7 +267,7 @@ static void test_greeting_and_status(void **state)
 	json_t *r = cl_call(c, "{\"execute\":\"query-status\",\"id\":[1,\"x\"]}");
 	json_t *ret = json_object_get(r, "return");
 	assert_string_equal(json_string_value(json_object_get(ret, "name")), "testvm");
-	assert_string_equal(json_string_value(json_object_get(ret, "state")), "running");
+	assert_string_equal(json_string_value(json_object_get(ret, "state")), "starting");
 	assert_int_equal(json_integer_value(json_object_get(ret, "cpus")), 2);
 	assert_int_equal(json_integer_value(json_object_get(ret, "pid")), getpid());
 	/* The id comes back as sent. */
