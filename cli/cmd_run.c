@@ -2,6 +2,7 @@
  * Options write into a vmconfig document (from FILE, or empty), so that they
  * are validated exactly like the file and override it. */
 #include "cli/commands.h"
+#include "cli/vmload.h"
 
 #include "devices/net/net.h"
 #include "hypervisor/log.h"
@@ -332,35 +333,6 @@ static void name_nics(const struct vmconfig *cfg, char (*names)[16], unsigned n)
 	}
 }
 
-/* Gives every [nic] without a MAC address a new one. persist: the document
- * is the user's file, which keeps them (one info line), or, when it cannot
- * be written, a warning and MACs for this run only. 0, or -errno for an
- * error already logged. */
-static int assign_macs(struct vmconfig *cfg, bool persist)
-{
-	char list[VM_NICS_MAX * 160];
-	struct vmconfig_error err;
-	unsigned added;
-	int r = vmconfig_add_macs(cfg, &added, list, sizeof(list), &err);
-
-	if (r < 0) {
-		log_error("cannot give the network adapters MAC addresses: %s", err.message);
-		return r;
-	}
-	if (!added || !persist)
-		return 0;
-	r = vmconfig_save(cfg, NULL);
-	if (r < 0)
-		log_warn("%s: cannot keep the new MAC address%s in the file (%s): %s for this run "
-			 "only; write mac = ... into the section%s to keep %s",
-			 vmconfig_path(cfg), added > 1 ? "es" : "", strerror(-r), list,
-			 added > 1 ? "s" : "", added > 1 ? "them" : "it");
-	else
-		log_info("%s: new MAC address%s written into the file: %s", vmconfig_path(cfg),
-			 added > 1 ? "es" : "", list);
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	enum {
@@ -620,23 +592,18 @@ int cmd_run(int argc, char **argv)
 			  argc - optind);
 		return 2;
 	}
-	struct vmconfig_error err = {0};
 	struct vmconfig *cfg;
 	if (optind < argc) {
-		cfg = vmconfig_load(argv[optind], &err);
+		cfg = vmload_file(argv[optind]);
 	} else {
 		cfg = vmconfig_new(NULL);
 		if (!cfg)
-			snprintf(err.message, sizeof(err.message), "out of memory");
+			log_error("out of memory");
 	}
-	if (!cfg) {
-		char buf[PATH_MAX + 600];
-		vmconfig_error_format(&err, buf, sizeof(buf));
-		fprintf(stderr, "%s\n", buf);
+	if (!cfg)
 		return 1;
-	}
 	/* The file's adapters keep the MACs they get, before options mix in. */
-	if (optind < argc && assign_macs(cfg, true) < 0) {
+	if (optind < argc && vmload_assign_macs(cfg, true) < 0) {
 		vmconfig_free(cfg);
 		return 1;
 	}
@@ -647,30 +614,11 @@ int cmd_run(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (assign_macs(cfg, false) < 0) {
-		vmconfig_free(cfg);
-		return 1;
-	}
 	struct vm_spec spec;
-	vm_spec_defaults(&spec);
-	if (vmconfig_validate(cfg, &err) < 0 || vmconfig_to_spec(cfg, &spec, &err) < 0) {
-		if (optind < argc) {
-			char buf[PATH_MAX + 600];
-			vmconfig_error_format(&err, buf, sizeof(buf));
-			fprintf(stderr, "%s\n", buf);
-		} else {
-			/* Built from options alone: its line numbers mean nothing. */
-			log_error("%s", err.message);
-		}
+	if (vmload_assign_macs(cfg, false) < 0 || vmload_spec(cfg, &spec, optind < argc) < 0) {
 		vmconfig_free(cfg);
 		return 1;
 	}
 	vmconfig_free(cfg);
-	if (spec.firmware == FIRMWARE_NONE && !spec.kernel[0]) {
-		log_error(
-		    "nothing to boot: firmware none needs --kernel FILE (a Linux bzImage or a "
-		    "multiboot kernel) or kernel in the vmconfig's [boot] section");
-		return 1;
-	}
 	return worker_run(&spec, &wopt);
 }

@@ -9,10 +9,20 @@ struct command {
 	int (*fn)(int argc, char **argv);
 };
 
+int cmd_checkpoint(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_send_key(int argc, char **argv);
+int cmd_serial(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+/* stop, shutdown, reset, pause, resume, save, status and dvd (by argv[0]). */
+int cmd_vmctl(int argc, char **argv);
 int cmd_switch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

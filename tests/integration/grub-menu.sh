@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# ctest firmware/grub-menu: Debian's GRUB (grub-rescue-pc's grub-rescue-cdrom.iso) booted by
-# SeaBIOS from the DVD drive to its menu, in QEMU TCG and in osio: the text screens must be the
-# same and show the menu, the screenshots identical. The ISO is remastered with "set
-# timeout=-1" in its grub.cfg (nothing else changes): the stock menu boots after a 30 s
-# countdown, which would make the screen depend on when it is taken.
+# ctest firmware/grub-menu: Debian's GRUB (grub-rescue-pc's grub-rescue-cdrom.iso, remastered
+# by grub-iso.sh to wait at its menu) booted by SeaBIOS from the DVD drive to its menu, in QEMU
+# TCG and in osio: the text screens must be the same and show the menu, the screenshots
+# identical.
 set -euo pipefail
 
 usage() {
@@ -20,7 +19,6 @@ EOF2
 
 me=grub-menu
 here=$(cd "$(dirname "$0")" && pwd)
-iso_in=/usr/lib/grub-rescue/grub-rescue-cdrom.iso
 osio='' imgcmp='' outdir='' capture_at=${OSIO_GRUB_CAPTURE_AT-}
 while (($#)); do
 	case $1 in
@@ -39,39 +37,13 @@ if [[ -z $capture_at ]]; then
 fi
 [[ $capture_at =~ ^[1-9][0-9]*$ ]] || { echo "$me: --capture-at '$capture_at' is not seconds" >&2; exit 2; }
 
-if [[ ! -r $iso_in ]]; then
-	echo "SKIP: $iso_in is missing: install the Debian package grub-rescue-pc" \
-		"(scripts/install-deps.sh)"
+rc=0
+iso=$("$here/grub-iso.sh" "$outdir") || rc=$?
+if ((rc == 77)); then
+	echo "SKIP: see above"
 	exit 77
 fi
-if ! command -v xorriso >/dev/null; then
-	echo "SKIP: xorriso not found: install the Debian package xorriso (scripts/install-deps.sh)"
-	exit 77
-fi
-
-mkdir -p "$outdir"
-iso=$outdir/grub-menu.iso
-# Rebuilt when the Debian ISO changes (a package update).
-if [[ ! -s $iso || $iso_in -nt $iso ]]; then
-	rm -f "$iso" "$outdir/grub.cfg"
-	if ! xorriso -osirrox on -indev "$iso_in" -extract /boot/grub/grub.cfg "$outdir/grub.cfg" \
-		>"$outdir/xorriso.log" 2>&1; then
-		cat "$outdir/xorriso.log"
-		echo "FAIL: cannot read grub.cfg out of $iso_in"
-		exit 1
-	fi
-	chmod u+w "$outdir/grub.cfg"
-	if ! grep -q '^set timeout=' "$outdir/grub.cfg"; then
-		echo "FAIL: $iso_in's grub.cfg sets no timeout: has the package changed?" \
-			"(see $outdir/grub.cfg)"
-		exit 1
-	fi
-	sed -i 's/^set timeout=.*/set timeout=-1/' "$outdir/grub.cfg"
-	# "replay" keeps the El Torito set-up (and GRUB's boot info) as it was.
-	xorriso -indev "$iso_in" -outdev "$iso" -boot_image any replay \
-		-update "$outdir/grub.cfg" /boot/grub/grub.cfg >>"$outdir/xorriso.log" 2>&1 ||
-		{ cat "$outdir/xorriso.log"; echo "FAIL: xorriso could not remaster $iso_in"; exit 1; }
-fi
+((rc == 0)) || exit 1
 
 # The menu is in 80x25 text mode; its last line of help says "... for a command-line.".
 exec "$here/../guest/differential.sh" --osio "$osio" --outdir "$outdir" --dvd "$iso" \

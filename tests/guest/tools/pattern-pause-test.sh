@@ -2,7 +2,7 @@
 # ctest guest/disk-full-*: a host disk that fills up under a guest writing its pattern (vblk on a
 # virtio disk, or with --bus ide idedisk on IDE 0:0, whose image lies on a 1 MiB tmpfs). With
 # on_disk_error = pause the VM must pause (state "paused" on the control socket, a reason naming
-# the disk), go on after the tmpfs is grown and "cont" is sent, pass, and leave an image holding
+# the disk), go on after the tmpfs is grown and "resume" is sent, pass, and leave an image holding
 # exactly the pattern. With report the guest must see the I/O error (the program fails) and osio
 # must go on running it to its end. Needs root (mount); skipped (77) otherwise.
 set -u
@@ -113,7 +113,7 @@ if [[ $mode == pause ]]; then
 			fail "no log line says the VM is paused and why"
 		# What was written so far is intact; then room for the rest, and on.
 		mount -o remount,size=64M "$outdir/fs" || fail "cannot grow the tmpfs"
-		control cont || fail "cont failed"
+		control resume || fail "resume failed"
 	else
 		fail "$out"
 	fi
