@@ -182,6 +182,9 @@ struct vm_spec {
 	struct drive_spec virtio[VM_VIRTIO_DISKS];
 	unsigned nvirtio;
 	enum on_disk_error on_disk_error;
+	/* Started as root, the worker becomes this user ("root": it stays
+	 * root; "": the osio user when it exists). */
+	char worker_user[VM_NAME_MAX];
 
 	enum rng_kind rng;
 	/* A second console over virtio-console (present = false: none). */

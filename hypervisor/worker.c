@@ -516,6 +516,11 @@ static int confine(struct worker *w)
 		return 0;
 	char dir[PATH_MAX], err[512];
 	struct sandbox_options so = {.seccomp = SANDBOX_SECCOMP_KILL};
+	/* [vm] worker_user: a user, or root to stay root; absent: osio. */
+	if (strcmp(w->spec->worker_user, "root") == 0)
+		so.user = "";
+	else if (w->spec->worker_user[0])
+		so.user = w->spec->worker_user;
 	if (w->opt->store_vm && vmstore_path(w->opt->store_vm, NULL, dir, sizeof(dir)) == 0)
 		so.vm_dir = dir;
 	if (sandbox_enter(&so, err, sizeof(err)) < 0) {

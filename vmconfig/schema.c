@@ -63,6 +63,11 @@ static const struct vmconfig_key_info vm_keys[] = {
      .def = "none",
      .choices = rng_choices,
      .help = "an entropy source for the guest: none, or virtio (virtio-rng)"},
+    /* No default written: the osio user when it exists. */
+    {.key = "worker_user",
+     .type = VMCONFIG_T_NAME,
+     .help = "started as root, the worker becomes this user (default: osio when it exists; "
+	     "root: stay root)"},
 };
 
 static const struct vmconfig_key_info boot_keys[] = {

@@ -103,6 +103,8 @@ static int fill_vm(struct spec_ctx *c, size_t h, size_t end)
 					       : ON_DISK_ERROR_REPORT;
 		} else if (strcmp(l->key, "rng") == 0) {
 			s->rng = strcasecmp(l->value, "virtio") == 0 ? RNG_VIRTIO : RNG_NONE;
+		} else if (strcmp(l->key, "worker_user") == 0) {
+			snprintf(s->worker_user, sizeof(s->worker_user), "%s", l->value);
 		}
 	}
 	return 0;
