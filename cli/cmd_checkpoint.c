@@ -3,6 +3,7 @@
  * checkpoint is made by its worker (control command checkpoint-create). */
 #include "cli/commands.h"
 #include "cli/ctlclient.h"
+#include "cli/store_common.h"
 
 #include "hypervisor/checkpoint.h"
 #include "hypervisor/ctlclient.h"
@@ -144,15 +145,9 @@ static int list_json(const struct vm *vm, const struct ckpt_tree *t)
 	const char *now = shown_parent_id(t, t->now);
 	json_t *root = json_pack("{s:s, s:o, s:o}", "vm", vm->name, "now",
 				 now[0] ? json_string(now) : json_null(), "checkpoints", arr);
-	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	int status = store_print_json(root);
 	json_decref(root);
-	if (!text) {
-		log_error("out of memory");
-		return 1;
-	}
-	printf("%s\n", text);
-	free(text);
-	return 0;
+	return status;
 }
 
 static int do_list(struct vm *vm, int argc, char **argv)

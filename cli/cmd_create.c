@@ -3,6 +3,7 @@
  * vmconfig that ties them together. A failure leaves nothing behind. */
 #include "cli/commands.h"
 #include "cli/disk_common.h"
+#include "cli/store_common.h"
 
 #include "devices/block/block.h"
 #include "devices/net/switchdef.h"
@@ -121,19 +122,6 @@ static int check_args(struct create_args *a)
 	return 0;
 }
 
-static int set(struct vmconfig *cfg, const char *section, const char *name, const char *key,
-	       const char *value)
-{
-	struct vmconfig_error e;
-	char line[1024];
-
-	if (vmconfig_set(cfg, section, name, key, value, &e) == 0)
-		return 0;
-	vmconfig_error_format(&e, line, sizeof(line));
-	fprintf(stderr, "%s\n", line);
-	return -EINVAL;
-}
-
 /* The vmconfig of the new VM, written to path (shown: where it goes in
  * the end, for messages). */
 static int write_vmconfig(const struct create_args *a, const char *path, const char *shown)
@@ -156,27 +144,31 @@ static int write_vmconfig(const struct create_args *a, const char *path, const c
 		fprintf(stderr, "%s\n", line);
 		return -EINVAL;
 	}
-	if (set(cfg, "vm", NULL, "name", a->name) || set(cfg, "vm", NULL, "memory", a->memory) ||
-	    set(cfg, "vm", NULL, "cpus", a->cpus))
+	if (store_config_set(cfg, "vm", NULL, "name", a->name) ||
+	    store_config_set(cfg, "vm", NULL, "memory", a->memory) ||
+	    store_config_set(cfg, "vm", NULL, "cpus", a->cpus))
 		goto out;
-	if (set(cfg, "boot", NULL, "order", a->boot ? a->boot : a->dvd ? "dvd, disk" : "disk, dvd"))
+	const char *order = a->boot ? a->boot : a->dvd ? "dvd, disk" : "disk, dvd";
+	if (store_config_set(cfg, "boot", NULL, "order", order))
 		goto out;
 	if (a->disk_size) {
 		snprintf(disk, sizeof(disk), "%s.vhdx", a->name);
-		if (set(cfg, "disk", "system", "file", disk) ||
-		    set(cfg, "disk", "system", "bus", a->bus))
+		if (store_config_set(cfg, "disk", "system", "file", disk) ||
+		    store_config_set(cfg, "disk", "system", "bus", a->bus))
 			goto out;
-		if (strcmp(a->bus, "ide") == 0 && (set(cfg, "disk", "system", "controller", "0") ||
-						   set(cfg, "disk", "system", "location", "0")))
+		if (strcmp(a->bus, "ide") == 0 &&
+		    (store_config_set(cfg, "disk", "system", "controller", "0") ||
+		     store_config_set(cfg, "disk", "system", "location", "0")))
 			goto out;
 	}
-	if ((a->dvd && set(cfg, "dvd", "dvd", "file", a->iso)) ||
-	    set(cfg, "dvd", "dvd", "controller", "1") || set(cfg, "dvd", "dvd", "location", "0"))
+	if ((a->dvd && store_config_set(cfg, "dvd", "dvd", "file", a->iso)) ||
+	    store_config_set(cfg, "dvd", "dvd", "controller", "1") ||
+	    store_config_set(cfg, "dvd", "dvd", "location", "0"))
 		goto out;
 	if (strcmp(a->sw, "none") != 0) {
 		unsigned added;
-		if (set(cfg, "nic", "lan", "model", a->model) ||
-		    set(cfg, "nic", "lan", "switch", a->sw))
+		if (store_config_set(cfg, "nic", "lan", "model", a->model) ||
+		    store_config_set(cfg, "nic", "lan", "switch", a->sw))
 			goto out;
 		if (vmconfig_add_macs(cfg, &added, NULL, 0, &e) < 0) {
 			vmconfig_error_format(&e, line, sizeof(line));

@@ -1,6 +1,7 @@
 /* `osio delete NAME`: removes a VM from the store with its saved state,
  * checkpoints and log, and its disks once the user has agreed (or kept). */
 #include "cli/commands.h"
+#include "cli/store_common.h"
 #include "cli/disk_common.h"
 
 #include "devices/block/block.h"
@@ -330,7 +331,6 @@ int cmd_delete(int argc, char **argv)
 	    {0},
 	};
 	bool keep = false, yes = false;
-	char err[256];
 	int c;
 
 	log_set_prog("osio delete");
@@ -357,13 +357,7 @@ int cmd_delete(int argc, char **argv)
 		return 2;
 	}
 	const char *name = argv[optind];
-	if (vmstore_check_name(name, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (store_vm_arg(name))
 		return 1;
-	}
-	if (!vmstore_exists(name)) {
-		log_error("there is no VM called '%s' (osio list shows them)", name);
-		return 1;
-	}
 	return delete_vm(name, keep, yes);
 }

@@ -3,6 +3,7 @@
  * VM's vmconfig and copies of its disks into DIR/NAME/, importable
  * elsewhere. Both copy disk images sparsely, with their parent chains. */
 #include "cli/commands.h"
+#include "cli/store_common.h"
 
 #include "devices/block/block.h"
 #include "hypervisor/log.h"
@@ -61,19 +62,6 @@ static const struct {
     {"serial", "path"}, {"console", "path"}, {"display", "vnc_password_file"},
 };
 
-static int set(struct vmconfig *cfg, const char *section, const char *name, const char *key,
-	       const char *value)
-{
-	struct vmconfig_error e;
-	char line[1024];
-
-	if (vmconfig_set(cfg, section, name, key, value, &e) == 0)
-		return 0;
-	vmconfig_error_format(&e, line, sizeof(line));
-	fprintf(stderr, "%s\n", line);
-	return -EINVAL;
-}
-
 static void resolve(const char *dir, const char *file, char *out, size_t size)
 {
 	if (file[0] == '/')
@@ -96,7 +84,8 @@ static int absolute_paths(struct vmconfig *cfg, const char *dir)
 			if (!v || !v[0] || v[0] == '/')
 				continue;
 			resolve(dir, v, path, sizeof(path));
-			if (set(cfg, sec, name[0] ? name : NULL, path_keys[k].key, path) < 0)
+			if (store_config_set(cfg, sec, name[0] ? name : NULL, path_keys[k].key,
+					     path) < 0)
 				return -EINVAL;
 		}
 	}
@@ -245,9 +234,9 @@ static int place_disks(struct vmconfig *cfg, const char *from, const char *dir, 
 		if (copy) {
 			if (copy_chain(path, dir, m, base, sizeof(base)) < 0)
 				return -EIO;
-			if (set(cfg, "disk", name[0] ? name : NULL, "file", base) < 0)
+			if (store_config_set(cfg, "disk", name[0] ? name : NULL, "file", base) < 0)
 				return -EINVAL;
-		} else if (set(cfg, "disk", name[0] ? name : NULL, "file", path) < 0) {
+		} else if (store_config_set(cfg, "disk", name[0] ? name : NULL, "file", path) < 0) {
 			return -EINVAL;
 		}
 	}
@@ -321,7 +310,7 @@ static int import_vm(const char *file, const char *name_opt, bool copy)
 		goto out;
 	}
 	if (absolute_paths(cfg, from) < 0 || place_disks(cfg, from, m.dir, copy, &m) < 0 ||
-	    set(cfg, "vm", NULL, "name", name) < 0)
+	    store_config_set(cfg, "vm", NULL, "name", name) < 0)
 		goto undo;
 	if (vmconfig_validate(cfg, &e) < 0) {
 		vmconfig_error_format(&e, line, sizeof(line));
@@ -478,7 +467,6 @@ int cmd_export(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	char err[512];
 	int c;
 
 	log_set_prog("osio export");
@@ -500,14 +488,7 @@ int cmd_export(int argc, char **argv)
 		log_error("usage: osio export NAME DIR");
 		return 2;
 	}
-	const char *name = argv[optind];
-	if (vmstore_check_name(name, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (store_vm_arg(argv[optind]))
 		return 1;
-	}
-	if (!vmstore_exists(name)) {
-		log_error("there is no VM called '%s' (osio list shows them)", name);
-		return 1;
-	}
-	return export_vm(name, argv[optind + 1]);
+	return export_vm(argv[optind], argv[optind + 1]);
 }

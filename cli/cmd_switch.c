@@ -1,6 +1,7 @@
 /* `osio switch`: the virtual switches in the VM store (create, list, show,
  * delete), as devices/net/switchdef.h keeps them. */
 #include "cli/commands.h"
+#include "cli/store_common.h"
 
 #include "devices/net/switchdef.h"
 #include "hypervisor/log.h"
@@ -159,18 +160,6 @@ static json_t *switch_json(const struct net_switch_cfg *cfg)
 	json_object_set_new(o, "notes", json_string(buf));
 	json_object_set_new(o, "builtin", json_boolean(!stored));
 	return o;
-}
-
-static int print_json(json_t *v)
-{
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text) {
-		log_error("out of memory");
-		return 1;
-	}
-	printf("%s\n", text);
-	free(text);
-	return 0;
 }
 
 /* --- create --------------------------------------------------------------- */
@@ -464,7 +453,7 @@ static int switch_list(int argc, char **argv)
 	int r = switchdef_foreach(list_one, &ctx, err, sizeof(err));
 	int status = 0;
 	if (ctx.json) {
-		status = print_json(ctx.array);
+		status = store_print_json(ctx.array);
 		json_decref(ctx.array);
 	} else {
 		print_table(&ctx);
@@ -534,7 +523,7 @@ static int switch_show(int argc, char **argv)
 		return 1;
 	}
 	if (as_json) {
-		int status = print_json(o);
+		int status = store_print_json(o);
 		json_decref(o);
 		return status;
 	}

@@ -238,52 +238,21 @@ static const char *position_name(unsigned pos, char buf[8])
 	return buf;
 }
 
-static int dvd_insert_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
-			  void *opaque)
+/* Puts path into (path NULL: ejects the disc of) the drive args name;
+ * name: its position. 0, or -1 with the error sent. */
+static int dvd_change(struct control_client *c, struct control_vm *cv, json_t *args,
+		      const char *path, char name[8])
 {
-	struct control_vm *cv = opaque;
-	const char *path = json_string_value(json_object_get(args, "path"));
-	unsigned pos;
-	char name[8];
-
-	if (!path || path[0] != '/')
-		return control_fail(c, CONTROL_E_INVALID,
-				    "\"path\" must be the ISO image's absolute path");
-	if (dvd_position(c, cv, args, &pos) < 0)
-		return -1;
-	void *ide = machine_device(worker_machine(cv->w), "ide");
-	int r = ide ? ide_dvd_insert(ide, pos, path) : -ENODEV;
-	position_name(pos, name);
-	if (r == -ENODEV)
-		return control_fail(c, CONTROL_E_INVALID, "the VM has no DVD drive at %s", name);
-	if (r == -EBUSY)
-		return control_fail(
-		    c, CONTROL_E_FAILED,
-		    "the guest has locked the tray of %s; it was asked to eject the "
-		    "disc: try again once it has",
-		    name);
-	if (r < 0)
-		return control_fail(c, CONTROL_E_FAILED, "%s: %s", path, strerror(-r));
-	log_info("%s: the DVD drive has %s now", name, path);
-	reply->ret = json_pack("{s:s,s:s}", "drive", name, "path", path);
-	return 0;
-}
-
-static int dvd_eject_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
-			 void *opaque)
-{
-	struct control_vm *cv = opaque;
-	unsigned pos;
-	char name[8];
+	unsigned pos = 0;
 
 	if (dvd_position(c, cv, args, &pos) < 0)
 		return -1;
 	void *ide = machine_device(worker_machine(cv->w), "ide");
-	int r = ide ? ide_dvd_eject(ide, pos) : -ENODEV;
+	int r = !ide ? -ENODEV : path ? ide_dvd_insert(ide, pos, path) : ide_dvd_eject(ide, pos);
 	position_name(pos, name);
 	if (r == -ENODEV)
 		return control_fail(c, CONTROL_E_INVALID, "the VM has no DVD drive at %s", name);
-	if (r == -ENOMEDIUM)
+	if (r == -ENOMEDIUM && !path)
 		return control_fail(c, CONTROL_E_FAILED, "the DVD drive %s is empty", name);
 	if (r == -EBUSY)
 		return control_fail(
@@ -292,7 +261,34 @@ static int dvd_eject_cmd(struct control_client *c, json_t *args, struct control_
 		    "disc: try again once it has",
 		    name);
 	if (r < 0)
-		return control_fail(c, CONTROL_E_FAILED, "%s: %s", name, strerror(-r));
+		return control_fail(c, CONTROL_E_FAILED, "%s: %s", path ? path : name,
+				    strerror(-r));
+	return 0;
+}
+
+static int dvd_insert_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
+			  void *opaque)
+{
+	const char *path = json_string_value(json_object_get(args, "path"));
+	char name[8];
+
+	if (!path || path[0] != '/')
+		return control_fail(c, CONTROL_E_INVALID,
+				    "\"path\" must be the ISO image's absolute path");
+	if (dvd_change(c, opaque, args, path, name) < 0)
+		return -1;
+	log_info("%s: the DVD drive has %s now", name, path);
+	reply->ret = json_pack("{s:s,s:s}", "drive", name, "path", path);
+	return 0;
+}
+
+static int dvd_eject_cmd(struct control_client *c, json_t *args, struct control_reply *reply,
+			 void *opaque)
+{
+	char name[8];
+
+	if (dvd_change(c, opaque, args, NULL, name) < 0)
+		return -1;
 	log_info("%s: the DVD drive is empty now", name);
 	reply->ret = json_pack("{s:s}", "drive", name);
 	return 0;

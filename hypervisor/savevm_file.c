@@ -5,6 +5,7 @@
 
 #include "hypervisor/bytes.h"
 #include "hypervisor/guestmem.h"
+#include "hypervisor/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,7 @@ enum {
 /* A batch is written once it holds this much: one huge pwritev of a whole
  * guest's RAM took up to 8x longer here than the same bytes in 1 MiB writes
  * (scripts/bench-lifecycle). */
-#define IOV_CAP	 (1ull << 20)
+#define IOV_CAP (1ull << 20)
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -265,16 +266,6 @@ static void build_header(uint8_t *h, const struct savevm_header *s)
 	put_le32(h + H_CRC, header_crc(h));
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 static void write_error(const char *path, int r, uint64_t need, char *err, size_t errlen)
 {
 	if (r == -ENOSPC || r == -EDQUOT || r == -EFBIG)
@@ -375,7 +366,7 @@ int savevm_file_write(const char *path, const char *vm_name, unsigned cpus, cons
 			 strerror(errno));
 		goto fail;
 	}
-	if ((r = fsync_dir(dir)) < 0) {
+	if ((r = store_sync_dir(dir)) < 0) {
 		snprintf(err, errlen, "%s: cannot sync its folder: %s", path, strerror(-r));
 		return r;
 	}

@@ -146,7 +146,7 @@ static int dir_of(const char *path, char *dir, size_t size)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
+int store_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -227,7 +227,7 @@ int store_write_atomic(const char *path, const void *data, size_t len, unsigned 
 			snprintf(err, errlen, "%s: cannot put it in place: %s", path, strerror(-r));
 		goto out_unlink;
 	}
-	r = fsync_dir(dir);
+	r = store_sync_dir(dir);
 	if (r < 0)
 		snprintf(err, errlen, "%s: cannot sync its folder: %s", path, strerror(-r));
 	return r;
@@ -248,7 +248,7 @@ int store_remove(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cannot remove it: %s", path, strerror(errno));
 		return r;
 	}
-	if (dir_of(path, dir, sizeof(dir)) == 0 && (r = fsync_dir(dir)) < 0) {
+	if (dir_of(path, dir, sizeof(dir)) == 0 && (r = store_sync_dir(dir)) < 0) {
 		snprintf(err, errlen, "%s: cannot sync its folder: %s", path, strerror(-r));
 		return r;
 	}

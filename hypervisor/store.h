@@ -26,6 +26,8 @@ int store_create_dir(const char *sub, char *buf, size_t size, char *err, size_t 
  * (e.g. 0600). -errno with a message in err naming the file. */
 int store_write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool replace,
 		       char *err, size_t errlen);
+/* fsyncs the folder dir (after a rename or unlink in it): 0 or -errno. */
+int store_sync_dir(const char *dir);
 /* Removes path and fsyncs its folder. -errno (-ENOENT if there was none);
  * a message in err for other errors. */
 int store_remove(const char *path, char *err, size_t errlen);

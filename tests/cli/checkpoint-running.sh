@@ -13,6 +13,8 @@ tmp=$(mktemp -d /tmp/osio-checkpoint-running.XXXXXX)
 failures=0 passes=0
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
 [[ -r /dev/kvm && -w /dev/kvm ]] || { echo "SKIP: /dev/kvm cannot be used here"; exit 77; }
 [[ -r $guests/lifecycle.elf ]] || { echo "SKIP: $guests/lifecycle.elf is not built"; exit 77; }
@@ -20,41 +22,12 @@ failures=0 passes=0
 for t in qemu-img jq; do
 	command -v $t >/dev/null || { echo "SKIP: $t is not installed (qemu-utils, jq)"; exit 77; }
 done
-export OSIO_STORE_DIR=$tmp/store OSIO_RUNTIME_DIR=$tmp/run
-mkdir -p "$OSIO_STORE_DIR" && mkdir -m 700 "$OSIO_RUNTIME_DIR" || exit 2
-
-cleanup() {
-	local f pid
-	for f in "$OSIO_STORE_DIR"/vms/*/.running; do
-		[[ -f $f ]] || continue
-		read -r pid _ <"$f" && [[ $pid =~ ^[0-9]+$ ]] && kill -9 "$pid" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+vm_env "$tmp" || exit 2
+trap 'vm_kill_all; rm -rf "$tmp"' EXIT
 
 vm=lc
 dir=$OSIO_STORE_DIR/vms/$vm
 cfg=$dir/$vm.vmconfig
-
-serial_for() {
-	timeout "$2" "$osio" serial "$1" </dev/null 2>"$tmp/serial.err" | tr -d '\r'
-}
-
-last_count() {
-	serial_for "$vm" 1 | sed -n 's/^count \([0-9]*\)$/\1/p' | tail -1
-}
-
-# wait_count N: until the guest has counted to N (20 s at most).
-wait_count() {
-	local i c
-	for ((i = 0; i < 40; i++)); do
-		c=$(last_count)
-		[[ -n $c ]] && ((c >= $1)) && return 0
-		sleep 0.5
-	done
-	return 1
-}
 
 # disk_count FILE: the count the guest last wrote into the image FILE (read through its parents).
 disk_count() {
@@ -66,10 +39,6 @@ disk_count() {
 # system_disk: the image the system disk uses now.
 system_disk() {
 	echo "$dir/$(sed -n '/^\[disk "system"\]/,/^\[/s/^file = //p' "$cfg")"
-}
-
-state_of() {
-	"$osio" list --json 2>/dev/null | jq -r --arg n "$vm" '.[] | select(.name == $n) | .state'
 }
 
 ok() { # ok NAME PATTERN -- COMMAND...: status 0, stdout matches PATTERN
@@ -91,20 +60,19 @@ ok() { # ok NAME PATTERN -- COMMAND...: status 0, stdout matches PATTERN
 }
 
 "$osio" create "$vm" --memory 64M --cpus 1 --disk 16M --switch none >/dev/null || exit 2
-sed -i -e '/^order = /d' \
-	-e "s|^\[boot\]|[boot]\nkernel = $guests/lifecycle.elf\nappend = period=100|" "$cfg"
+vm_boot_kernel "$vm" "$guests/lifecycle.elf" "period=100" || exit 2
 qemu-img create -q -f qcow2 "$dir/data.qcow2" 16M
 printf '\n[disk "data"]\nfile = data.qcow2\nbus = virtio\n' >>"$cfg"
 
 ok "start" "started" -- "$osio" start "$vm" || exit 1
-wait_count 5 && pass "the guest counts" || fail "the guest does not count: $(last_count)"
+vm_wait_count "$vm" 5 && pass "the guest counts" || fail "the guest does not count: $(vm_last_count "$vm")"
 
 # --- create on the running VM ---
 ok "create R while it runs" \
 	"^Created checkpoint 'R' \([0-9a-f]{8}\) of running VM 'lc' with its state$" -- \
 	"$osio" checkpoint "$vm" create R
 id=$(sed -E 's/.*\(([0-9a-f]{8})\).*/\1/' "$tmp/out")
-[[ $(state_of) == running ]] && pass "the VM runs on" || fail "the VM is $(state_of)"
+[[ $(vm_state "$vm") == running ]] && pass "the VM runs on" || fail "the VM is $(vm_state "$vm")"
 [[ -s $dir/checkpoints/$id.vmstate ]] && pass "R has a state file" || fail "no $id.vmstate"
 [[ $(system_disk) == "$dir/lc-$id.avhdx" ]] && pass "the system disk went on lc-$id.avhdx" ||
 	fail "the system disk is $(system_disk)"
@@ -113,9 +81,9 @@ grep -q "^file = data-$id.qcow2$" "$cfg" && pass "the virtio disk went on data-$
 frozen=$(disk_count "$dir/lc.vhdx")
 [[ -n $frozen ]] && ((frozen >= 5)) && pass "R froze the disk at count $frozen" ||
 	fail "R's disk holds count '$frozen'"
-wait_count $((frozen + 10)) && pass "the guest counts on after the checkpoint" ||
-	fail "the count stopped at $(last_count)"
-after=$(last_count)
+vm_wait_count "$vm" $((frozen + 10)) && pass "the guest counts on after the checkpoint" ||
+	fail "the count stopped at $(vm_last_count "$vm")"
+after=$(vm_last_count "$vm")
 
 # --- a checkpoint that fails half-way is undone ---
 sys=$(system_disk)
@@ -132,20 +100,20 @@ rc=$?
 	{\"file\": \"$dir/lc.vhdx\", \"new\": \"$dir/x.avhdx\"}]}" >"$tmp/out" 2>"$tmp/err"
 (($? == 1)) && grep -q 'no disk of the VM uses' "$tmp/err" && [[ ! -e $dir/x.vmstate ]] &&
 	pass "a disk the VM does not use is refused" || fail "frozen disk accepted: $(cat "$tmp/err")"
-wait_count $((after + 5)) && pass "the guest counts on after the failures" ||
-	fail "the count stopped at $(last_count)"
+vm_wait_count "$vm" $((after + 5)) && pass "the guest counts on after the failures" ||
+	fail "the count stopped at $(vm_last_count "$vm")"
 
 # --- delete while it runs ---
 expect_error "delete R while it runs" 1 "turn it off first" -- "$osio" checkpoint "$vm" delete R
 
 # --- apply: off, Saved, resumed at R ---
 ok "apply R while it runs" "turned off to apply" -- "$osio" checkpoint "$vm" apply R
-[[ $(state_of) == saved ]] && pass "after apply the VM is Saved" || fail "it is $(state_of)"
+[[ $(vm_state "$vm") == saved ]] && pass "after apply the VM is Saved" || fail "it is $(vm_state "$vm")"
 (($(disk_count "$(system_disk)") == frozen)) && pass "the disk is back at count $frozen" ||
 	fail "the disk holds count $(disk_count "$(system_disk)")"
 ok "start after apply" "started" -- "$osio" start "$vm"
 sleep 1
-serial_for "$vm" 1 >"$tmp/serial"
+vm_serial "$vm" 1 >"$tmp/serial"
 first=$(sed -n 's/^count \([0-9]*\)$/\1/p' "$tmp/serial" | head -1)
 ! grep -q '^lifecycle: boot' "$tmp/serial" && pass "the VM resumed (no new boot)" ||
 	fail "the VM booted again"

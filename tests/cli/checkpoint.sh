@@ -23,30 +23,6 @@ for tool in qemu-io qemu-img jq flock; do
 	fi
 done
 
-expect_ok() {
-	local name=$1
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local rc=$?
-	if ((rc != 0)) || grep -qv 'osio: note:' "$tmp/err"; then
-		fail "$name: exit status $rc"
-		sed 's/^/    stderr: /' "$tmp/err"
-		return 1
-	fi
-	pass "$name"
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass "$name"
-	else
-		fail "$name"
-		sed 's/^/    out: /' "$tmp/out"
-	fi
-}
-
 vm=ck
 dir=$OSIO_STORE_DIR/vms/$vm
 

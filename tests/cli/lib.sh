@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2154 # tmp, failures, passes: the caller's
-# Shared by the cli tests: counting results and checking that a mistake is one clear line.
+# Shared by the cli tests: counting results, checking that a command works quietly and that a
+# mistake is one clear line.
 # The caller sets tmp (a scratch directory), failures=0 and passes=0, then sources this.
 
 fail() {
@@ -41,4 +42,32 @@ expect_error() {
 	fi
 	sed 's/^/    stderr: /' "$tmp/err"
 	return 1
+}
+
+# expect_ok NAME -- COMMAND...: exit status 0, nothing on stderr (the note about a KVM without
+# hardware support aside).
+expect_ok() {
+	local name=$1
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local rc=$?
+	if ((rc != 0)) || grep -qv 'osio: note:' "$tmp/err"; then
+		fail "$name: exit status $rc"
+		sed 's/^/    stderr: /' "$tmp/err"
+		return 1
+	fi
+	pass "$name"
+}
+
+# check NAME COMMAND...: a jq or shell test on what the last command wrote ($tmp/out, shown when
+# it fails).
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		pass "$name"
+	else
+		fail "$name"
+		sed 's/^/    out: /' "$tmp/out"
+	fi
 }

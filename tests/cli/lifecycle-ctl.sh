@@ -10,33 +10,23 @@ tmp=$(mktemp -d /tmp/osio-lifecycle-ctl.XXXXXX)
 failures=0 passes=0
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
 
 [[ -r /dev/kvm && -w /dev/kvm ]] || { echo "SKIP: /dev/kvm cannot be used here"; exit 77; }
 for g in lifecycle kbdecho; do
 	[[ -r $guests/$g.elf ]] || { echo "SKIP: $guests/$g.elf is not built"; exit 77; }
 done
-export OSIO_STORE_DIR=$tmp/store OSIO_RUNTIME_DIR=$tmp/run
+vm_env "$tmp" || exit 2
 # The workers run confined, as osio start runs them for users.
 unset OSIO_SANDBOX
-mkdir -p "$OSIO_STORE_DIR" && mkdir -m 700 "$OSIO_RUNTIME_DIR" || exit 2
-
-cleanup() {
-	local f pid
-	for f in "$OSIO_STORE_DIR"/vms/*/.running; do
-		[[ -f $f ]] || continue
-		read -r pid _ <"$f" && [[ $pid =~ ^[0-9]+$ ]] && kill -9 "$pid" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'vm_kill_all; rm -rf "$tmp"' EXIT
 
 # vm NAME GUEST APPEND: a store VM that boots GUEST directly, with a DVD drive and no disk.
 vm() {
 	"$osio" create "$1" --memory 64M --cpus 1 --disk none --switch none >/dev/null ||
 		{ fail "osio create $1"; return 1; }
-	local cfg=$OSIO_STORE_DIR/vms/$1/$1.vmconfig
-	sed -i -e '/^order = /d' -e "s|^\[boot\]|[boot]\nkernel = $guests/$2.elf\nappend = $3|" "$cfg"
-	grep -q "^kernel = " "$cfg" || fail "cannot give $1 its kernel"
+	vm_boot_kernel "$1" "$guests/$2.elf" "$3"
 }
 
 # ok NAME PATTERN -- COMMAND...: status 0 and one line on stdout matching PATTERN.
@@ -58,16 +48,7 @@ ok() {
 	return 1
 }
 
-# serial_for NAME SECONDS: what osio serial shows (the recent output, then more) in that time.
-serial_for() {
-	timeout "$2" "$osio" serial "$1" </dev/null 2>"$tmp/serial.err"
-}
-
-# last_count NAME: the highest count the guest printed so far.
-last_count() {
-	serial_for "$1" 1 | tr -d '\r' | sed -n 's/^count \([0-9]*\)$/\1/p' | tail -1
-}
-
+# state_of NAME: its state as osio status --json says it (not osio list: vm_state).
 state_of() {
 	"$osio" status "$1" --json 2>/dev/null | sed -n 's/^  "state": "\(.*\)",*$/\1/p'
 }
@@ -94,7 +75,7 @@ grep -q '"time-ns"' "$tmp/status.json" && grep -q '"rss"' "$tmp/status.json" &&
 
 # --- serial: the recent output comes first, then the count goes on ---
 sleep 1
-serial_for lc 2 >"$tmp/serial"
+vm_serial lc 2 >"$tmp/serial"
 tr -d '\r' <"$tmp/serial" | grep -q '^lifecycle: boot' &&
 	pass "serial shows the boot line printed before the attach" ||
 	fail "serial: no boot line in $(head -c 300 "$tmp/serial")"
@@ -121,7 +102,7 @@ fi
 timeout 20 "$osio" serial lc </dev/null >"$tmp/first" 2>&1 &
 first=$!
 sleep 1
-serial_for lc 1 >/dev/null
+vm_serial lc 1 >/dev/null
 wait $first
 rc=$?
 ((rc == 0)) && tr -d '\r' <"$tmp/first" | grep -q "another client took over" &&
@@ -131,22 +112,22 @@ rc=$?
 # --- pause and resume ---
 ok "pause" "^VM 'lc' is paused$" -- "$osio" pause lc
 [[ $(state_of lc) == paused ]] && pass "status: paused" || fail "status after pause: $(state_of lc)"
-a=$(last_count lc)
+a=$(vm_last_count lc)
 sleep 1
-b=$(last_count lc)
+b=$(vm_last_count lc)
 [[ -n $a && $a == "$b" ]] && pass "paused: the count stays at $a" ||
 	fail "paused: the count went from '$a' to '$b'"
 ok "pause again" "^VM 'lc' is paused$" -- "$osio" pause lc
 ok "resume" "^VM 'lc' is running$" -- "$osio" resume lc
 sleep 1
-c=$(last_count lc)
+c=$(vm_last_count lc)
 [[ -n $c && -n $b ]] && ((c > b)) && pass "resumed: the count goes on ($b -> $c)" ||
 	fail "resumed: the count went from '$b' to '$c'"
 
 # --- reset: the guest boots again ---
 ok "reset" "^VM 'lc' was reset$" -- "$osio" reset lc
 sleep 1
-boots=$(serial_for lc 1 | tr -d '\r' | grep -c '^lifecycle: boot')
+boots=$(vm_serial lc 1 | tr -d '\r' | grep -c '^lifecycle: boot')
 ((boots >= 2)) && pass "reset: a second boot line" || fail "reset: $boots boot lines"
 
 # --- dvd ---

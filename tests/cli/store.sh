@@ -26,32 +26,6 @@ holders=()
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# expect_ok NAME -- COMMAND...: exit status 0, nothing on stderr.
-expect_ok() {
-	local name=$1
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local rc=$?
-	if ((rc != 0)) || grep -qv 'osio: note:' "$tmp/err"; then
-		fail "$name: exit status $rc"
-		sed 's/^/    stderr: /' "$tmp/err"
-		return 1
-	fi
-	pass "$name"
-}
-
-# check NAME COMMAND...: a test on what the last command left.
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass "$name"
-	else
-		fail "$name"
-		sed 's/^/    out: /' "$tmp/out"
-	fi
-}
-
 # checks NAME 'SHELL CONDITION': check with a condition of several parts (eval'd, so it is
 # written in single quotes).
 checks() {

@@ -12,32 +12,6 @@ failures=0 passes=0
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# expect_ok NAME -- COMMAND...: exit status 0, nothing on stderr.
-expect_ok() {
-	local name=$1
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local rc=$?
-	if ((rc != 0)) || [ -s "$tmp/err" ]; then
-		fail "$name: exit status $rc"
-		sed 's/^/    stderr: /' "$tmp/err"
-		return 1
-	fi
-	pass "$name"
-}
-
-# check NAME CONDITION...: a jq or shell test on what the last command wrote.
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass "$name"
-	else
-		fail "$name"
-		sed 's/^/    out: /' "$tmp/out"
-	fi
-}
-
 jq_true() {
 	[ "$(jq -r "$1" "$tmp/out")" = "true" ]
 }

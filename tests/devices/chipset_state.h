@@ -156,4 +156,46 @@ static inline void state_expect_refused(struct harness *h, const struct saved *s
 	state_free(&bad);
 }
 
+/* A value a device model refuses in a saved state: field of section set to value is refused
+ * with a sentence containing why (why NULL: only dropping the field is tried). */
+struct state_refusal {
+	const char *section, *field;
+	uint64_t value;
+	const char *why;
+};
+
+/* Each of the n cases on a fresh machine (build makes it, harness_fini ends it): the field
+ * dropped and set to its value are both refused (state_expect_refused). */
+static inline void state_expect_refusals(struct harness *h, void (*build)(struct harness *),
+					 const struct saved *s, const struct state_refusal *cases,
+					 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct state_refusal *c = &cases[i];
+		struct saved bad;
+
+		build(h);
+		if (c->why) {
+			state_expect_refused(h, s, c->section, c->field, c->value, c->why);
+		} else {
+			state_edit(s, c->section, c->field, NULL, 0, &bad);
+			state_load_fails(h, &bad, "is missing");
+			state_free(&bad);
+		}
+		harness_fini(h);
+	}
+}
+
+/* build(h), then loads s into it; a refusal fails the test with its sentence. */
+static inline void state_build_load(struct harness *h, void (*build)(struct harness *),
+				    const struct saved *s)
+{
+	char err[512];
+
+	build(h);
+	int r = state_load(h, s, err, sizeof(err));
+	if (r != 0)
+		fail_msg("load gave %d, \"%s\"", r, err);
+}
+
 #endif

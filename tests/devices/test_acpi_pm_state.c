@@ -110,9 +110,7 @@ static void test_paused(void **state)
 	assert_true(ticks_since(t1, hinl(h, TMR)) >= ACPI_PM_TMR_FREQ / 100);
 	harness_fini(h);
 
-	build(h);
-	char err[512];
-	assert_int_equal(state_load(h, &s, err, sizeof(err)), 0);
+	state_build_load(h, build, &s);
 	assert_true(ticks_since(t0, hinl(h, TMR)) < ACPI_PM_TMR_FREQ / 10);
 	assert_true(h->irq_level[IRQ_SCI]);
 	harness_fini(h);
@@ -128,23 +126,14 @@ static void test_refused(void **state)
 	struct saved s;
 	state_save(h, &s);
 	harness_fini(h);
-	static const struct {
-		const char *field;
-		uint64_t value;
-		const char *why;
-	} cases[] = {
-	    {"sts", 0x0002, "reserved bits"},
-	    {"en", ACPI_PM1_WAK, "reserved bits"},
-	    {"cnt", ACPI_PM1_CNT_SLP_EN, "bits other than"},
-	    {"ticks", 1ull << 60, "above its largest value"},
-	    {"epoch", 1ull << 40, "above its largest value"},
+	static const struct state_refusal cases[] = {
+	    {"acpi-pm", "sts", 0x0002, "reserved bits"},
+	    {"acpi-pm", "en", ACPI_PM1_WAK, "reserved bits"},
+	    {"acpi-pm", "cnt", ACPI_PM1_CNT_SLP_EN, "bits other than"},
+	    {"acpi-pm", "ticks", 1ull << 60, "above its largest value"},
+	    {"acpi-pm", "epoch", 1ull << 40, "above its largest value"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		build(h);
-		state_expect_refused(h, &s, "acpi-pm", cases[i].field, cases[i].value,
-				     cases[i].why);
-		harness_fini(h);
-	}
+	state_expect_refusals(h, build, &s, cases, sizeof(cases) / sizeof(cases[0]));
 	/* The PIIX4 function's PMBA with its I/O-space bit cleared. */
 	struct vmstate_in *in;
 	char err[256];

@@ -57,9 +57,7 @@ static void test_round_trip(void **state)
 	state_save(a, &s);
 	harness_fini(a);
 
-	build(b);
-	char err[512];
-	assert_int_equal(state_load(b, &s, err, sizeof(err)), 0);
+	state_build_load(b, build, &s);
 	/* The rest of the item, then what lies past its end. */
 	for (unsigned i = 40; i < sizeof(item); i++)
 		assert_int_equal(hinb(b, DATA), item[i]);
@@ -87,9 +85,7 @@ static void test_dma_half_written(void **state)
 	struct saved s;
 	state_save(h, &s);
 	harness_fini(h);
-	build(h);
-	char err[512];
-	assert_int_equal(state_load(h, &s, err, sizeof(err)), 0);
+	state_build_load(h, build, &s);
 	uint8_t desc[16];
 	put_be32(desc,
 		 (uint32_t)FW_CFG_SIGNATURE << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ);
@@ -114,18 +110,13 @@ static void test_refused(void **state)
 	struct saved s, bad;
 	state_save(h, &s);
 	harness_fini(h);
-	build(h);
-	state_expect_refused(h, &s, "fw_cfg", "offset", 101, "past the end of item 0x0020");
-	harness_fini(h);
-	build(h);
-	state_expect_refused(h, &s, "fw_cfg", "dma_addr", 0x1000, "not a half-written address");
-	harness_fini(h);
-	build(h);
-	state_expect_refused(h, &s, "fw_cfg", "selector", 0x10000, "above its largest value");
-	harness_fini(h);
-	build(h);
-	state_expect_refused(h, &s, "port80", "last", 0x100, "above its largest value");
-	harness_fini(h);
+	static const struct state_refusal cases[] = {
+	    {"fw_cfg", "offset", 101, "past the end of item 0x0020"},
+	    {"fw_cfg", "dma_addr", 0x1000, "not a half-written address"},
+	    {"fw_cfg", "selector", 0x10000, "above its largest value"},
+	    {"port80", "last", 0x100, "above its largest value"},
+	};
+	state_expect_refusals(h, build, &s, cases, sizeof(cases) / sizeof(cases[0]));
 	/* An item that does not exist: nothing to be inside of. */
 	state_edit_u64(&s, "fw_cfg", "selector", 0x3fff, &bad);
 	build(h);

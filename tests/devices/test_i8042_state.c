@@ -146,9 +146,7 @@ static void test_round_trip(void **state)
 	drain(a, &before);
 	harness_fini(a);
 
-	build(b);
-	char err[512];
-	assert_int_equal(state_load(b, &s, err, sizeof(err)), 0);
+	state_build_load(b, build, &s);
 	assert_true(b->irq_level[IRQ_KBD]);
 	drain(b, &after);
 	/* Something worth comparing: keys, the reply, a 4-byte packet. */
@@ -201,11 +199,7 @@ static void test_refused(void **state)
 	state_save(h, &s);
 	harness_fini(h);
 	exit_regs_provide(NULL);
-	static const struct {
-		const char *section, *field;
-		uint64_t value;
-		const char *why;
-	} cases[] = {
+	static const struct state_refusal cases[] = {
 	    {"kbc", "status", STS_AUX, "not a state the controller reaches"},
 	    {"kbc", "want_data", 0x55, "no command that takes a data byte"},
 	    {"kbc", "kbd.set", 3, "above its largest value"},
@@ -219,18 +213,7 @@ static void test_refused(void **state)
 	    {"kbc", "mouse.resolution", 4, "above its largest value"},
 	    {"vmmouse", "dropped", 0, NULL},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		build(h);
-		if (cases[i].why) {
-			state_expect_refused(h, &s, cases[i].section, cases[i].field,
-					     cases[i].value, cases[i].why);
-		} else {
-			state_edit(&s, cases[i].section, cases[i].field, NULL, 0, &bad);
-			state_load_fails(h, &bad, "is missing");
-			state_free(&bad);
-		}
-		harness_fini(h);
-	}
+	state_expect_refusals(h, build, &s, cases, sizeof(cases) / sizeof(cases[0]));
 	static const struct {
 		const char *section, *field;
 		const char *data;

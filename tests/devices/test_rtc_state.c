@@ -78,9 +78,7 @@ static void test_round_trip(void **state)
 	state_save(a, &s);
 	harness_fini(a);
 
-	build(b);
-	char err[512];
-	assert_int_equal(state_load(b, &s, err, sizeof(err)), 0);
+	state_build_load(b, build, &s);
 	/* The pending update interrupt is still there, before any access. */
 	assert_true(b->irq_level[IRQ_RTC]);
 	assert_true(rtc_nmi_masked(machine_device(&b->m, "rtc")));
@@ -138,9 +136,7 @@ static void test_periodic_and_pause(void **state)
 	harness_fini(h);
 
 	/* Loaded: the periodic interrupt comes again, at its rate. */
-	build(h);
-	char err[512];
-	assert_int_equal(state_load(h, &s, err, sizeof(err)), 0);
+	state_build_load(h, build, &s);
 	assert_int_equal(rd(h, REG_A) & 0x7f, 0x2f);
 	rd(h, REG_C);
 	assert_false(h->irq_level[IRQ_RTC]);
@@ -163,9 +159,7 @@ static void test_stopped_clock(void **state)
 	struct saved s;
 	state_save(h, &s);
 	harness_fini(h);
-	build(h);
-	char err[512];
-	assert_int_equal(state_load(h, &s, err, sizeof(err)), 0);
+	state_build_load(h, build, &s);
 	harness_run(h, 1100);
 	assert_int_equal(rd(h, 0x00), 0x30);
 	assert_int_equal(rd(h, 0x04), 0x08);
@@ -185,23 +179,15 @@ static void test_refused(void **state)
 	struct saved s, bad;
 	state_save(h, &s);
 	harness_fini(h);
-	static const struct {
-		const char *field;
-		uint64_t value;
-		const char *why;
-	} cases[] = {
-	    {"index", 0x80, "above its largest value"},
-	    {"offset_frac", 1000000000, "above its largest value"},
-	    {"offset_s", 1ull << 50, "out of range"},
-	    {"synced_s", (uint64_t) - (1ll << 45), "out of range"},
-	    {"wday_adjust", 7, "above its largest value"},
-	    {"stopped", 1, "registers A and B say running"},
+	static const struct state_refusal cases[] = {
+	    {"rtc", "index", 0x80, "above its largest value"},
+	    {"rtc", "offset_frac", 1000000000, "above its largest value"},
+	    {"rtc", "offset_s", 1ull << 50, "out of range"},
+	    {"rtc", "synced_s", (uint64_t) - (1ll << 45), "out of range"},
+	    {"rtc", "wday_adjust", 7, "above its largest value"},
+	    {"rtc", "stopped", 1, "registers A and B say running"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		build(h);
-		state_expect_refused(h, &s, "rtc", cases[i].field, cases[i].value, cases[i].why);
-		harness_fini(h);
-	}
+	state_expect_refusals(h, build, &s, cases, sizeof(cases) / sizeof(cases[0]));
 	/* Register C with bits that are never stored; A with UIP. */
 	struct vmstate_in *in;
 	char err[256];

@@ -94,9 +94,7 @@ static void test_round_trip(void **state)
 	drain(a, &before);
 	harness_fini(a);
 
-	build(b);
-	char err[512];
-	assert_int_equal(state_load(b, &s, err, sizeof(err)), 0);
+	state_build_load(b, build, &s);
 	assert_true(b->irq_level[IRQ]);
 	drain(b, &after);
 	/* What the saved UART showed: THRE (the loopback took the bytes),
@@ -132,9 +130,7 @@ static void test_paused(void **state)
 	assert_int_equal(reg(h, UART_IIR), 0xc0 | UART_IIR_CTI);
 	assert_true(h->irq_level[IRQ]);
 	harness_fini(h);
-	build(h);
-	char err[512];
-	assert_int_equal(state_load(h, &s, err, sizeof(err)), 0);
+	state_build_load(h, build, &s);
 	harness_run(h, 5);
 	assert_int_equal(reg(h, UART_IIR), 0xc0 | UART_IIR_CTI);
 	harness_fini(h);
@@ -150,25 +146,17 @@ static void test_refused(void **state)
 	struct saved s, bad;
 	state_save(h, &s);
 	harness_fini(h);
-	static const struct {
-		const char *field;
-		uint64_t value;
-		const char *why;
-	} cases[] = {
-	    {"ier", 0x10, "above its largest value"},
-	    {"mcr", 0x20, "above its largest value"},
-	    {"fcr", UART_FCR_CLEAR_RCVR | UART_FCR_ENABLE, "not a FIFO mode"},
-	    {"fcr", UART_FCR_TRIGGER_8, "not a FIFO mode"},
-	    {"lsr_err", UART_LSR_DR, "no errors"},
-	    {"msr_delta", 0x10, "above its largest value"},
-	    {"timeout_ns", 1000000000, "longer than four characters"},
-	    {"divisor", 0x10000, "above its largest value"},
+	static const struct state_refusal cases[] = {
+	    {"com1", "ier", 0x10, "above its largest value"},
+	    {"com1", "mcr", 0x20, "above its largest value"},
+	    {"com1", "fcr", UART_FCR_CLEAR_RCVR | UART_FCR_ENABLE, "not a FIFO mode"},
+	    {"com1", "fcr", UART_FCR_TRIGGER_8, "not a FIFO mode"},
+	    {"com1", "lsr_err", UART_LSR_DR, "no errors"},
+	    {"com1", "msr_delta", 0x10, "above its largest value"},
+	    {"com1", "timeout_ns", 1000000000, "longer than four characters"},
+	    {"com1", "divisor", 0x10000, "above its largest value"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		build(h);
-		state_expect_refused(h, &s, "com1", cases[i].field, cases[i].value, cases[i].why);
-		harness_fini(h);
-	}
+	state_expect_refusals(h, build, &s, cases, sizeof(cases) / sizeof(cases[0]));
 	static const struct {
 		const char *field;
 		const char *data;
