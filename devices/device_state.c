@@ -79,8 +79,8 @@ static int check_devices(struct machine *m, struct vmstate_in *in, char *err, si
 		char key[16], val[128] = "?";
 		snprintf(key, sizeof(key), "%u", i);
 		vmstate_get_str(s, key, val, sizeof(val));
-		snprintf(err, errlen, "the VM had device '%s' when it was saved; it no longer has it",
-			 val);
+		snprintf(err, errlen,
+			 "the VM had device '%s' when it was saved; it no longer has it", val);
 		return -EINVAL;
 	}
 	return 0;
@@ -101,11 +101,12 @@ int machine_load_devices(struct machine *m, struct vmstate_in *in, char *err, si
 			return -EINVAL;
 		}
 		if (vmstate_section_version(s) != d->model->state_version) {
-			snprintf(err, errlen,
-				 "device '%s' (%s) was saved in its state version %u; this osio reads "
-				 "version %u",
-				 d->id, d->model->name, vmstate_section_version(s),
-				 d->model->state_version);
+			snprintf(
+			    err, errlen,
+			    "device '%s' (%s) was saved in its state version %u; this osio reads "
+			    "version %u",
+			    d->id, d->model->name, vmstate_section_version(s),
+			    d->model->state_version);
 			return -EINVAL;
 		}
 		r = d->model->load(d->state, s);

@@ -223,7 +223,8 @@ int sandbox_target_user(const struct sandbox_options *opt, uid_t *uid, gid_t *gi
 		if (!opt->user)
 			return 0;
 		fail(err, errlen,
-		     "user %s (the vmconfig's [vm] worker_user) %s: create it with useradd --system %s, "
+		     "user %s (the vmconfig's [vm] worker_user) %s: create it with useradd "
+		     "--system %s, "
 		     "or remove the setting",
 		     name, e ? strerror(e) : "does not exist", name);
 		return e ? -e : -ENOENT;

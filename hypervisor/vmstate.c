@@ -179,8 +179,9 @@ static int parse_body(struct vmstate_section *s, const uint8_t *buf, size_t at, 
 		f.len = get_le(buf + at, 4);
 		at += 4;
 		if (end - at < f.len) {
-			snprintf(err, errlen, "section '%s': field '%s' runs past the section's end",
-				 s->name, f.name);
+			snprintf(err, errlen,
+				 "section '%s': field '%s' runs past the section's end", s->name,
+				 f.name);
 			return -EINVAL;
 		}
 		f.data = buf + at;
@@ -224,7 +225,8 @@ int vmstate_in_parse(const void *data, size_t len, struct vmstate_in **out, char
 		size_t blen = get_le(buf + at + 4, 4);
 		at += 8;
 		if (len - at < blen) {
-			snprintf(err, errlen, "section '%s' runs past the saved state's end", s.name);
+			snprintf(err, errlen, "section '%s' runs past the saved state's end",
+				 s.name);
 			r = -EINVAL;
 			break;
 		}
@@ -397,14 +399,14 @@ int vmstate_get_bytes(struct vmstate_section *s, const char *field, void *out, s
 	if (!f)
 		return -EINVAL;
 	if (f->len != len)
-		return vmstate_fail(s, "field '%s' has %zu bytes, expected %zu", field, f->len, len);
+		return vmstate_fail(s, "field '%s' has %zu bytes, expected %zu", field, f->len,
+				    len);
 	if (len)
 		memcpy(out, f->data, len);
 	return 0;
 }
 
-const void *vmstate_get_blob(struct vmstate_section *s, const char *field, size_t max,
-			     size_t *len)
+const void *vmstate_get_blob(struct vmstate_section *s, const char *field, size_t max, size_t *len)
 {
 	const struct vmstate_field *f = need(s, field);
 	if (!f)

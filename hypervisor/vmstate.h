@@ -76,8 +76,7 @@ int vmstate_get_bool(struct vmstate_section *s, const char *field, bool *out);
 /* Exactly len bytes. */
 int vmstate_get_bytes(struct vmstate_section *s, const char *field, void *out, size_t len);
 /* Any length up to max (its length in *len); the bytes stay in the buffer. */
-const void *vmstate_get_blob(struct vmstate_section *s, const char *field, size_t max,
-			     size_t *len);
+const void *vmstate_get_blob(struct vmstate_section *s, const char *field, size_t max, size_t *len);
 /* A string of at most size-1 bytes with no NUL inside, NUL-terminated. */
 int vmstate_get_str(struct vmstate_section *s, const char *field, char *out, size_t size);
 

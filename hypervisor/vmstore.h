@@ -26,7 +26,8 @@
 #include <stdint.h>
 
 /* A VM name: 1-63 bytes of letters, digits, '-', '_', '.', starting with a
- * letter or a digit (the vmconfig's [vm] name rule, vmconfig_check_name). 0, or -EINVAL with a sentence in err. */
+ * letter or a digit (the vmconfig's [vm] name rule, vmconfig_check_name). 0, or -EINVAL with a
+ * sentence in err. */
 int vmstore_check_name(const char *name, char *err, size_t errlen);
 
 /* STORE/vms/NAME (sub NULL) or STORE/vms/NAME/sub; nothing is created.
@@ -83,13 +84,13 @@ const char *vm_state_name(enum vm_state s);
 struct vm_info {
 	char name[65];
 	enum vm_state state;
-	int pid;		/* the worker's, 0 if none */
-	uint64_t uptime_ns;	/* running or paused */
-	double cpu_percent;	/* of one host CPU, over the last interval (or the run) */
-	uint64_t memory;	/* bytes assigned */
+	int pid;	    /* the worker's, 0 if none */
+	uint64_t uptime_ns; /* running or paused */
+	double cpu_percent; /* of one host CPU, over the last interval (or the run) */
+	uint64_t memory;    /* bytes assigned */
 	unsigned cpus;
-	char vnc[128];		/* "127.0.0.1:5900", "" if none */
-	char log_tail[1024];	/* Crashed: the last lines of worker.log */
+	char vnc[128];	     /* "127.0.0.1:5900", "" if none */
+	char log_tail[1024]; /* Crashed: the last lines of worker.log */
 };
 
 /* Everything osio list shows for one VM: from the store, and from its

@@ -48,13 +48,13 @@ struct worker {
 	struct boot_plan plan;
 	struct firmware fw;
 	struct evtimer *timeout, *capture;
-	struct control *ctl; /* NULL when the VM runs without a control socket */
+	struct control *ctl;	/* NULL when the VM runs without a control socket */
 	struct vnc_server *vnc; /* NULL without a display or with vnc = none */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;  /* loop calls done, or the worker ending (under lock) */
-	bool ending;	      /* no more loop calls will run (under lock) */
-	bool running; /* the vCPUs of w->part run (main thread only) */
-	atomic_bool paused; /* stopped by a pause, until resumed (written by the main thread) */
+	pthread_cond_t cond;   /* loop calls done, or the worker ending (under lock) */
+	bool ending;	       /* no more loop calls will run (under lock) */
+	bool running;	       /* the vCPUs of w->part run (main thread only) */
+	atomic_bool paused;    /* stopped by a pause, until resumed (written by the main thread) */
 	bool stopped_for_call; /* inside worker_with_vm_stopped (main thread only) */
 	bool restored;	       /* the saved state was loaded (main thread only) */
 	/* w->part exists (guards the vCPUs for worker_vcpu_time) and the CPU
@@ -549,9 +549,10 @@ static int restore_state(struct worker *w)
 	if (r < 0) {
 		log_error("cannot resume from %s: %s", w->opt->restore, err);
 		if (w->opt->store_vm)
-			log_error("to discard the saved state and boot the VM afresh: osio start %s "
-				  "--fresh",
-				  w->opt->store_vm);
+			log_error(
+			    "to discard the saved state and boot the VM afresh: osio start %s "
+			    "--fresh",
+			    w->opt->store_vm);
 		return r;
 	}
 	w->restored = true;

@@ -162,10 +162,10 @@ static void duplicates_and_names(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(roundtrip),
-		cmocka_unit_test(getters_check),
-		cmocka_unit_test(damaged),
-		cmocka_unit_test(duplicates_and_names),
+	    cmocka_unit_test(roundtrip),
+	    cmocka_unit_test(getters_check),
+	    cmocka_unit_test(damaged),
+	    cmocka_unit_test(duplicates_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

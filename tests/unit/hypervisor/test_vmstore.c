@@ -108,7 +108,8 @@ static void names(void **st)
 {
 	char err[256];
 	static const char *const good[] = {"a", "vm1", "Dev-Box_2.test", "x_", "9"};
-	static const char *const bad[] = {"", ".hidden", "-x", "_x", "a/b", "a b", "ü", "..", "x\n"};
+	static const char *const bad[] = {"",	 ".hidden", "-x", "_x", "a/b",
+					  "a b", "ü",	    "..", "x\n"};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(vmstore_check_name(good[i], err, sizeof(err)), 0);
