@@ -1,7 +1,7 @@
 /* i8042: the PC keyboard controller. Status/command port 0x64, data port 0x60,
  * the command byte, the output port (reset line, A20), set-2 to set-1
  * translation, and the output buffer shared by the PS/2 keyboard and mouse. */
-#include "devices/i8042.h"
+#include "devices/i8042_int.h"
 
 #include "devices/device.h"
 #include "devices/ps2.h"
@@ -10,91 +10,12 @@
 #include "hypervisor/input.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
-#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <linux/input-event-codes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Status register (read at 0x64). */
-#define STS_OBF	     0x01 /* output buffer full */
-#define STS_IBF	     0x02 /* input buffer full: never, writes are handled at once */
-#define STS_SYS	     0x04 /* system flag: command byte bit 2 */
-#define STS_CMD	     0x08 /* A2: the last write went to 0x64 */
-#define STS_UNLOCKED 0x10 /* the keylock does not inhibit the keyboard */
-#define STS_AUXOBF   0x20 /* the output buffer holds mouse data */
-#define STS_TIMEOUT  0x40 /* never: both devices are always there */
-#define STS_PARITY   0x80
-
-/* Command byte (controller RAM byte 0). */
-#define CTR_KBDINT  0x01
-#define CTR_AUXINT  0x02
-#define CTR_SYS	    0x04
-#define CTR_IGNLOCK 0x08
-#define CTR_KBDDIS  0x10 /* keyboard clock held low: its data waits */
-#define CTR_AUXDIS  0x20 /* mouse clock held low: its data waits */
-#define CTR_XLATE   0x40
-
-/* Output port (0xD0/0xD1). Bits 4 and 5 are the IRQ1/IRQ12 (output buffer
- * full) lines and are read from the current state; bits 2, 3, 6 and 7 idle
- * high. */
-#define OUT_RESET   0x01 /* system reset line, active low */
-#define OUT_A20	    0x02
-#define OUT_IRQ1    0x10
-#define OUT_IRQ12   0x20
-#define OUT_POWERON 0xcf
-
-/* Input port (0xC0): keyboard not inhibited (7), colour display (6 clear),
- * no manufacturing jumper (5), and idle data lines. */
-#define INPUT_PORT 0xbf
-
-#define REPLY_MAX 4
-
-#define TYPEAHEAD_MAX 256 /* key sequences, about 100 keys pressed and released */
-
-struct i8042 {
-	struct machine *m;
-	struct irq_line kbd_irq, mouse_irq;
-	pthread_mutex_t lock;
-	struct ps2_kbd kbd;
-	struct ps2_mouse mouse;
-	uint8_t ram[32];   /* ram[0] is the command byte */
-	uint8_t status;	   /* STS_OBF, STS_AUXOBF, STS_CMD */
-	uint8_t obuf;	   /* what port 0x60 reads */
-	uint8_t outport;   /* as last written; see OUT_* */
-	uint8_t want_data; /* controller command waiting for its data byte */
-	bool xlat_break;   /* translation swallowed 0xF0: the next byte gets bit 7 */
-	bool reset_req;	   /* reset line pulled: ask once the lock is dropped */
-	struct {
-		uint8_t v;
-		bool aux;
-	} reply[REPLY_MAX]; /* controller-made bytes waiting for the buffer */
-	unsigned nreply;
-	bool irq1, irq12;
-	struct ps2_keys keys; /* modifiers held, for Print Screen and Pause */
-	/* Keys from viewers waiting for room in the keyboard's own 15-byte
-	 * buffer: a viewer or a paste types faster than a guest that has
-	 * interrupts off for a while (firmware printing under emulation) reads,
-	 * and a real keyboard would lose those keys. */
-	struct {
-		uint8_t seq[PS2_KEYS_SEQ_MAX];
-		uint8_t n;
-	} ahead[TYPEAHEAD_MAX];
-	unsigned ahead_head, ahead_count;
-	uint64_t ahead_dropped;
-	/* Typematic: the last key pressed, repeated while it is held. */
-	struct evtimer *rep_timer;
-	unsigned rep_key; /* 0: nothing repeats */
-	uint8_t rep_seq[PS2_KEYS_SEQ_MAX];
-	uint8_t rep_n;
-	struct input_keyboard kbd_input;
-	struct input_pointer mouse_input;
-	bool paused; /* IRQ 1 and 12 held as they are, no typematic repeat */
-};
-
-#define CTR(c) ((c)->ram[0])
 
 /* ---- output buffer and interrupt lines (caller holds the lock) ---- */
 
@@ -178,7 +99,7 @@ static void fill(struct i8042 *c)
 	}
 }
 
-static void refresh(struct i8042 *c)
+void i8042_refresh(struct i8042 *c)
 {
 	fill(c);
 	update_irq(c);
@@ -191,7 +112,7 @@ static void reply(struct i8042 *c, uint8_t v, bool aux)
 		c->reply[c->nreply].aux = aux;
 		c->nreply++;
 	}
-	refresh(c);
+	i8042_refresh(c);
 }
 
 static uint8_t read_outport(const struct i8042 *c)
@@ -273,7 +194,7 @@ static void command(struct i8042 *c, uint8_t v)
 		break;
 	case 0xa8: /* enable mouse interface */
 		CTR(c) &= (uint8_t)~CTR_AUXDIS;
-		refresh(c);
+		i8042_refresh(c);
 		break;
 	case 0xa9: /* mouse interface test: 0 = no error */
 	case 0xab: /* keyboard interface test: 0 = no error */
@@ -293,7 +214,7 @@ static void command(struct i8042 *c, uint8_t v)
 		break;
 	case 0xae: /* enable keyboard interface */
 		CTR(c) &= (uint8_t)~CTR_KBDDIS;
-		refresh(c);
+		i8042_refresh(c);
 		break;
 	case 0xc0: /* read input port */
 		reply(c, INPUT_PORT, false);
@@ -334,7 +255,7 @@ static void data(struct i8042 *c, uint8_t v)
 			set_ctr(c, v);
 		else
 			c->ram[cmd & 0x1f] = v;
-		refresh(c);
+		i8042_refresh(c);
 		return;
 	}
 	switch (cmd) {
@@ -351,14 +272,14 @@ static void data(struct i8042 *c, uint8_t v)
 		/* Sending releases the mouse clock, which stays enabled. */
 		CTR(c) &= (uint8_t)~CTR_AUXDIS;
 		ps2_mouse_write(&c->mouse, v);
-		refresh(c);
+		i8042_refresh(c);
 		break;
 	default:
 		/* A plain data byte goes to the keyboard; sending releases its
 		 * clock, which stays enabled. */
 		CTR(c) &= (uint8_t)~CTR_KBDDIS;
 		ps2_kbd_write(&c->kbd, v);
-		refresh(c);
+		i8042_refresh(c);
 		break;
 	}
 }
@@ -370,8 +291,8 @@ static uint64_t data_read(void *opaque, uint64_t offset, unsigned size)
 	uint8_t v = c->obuf; /* an empty buffer reads its last byte again */
 	if (c->status & STS_OBF) {
 		c->status &= (uint8_t) ~(STS_OBF | STS_AUXOBF);
-		update_irq(c); /* the line drops... */
-		refresh(c);    /* ...and rises again for the next byte */
+		update_irq(c);	  /* the line drops... */
+		i8042_refresh(c); /* ...and rises again for the next byte */
 	}
 	pthread_mutex_unlock(&c->lock);
 	return v;
@@ -426,7 +347,7 @@ void i8042_key_event(void *kbc, const uint8_t *set2_bytes, size_t n)
 	struct i8042 *c = kbc;
 	pthread_mutex_lock(&c->lock);
 	ps2_kbd_key(&c->kbd, set2_bytes, n);
-	refresh(c);
+	i8042_refresh(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -435,7 +356,7 @@ void i8042_mouse_event(void *kbc, int dx, int dy, int dz, unsigned buttons)
 	struct i8042 *c = kbc;
 	pthread_mutex_lock(&c->lock);
 	ps2_mouse_move(&c->mouse, dx, dy, dz, buttons);
-	refresh(c);
+	i8042_refresh(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -444,7 +365,7 @@ void i8042_mouse_wake(void *kbc)
 	struct i8042 *c = kbc;
 	pthread_mutex_lock(&c->lock);
 	ps2_mouse_wake(&c->mouse);
-	refresh(c);
+	i8042_refresh(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -458,7 +379,7 @@ static uint64_t typematic_delay_ns(uint8_t t)
 	return (uint64_t)(((t >> 5) & 3) + 1) * 250000000ull; /* 250 to 1000 ms */
 }
 
-static uint64_t typematic_period_ns(uint8_t t)
+uint64_t i8042_typematic_period_ns(uint8_t t)
 {
 	/* (8 + A) * 2^B * 4.17 ms: from 33 ms (30/s) to 500 ms (2/s). */
 	return (uint64_t)(8 + (t & 7)) * (1u << ((t >> 3) & 3)) * 4170000ull;
@@ -477,9 +398,9 @@ static void typematic_fire(void *opaque)
 		 * as a real keyboard's does. */
 		if (!c->ahead_count && ps2_queued(&c->kbd.q) + c->rep_n < PS2_KBD_INPUT_LIMIT) {
 			ps2_kbd_key(&c->kbd, c->rep_seq, c->rep_n);
-			refresh(c);
+			i8042_refresh(c);
 		}
-		evtimer_arm(c->rep_timer, typematic_period_ns(c->kbd.typematic), 0);
+		evtimer_arm(c->rep_timer, i8042_typematic_period_ns(c->kbd.typematic), 0);
 	} else {
 		c->rep_key = 0; /* reset or disabled: the repeat ends */
 	}
@@ -518,7 +439,7 @@ static void router_key(void *opaque, unsigned keycode, bool down)
 		memcpy(c->ahead[i].seq, seq, n);
 		c->ahead[i].n = (uint8_t)n;
 		c->ahead_count++;
-		refresh(c);
+		i8042_refresh(c);
 	}
 	typematic_key(c, keycode, down, seq, n);
 	pthread_mutex_unlock(&c->lock);
@@ -627,149 +548,6 @@ static void i8042_reset(void *state)
 	struct i8042 *c = state;
 	pthread_mutex_lock(&c->lock);
 	power_on(c);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* ---- saved state ---- */
-
-static void i8042_save(void *state, struct vmstate_out *out)
-{
-	struct i8042 *c = state;
-	uint8_t rep[2 * REPLY_MAX], ahead[TYPEAHEAD_MAX * (1 + PS2_KEYS_SEQ_MAX)];
-	size_t alen = 0;
-	pthread_mutex_lock(&c->lock);
-	vmstate_put_bytes(out, "ram", c->ram, sizeof(c->ram));
-	vmstate_put_u64(out, "status", c->status);
-	vmstate_put_u64(out, "obuf", c->obuf);
-	vmstate_put_u64(out, "outport", c->outport);
-	vmstate_put_u64(out, "want_data", c->want_data);
-	vmstate_put_bool(out, "xlat_break", c->xlat_break);
-	for (unsigned i = 0; i < c->nreply; i++) {
-		rep[2 * i] = c->reply[i].v;
-		rep[2 * i + 1] = c->reply[i].aux;
-	}
-	vmstate_put_bytes(out, "reply", rep, 2 * (size_t)c->nreply);
-	/* Keys typed that the keyboard has not taken yet: length, bytes. */
-	for (unsigned i = 0; i < c->ahead_count; i++) {
-		unsigned k = (c->ahead_head + i) % TYPEAHEAD_MAX;
-		ahead[alen++] = c->ahead[k].n;
-		memcpy(ahead + alen, c->ahead[k].seq, c->ahead[k].n);
-		alen += c->ahead[k].n;
-	}
-	vmstate_put_bytes(out, "typeahead", ahead, alen);
-	ps2_kbd_save(&c->kbd, out);
-	ps2_mouse_save(&c->mouse, out);
-	pthread_mutex_unlock(&c->lock);
-}
-
-static bool want_data_ok(uint8_t v)
-{
-	return v == 0 || (v >= 0x60 && v < 0x80) || (v >= 0xd1 && v <= 0xd4);
-}
-
-/* The typeahead blob into c (the caller holds the lock). */
-static int load_typeahead(struct i8042 *c, struct vmstate_section *in)
-{
-	size_t len;
-	const uint8_t *b =
-	    vmstate_get_blob(in, "typeahead", TYPEAHEAD_MAX * (1 + PS2_KEYS_SEQ_MAX), &len);
-	if (!b)
-		return -EINVAL;
-	unsigned count = 0;
-	for (size_t off = 0; off < len; count++) {
-		uint8_t n = b[off];
-		if (n == 0 || n > PS2_KEYS_SEQ_MAX || n > len - off - 1)
-			return vmstate_fail(in, "typeahead: key %u has a bad length (%u)", count,
-					    n);
-		if (count == TYPEAHEAD_MAX)
-			return vmstate_fail(in, "typeahead: more than %d keys", TYPEAHEAD_MAX);
-		c->ahead[count].n = n;
-		memcpy(c->ahead[count].seq, b + off + 1, n);
-		off += 1 + n;
-	}
-	c->ahead_head = 0;
-	c->ahead_count = count;
-	return 0;
-}
-
-static int i8042_load(void *state, struct vmstate_section *in)
-{
-	struct i8042 *c = state;
-	uint8_t ram[sizeof(c->ram)], status, obuf, outport, want_data;
-	bool xlat_break;
-	size_t rlen;
-	int r;
-	if ((r = vmstate_get_bytes(in, "ram", ram, sizeof(ram))) < 0 ||
-	    (r = vmstate_get_u8(in, "status", UINT8_MAX, &status)) < 0 ||
-	    (r = vmstate_get_u8(in, "obuf", UINT8_MAX, &obuf)) < 0 ||
-	    (r = vmstate_get_u8(in, "outport", UINT8_MAX, &outport)) < 0 ||
-	    (r = vmstate_get_u8(in, "want_data", UINT8_MAX, &want_data)) < 0 ||
-	    (r = vmstate_get_bool(in, "xlat_break", &xlat_break)) < 0)
-		return r;
-	const uint8_t *rep = vmstate_get_blob(in, "reply", 2 * REPLY_MAX, &rlen);
-	if (!rep)
-		return -EINVAL;
-	if (status & (uint8_t) ~(STS_OBF | STS_AUXOBF | STS_CMD) ||
-	    ((status & STS_AUXOBF) && !(status & STS_OBF)))
-		return vmstate_fail(in, "status: 0x%02x is not a state the controller reaches",
-				    status);
-	if (!want_data_ok(want_data))
-		return vmstate_fail(in, "want_data: 0x%02x is no command that takes a data byte",
-				    want_data);
-	if (rlen % 2)
-		return vmstate_fail(in, "reply: %zu bytes is not a list of byte and channel", rlen);
-	for (size_t i = 1; i < rlen; i += 2)
-		if (rep[i] > 1)
-			return vmstate_fail(in, "reply: channel %u is neither keyboard nor mouse",
-					    rep[i]);
-
-	pthread_mutex_lock(&c->lock);
-	/* The devices first: they check their own fields and change nothing
-	 * when one is bad; then nothing below can fail but the typeahead. */
-	struct ps2_kbd kbd = c->kbd;
-	struct ps2_mouse mouse = c->mouse;
-	if ((r = ps2_kbd_load(&c->kbd, in)) < 0 || (r = ps2_mouse_load(&c->mouse, in)) < 0 ||
-	    (r = load_typeahead(c, in)) < 0) {
-		c->kbd = kbd;
-		c->mouse = mouse;
-		c->ahead_head = c->ahead_count = 0;
-		pthread_mutex_unlock(&c->lock);
-		return r;
-	}
-	memcpy(c->ram, ram, sizeof(ram));
-	c->status = status;
-	c->obuf = obuf;
-	c->outport = outport;
-	c->want_data = want_data;
-	c->xlat_break = xlat_break;
-	c->nreply = (unsigned)rlen / 2;
-	for (unsigned i = 0; i < c->nreply; i++) {
-		c->reply[i].v = rep[2 * i];
-		c->reply[i].aux = rep[2 * i + 1];
-	}
-	/* The host's keys are not held any more: no repeat, no modifiers. */
-	memset(&c->keys, 0, sizeof(c->keys));
-	c->rep_key = 0;
-	if (c->rep_timer)
-		evtimer_cancel(c->rep_timer);
-	refresh(c);
-	pthread_mutex_unlock(&c->lock);
-	return 0;
-}
-
-static void i8042_pause(void *state, bool paused)
-{
-	struct i8042 *c = state;
-	pthread_mutex_lock(&c->lock);
-	c->paused = paused;
-	if (paused) {
-		if (c->rep_timer)
-			evtimer_cancel(c->rep_timer);
-	} else {
-		if (c->rep_key && c->rep_timer)
-			evtimer_arm(c->rep_timer, typematic_period_ns(c->kbd.typematic), 0);
-		refresh(c); /* input that came while paused raises its IRQ now */
-	}
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -327,8 +327,9 @@ static bool touches(unsigned off, unsigned size, unsigned reg, unsigned reg_len)
 	return off < reg + reg_len && reg < off + size;
 }
 
-/* BAR registers: the address bits above the size are writable. */
-static void write_bar_byte(struct pci_device *d, unsigned o, uint8_t v)
+/* BAR registers: the address bits above the size are writable. The bits of
+ * BAR byte o a guest can change (0 for an unimplemented BAR, which reads 0). */
+static uint8_t bar_writable_bits(const struct pci_device *d, unsigned o)
 {
 	int i = (int)(o - PCI_BASE_ADDRESS_0) / 4;
 	unsigned byte = (o - PCI_BASE_ADDRESS_0) % 4;
@@ -337,9 +338,14 @@ static void write_bar_byte(struct pci_device *d, unsigned o, uint8_t v)
 		     !(d->bar[i - 1].type & PCI_BAR_IO);
 	const struct pci_bar_desc *b = upper ? &d->bar[i - 1] : &d->bar[i];
 	if (!b->size)
-		return; /* unimplemented BAR: reads 0 */
+		return 0;
 	uint64_t mask = ~(b->size - 1) & ~(uint64_t)((b->type & PCI_BAR_IO) ? 3 : 0xf);
-	uint8_t m = (uint8_t)(mask >> (8 * (byte + (upper ? 4 : 0))));
+	return (uint8_t)(mask >> (8 * (byte + (upper ? 4 : 0))));
+}
+
+static void write_bar_byte(struct pci_device *d, unsigned o, uint8_t v)
+{
+	uint8_t m = bar_writable_bits(d, o);
 	d->cfg[o] = (uint8_t)((d->cfg[o] & ~m) | (v & m));
 }
 
@@ -482,17 +488,8 @@ void pci_save(struct pci_device *d, struct vmstate_out *out)
  * may have changed; the rest are the device's make and must be as built. */
 static uint8_t loadable_bits(const struct pci_device *d, unsigned o)
 {
-	if (o >= PCI_BASE_ADDRESS_0 && o < PCI_BASE_ADDRESS_0 + 4 * PCI_BARS) {
-		int i = (int)(o - PCI_BASE_ADDRESS_0) / 4;
-		unsigned byte = (o - PCI_BASE_ADDRESS_0) % 4;
-		bool upper = i > 0 && d->bar[i - 1].size && (d->bar[i - 1].type & PCI_BAR_MEM64) &&
-			     !(d->bar[i - 1].type & PCI_BAR_IO);
-		const struct pci_bar_desc *b = upper ? &d->bar[i - 1] : &d->bar[i];
-		if (!b->size)
-			return 0;
-		uint64_t mask = ~(b->size - 1) & ~(uint64_t)((b->type & PCI_BAR_IO) ? 3 : 0xf);
-		return (uint8_t)(mask >> (8 * (byte + (upper ? 4 : 0))));
-	}
+	if (o >= PCI_BASE_ADDRESS_0 && o < PCI_BASE_ADDRESS_0 + 4 * PCI_BARS)
+		return bar_writable_bits(d, o);
 	if (o >= PCI_ROM_ADDRESS && o < PCI_ROM_ADDRESS + 4) {
 		if (!d->rom)
 			return 0;

@@ -1,101 +1,17 @@
 /* rtc: the Motorola MC146818A real-time clock behind ports 0x70/0x71: time and
  * calendar from the host clock, alarm, periodic and update-ended interrupts
  * on IRQ 8, and the 128 bytes of CMOS RAM with the PC's memory-size bytes. */
-#include "devices/rtc.h"
+#include "devices/rtc_int.h"
 
 #include "devices/device.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
-#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define NSEC   1000000000ll
-#define DAY_S  86400
-#define UIP_NS 244000 /* UIP rises this long before each update (tBUC) */
-
-#define REG_SEC	       0x00
-#define REG_ALARM_SEC  0x01
-#define REG_MIN	       0x02
-#define REG_ALARM_MIN  0x03
-#define REG_HOUR       0x04
-#define REG_ALARM_HOUR 0x05
-#define REG_WDAY       0x06
-#define REG_MDAY       0x07
-#define REG_MON	       0x08
-#define REG_YEAR       0x09
-#define REG_A	       0x0a
-#define REG_B	       0x0b
-#define REG_C	       0x0c
-#define REG_D	       0x0d
-
-#define A_UIP	   0x80
-#define A_DV_RESET 0x60 /* DV2-DV1 = 11: divider chain held in reset */
-#define A_RS	   0x0f
-#define B_SET	   0x80
-#define B_PIE	   0x40
-#define B_AIE	   0x20
-#define B_UIE	   0x10
-#define B_SQWE	   0x08
-#define B_DM	   0x04 /* binary, not BCD */
-#define B_24H	   0x02 /* 24-hour, not 12-hour with bit 7 = PM */
-#define B_DSE	   0x01 /* daylight saving: stored, not applied (see below) */
-#define C_IRQF	   0x80
-#define C_PF	   0x40
-#define C_AF	   0x20
-#define C_UF	   0x10
-#define D_VRT	   0x80
-
-#define NOT_ARMED INT64_MIN
-/* RTC seconds and offsets a saved state may hold: years 0-9999 need about
- * 2^38 s either way; beyond 2^40 a file is damaged. */
-#define SAVED_SECONDS_MAX (1ll << 40)
-
-/* The clock counts "RTC seconds": seconds since 1970-01-01 00:00 in the
- * civil time the registers show (UTC, or the host's local time). While it
- * runs, its time is the host clock plus an offset (whole seconds and a
- * fraction, so that any year the registers can hold fits), so it keeps the
- * host's pace; a guest that sets the clock moves the offset. While it is
- * stopped (SET, or the divider in reset) the time lives in the registers
- * themselves, as in the chip.
- *
- * DSE (daylight saving) is stored but not applied, like most emulators do: the
- * chip's 1980s US rule is wrong nearly everywhere now, and a guest that keeps
- * local time asks for clock=localtime instead, which follows the host's zone
- * including its daylight saving. */
-struct rtc {
-	struct machine *m;
-	pthread_mutex_t lock;
-	uint16_t base;
-	unsigned irq;
-	struct irq_line line;
-	bool localtime;
-	uint8_t cmos[128]; /* registers and RAM; the time bytes count only while stopped */
-	uint8_t index;	   /* last index written to base+0 */
-	bool nmi_masked;
-	bool stopped;	     /* time held in cmos[] */
-	bool wday_written;   /* the guest set the day of week while stopped */
-	int64_t offset_s;    /* while running: RTC time = host time + offset */
-	int64_t offset_frac; /* ...its nanoseconds, 0 to NSEC - 1 */
-	int wday_adjust;     /* 0-6: day-of-week register minus the date's weekday */
-	int64_t synced_s;    /* last RTC second whose update has been accounted for */
-	uint64_t pf_anchor;  /* monotonic ns from which periodic ticks count */
-	uint64_t pf_count;   /* periodic ticks accounted for */
-	bool irq_level;
-	struct evtimer *update_timer, *periodic_timer;
-	int64_t armed_update_s; /* second whose start the update timer waits for */
-	uint64_t armed_pf;	/* tick the periodic timer waits for (0: none) */
-	bool paused;		/* timers off, IRQ 8 held as it is */
-};
-
-struct now {
-	int64_t host_ns; /* host clock in the RTC's civil time */
-	uint64_t mono;	 /* clock_ns() */
-};
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -108,7 +24,7 @@ static int64_t floor_mod(int64_t a, int64_t b)
 	return a - floor_div(a, b) * b;
 }
 
-static struct now read_clocks(const struct rtc *r)
+struct now rtc_read_clocks(const struct rtc *r)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -333,7 +249,7 @@ static void update_irq(struct rtc *r)
  * second boundary passed since the last call (UF, and AF where the alarm
  * matched), a periodic tick (PF). Then the IRQ line and the timers that will
  * raise it. Caller holds the lock. */
-static void sync(struct rtc *r, const struct now *now)
+void rtc_sync(struct rtc *r, const struct now *now)
 {
 	if (!r->stopped) {
 		int64_t s = rtc_sec(r, now, NULL);
@@ -397,12 +313,12 @@ static void timer_fired(void *opaque, bool periodic)
 {
 	struct rtc *r = opaque;
 	pthread_mutex_lock(&r->lock);
-	struct now now = read_clocks(r);
+	struct now now = rtc_read_clocks(r);
 	if (periodic)
 		r->armed_pf = 0; /* fired: arm again if still wanted */
 	else
 		r->armed_update_s = NOT_ARMED;
-	sync(r, &now);
+	rtc_sync(r, &now);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -522,10 +438,10 @@ static uint64_t port_read(void *opaque, uint64_t offset, unsigned size)
 	if (offset == 0)
 		return 0xff; /* the index port is write-only */
 	pthread_mutex_lock(&r->lock);
-	struct now now = read_clocks(r);
-	sync(r, &now);
+	struct now now = rtc_read_clocks(r);
+	rtc_sync(r, &now);
 	uint8_t v = reg_read(r, &now, r->index, true);
-	sync(r, &now);
+	rtc_sync(r, &now);
 	pthread_mutex_unlock(&r->lock);
 	return v;
 }
@@ -538,10 +454,10 @@ static void port_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
 		r->index = value & 0x7f;
 		r->nmi_masked = value & 0x80;
 	} else {
-		struct now now = read_clocks(r);
-		sync(r, &now);
+		struct now now = rtc_read_clocks(r);
+		rtc_sync(r, &now);
 		reg_write(r, &now, r->index, (uint8_t)value);
-		sync(r, &now);
+		rtc_sync(r, &now);
 	}
 	pthread_mutex_unlock(&r->lock);
 }
@@ -574,12 +490,12 @@ void rtc_set_cmos(void *rtc, uint8_t index, uint8_t value)
 	if (index >= sizeof(r->cmos))
 		return;
 	pthread_mutex_lock(&r->lock);
-	struct now now = read_clocks(r);
-	sync(r, &now);
+	struct now now = rtc_read_clocks(r);
+	rtc_sync(r, &now);
 	reg_write(r, &now, index, value);
 	if (index >= CMOS_FLOPPY && index < CMOS_CHECKSUM)
 		update_checksum(r);
-	sync(r, &now);
+	rtc_sync(r, &now);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -589,8 +505,8 @@ uint8_t rtc_get_cmos(void *rtc, uint8_t index)
 	if (index >= sizeof(r->cmos))
 		return 0xff;
 	pthread_mutex_lock(&r->lock);
-	struct now now = read_clocks(r);
-	sync(r, &now);
+	struct now now = rtc_read_clocks(r);
+	rtc_sync(r, &now);
 	uint8_t v = reg_read(r, &now, index, false);
 	pthread_mutex_unlock(&r->lock);
 	return v;
@@ -683,7 +599,7 @@ static int rtc_create(struct machine *m, const char *id, const struct devargs *a
 		goto err_timers;
 	}
 	setup_nvram(r);
-	struct now now = read_clocks(r);
+	struct now now = rtc_read_clocks(r);
 	r->synced_s = rtc_sec(r, &now, NULL);
 	r->pf_anchor = now.mono;
 	r->armed_update_s = NOT_ARMED;
@@ -712,120 +628,12 @@ static void rtc_reset(void *state)
 {
 	struct rtc *r = state;
 	pthread_mutex_lock(&r->lock);
-	struct now now = read_clocks(r);
-	sync(r, &now);
+	struct now now = rtc_read_clocks(r);
+	rtc_sync(r, &now);
 	r->cmos[REG_B] &= (uint8_t) ~(B_PIE | B_AIE | B_UIE | B_SQWE);
 	r->cmos[REG_C] = 0;
 	r->nmi_masked = false;
-	sync(r, &now);
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* ---- saved state ---- */
-
-/* The clock is saved as its offset from the host's clock, so that a VM
- * restored later reads the time of day it is then (the chip's battery kept
- * it running), and the registers, RAM and flags as they are. The periodic
- * interrupt's phase starts again on load. */
-static void rtc_save(void *state, struct vmstate_out *out)
-{
-	struct rtc *r = state;
-	pthread_mutex_lock(&r->lock);
-	struct now now = read_clocks(r);
-	sync(r, &now);
-	vmstate_put_bytes(out, "cmos", r->cmos, sizeof(r->cmos));
-	vmstate_put_u64(out, "index", r->index);
-	vmstate_put_bool(out, "nmi_masked", r->nmi_masked);
-	vmstate_put_bool(out, "stopped", r->stopped);
-	vmstate_put_bool(out, "wday_written", r->wday_written);
-	vmstate_put_u64(out, "offset_s", (uint64_t)r->offset_s);
-	vmstate_put_u64(out, "offset_frac", (uint64_t)r->offset_frac);
-	vmstate_put_u64(out, "wday_adjust", (uint64_t)r->wday_adjust);
-	vmstate_put_u64(out, "synced_s", (uint64_t)r->synced_s);
-	pthread_mutex_unlock(&r->lock);
-}
-
-static int get_seconds(struct vmstate_section *in, const char *field, int64_t *out)
-{
-	uint64_t v;
-	int ret = vmstate_get_u64(in, field, UINT64_MAX, &v);
-	if (ret < 0)
-		return ret;
-	int64_t s = (int64_t)v;
-	if (s > SAVED_SECONDS_MAX || s < -SAVED_SECONDS_MAX)
-		return vmstate_fail(in, "%s: %lld seconds is out of range", field, (long long)s);
-	*out = s;
-	return 0;
-}
-
-static int rtc_load(void *state, struct vmstate_section *in)
-{
-	struct rtc *r = state;
-	uint8_t cmos[sizeof(r->cmos)], index, wday_adjust;
-	bool nmi_masked, stopped, wday_written;
-	int64_t offset_s = 0, synced_s = 0;
-	uint64_t offset_frac;
-	int ret;
-	if ((ret = vmstate_get_bytes(in, "cmos", cmos, sizeof(cmos))) < 0 ||
-	    (ret = vmstate_get_u8(in, "index", 0x7f, &index)) < 0 ||
-	    (ret = vmstate_get_bool(in, "nmi_masked", &nmi_masked)) < 0 ||
-	    (ret = vmstate_get_bool(in, "stopped", &stopped)) < 0 ||
-	    (ret = vmstate_get_bool(in, "wday_written", &wday_written)) < 0 ||
-	    (ret = get_seconds(in, "offset_s", &offset_s)) < 0 ||
-	    (ret = vmstate_get_u64(in, "offset_frac", NSEC - 1, &offset_frac)) < 0 ||
-	    (ret = vmstate_get_u8(in, "wday_adjust", 6, &wday_adjust)) < 0 ||
-	    (ret = get_seconds(in, "synced_s", &synced_s)) < 0)
-		return ret;
-	if (cmos[REG_A] & A_UIP)
-		return vmstate_fail(in, "cmos: register A has UIP set, which is never stored");
-	if (cmos[REG_C] & (uint8_t) ~(C_PF | C_AF | C_UF))
-		return vmstate_fail(in, "cmos: register C is 0x%02x; only PF, AF and UF are kept",
-				    cmos[REG_C]);
-	bool held = (cmos[REG_B] & B_SET) || (cmos[REG_A] & A_DV_RESET) == A_DV_RESET;
-	if (stopped != held)
-		return vmstate_fail(in, "stopped: the clock is %s while registers A and B say %s",
-				    stopped ? "stopped" : "running", held ? "stopped" : "running");
-	if (wday_written && !stopped)
-		return vmstate_fail(in, "wday_written: set while the clock runs");
-
-	pthread_mutex_lock(&r->lock);
-	memcpy(r->cmos, cmos, sizeof(cmos));
-	r->index = index;
-	r->nmi_masked = nmi_masked;
-	r->stopped = stopped;
-	r->wday_written = wday_written;
-	r->offset_s = offset_s;
-	r->offset_frac = (int64_t)offset_frac;
-	r->wday_adjust = wday_adjust;
-	r->synced_s = synced_s;
-	struct now now = read_clocks(r);
-	r->pf_anchor = now.mono;
-	r->pf_count = 0;
-	evtimer_cancel(r->update_timer);
-	evtimer_cancel(r->periodic_timer);
-	r->armed_update_s = NOT_ARMED;
-	r->armed_pf = 0;
-	/* Flags for the seconds that passed since the save (the chip kept
-	 * counting), IRQ 8 as register C says, and the timers. */
-	sync(r, &now);
-	pthread_mutex_unlock(&r->lock);
-	return 0;
-}
-
-static void rtc_pause(void *state, bool paused)
-{
-	struct rtc *r = state;
-	pthread_mutex_lock(&r->lock);
-	r->paused = paused;
-	if (paused) {
-		evtimer_cancel(r->update_timer);
-		evtimer_cancel(r->periodic_timer);
-		r->armed_update_s = NOT_ARMED;
-		r->armed_pf = 0;
-	} else {
-		struct now now = read_clocks(r);
-		sync(r, &now);
-	}
+	rtc_sync(r, &now);
 	pthread_mutex_unlock(&r->lock);
 }
 

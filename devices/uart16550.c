@@ -1,13 +1,12 @@
 /* The 16550A UART as the National Semiconductor PC16550D datasheet describes
  * it: registers, 16-byte FIFOs, interrupt priorities, character timeout,
  * loopback and modem lines; bytes go to and come from a chardev backend. */
-#include "devices/uart16550.h"
+#include "devices/uart16550_int.h"
 
 #include "devices/chardev.h"
 #include "devices/device.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
-#include "hypervisor/vmstate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -15,66 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LSR_ERRORS (UART_LSR_OE | UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
-
-struct fifo {
-	uint8_t data[UART_FIFO_SIZE];
-	uint8_t err[UART_FIFO_SIZE]; /* PE/FE/BI of each character */
-	unsigned head, count;
-};
-
-struct uart16550 {
-	struct machine *m;
-	/* Port accesses come from vCPU threads; backend input, output room
-	 * and the timeout timer from the event loop. */
-	pthread_mutex_t lock;
-	char name[32];
-	uint16_t base;
-	unsigned irq;
-	struct irq_line line;
-	struct chardev *chr;
-	struct evtimer *timer;
-
-	uint8_t ier, lcr, mcr, scr;
-	uint8_t fcr; /* enable, DMA mode and trigger bits as last programmed */
-	uint16_t divisor;
-	uint8_t rbr;	   /* the character last read */
-	uint8_t lsr_err;   /* OE, PE, FE, BI until LSR is read */
-	bool fifo_err;	   /* LSR bit 7 */
-	uint8_t msr_lines; /* MSR bits 4-7 */
-	uint8_t msr_delta; /* MSR bits 0-3, until MSR is read */
-	bool thr_ipending; /* the THRE interrupt, latched */
-	bool timeout_pending;
-	struct fifo rx, tx;
-
-	uint64_t char_ns;    /* one character on the line */
-	uint64_t timeout_at; /* character timeout deadline; 0: none running */
-	bool timer_armed;
-	uint64_t timer_at; /* when the armed timer fires */
-	bool irq_level;
-	/* Paused: no input taken, no output moved, the timeout stands with
-	 * timeout_left to go and the IRQ line stays as it is. */
-	bool paused;
-	uint64_t timeout_left;
-};
-
 /* ---- helpers ---- */
-
-static bool fifo_on(const struct uart16550 *u)
-{
-	return u->fcr & UART_FCR_ENABLE;
-}
-
-static bool loopback(const struct uart16550 *u)
-{
-	return u->mcr & UART_MCR_LOOP;
-}
-
-/* 16 in FIFO mode; the 16450's single holding register otherwise. */
-static unsigned capacity(const struct uart16550 *u)
-{
-	return fifo_on(u) ? UART_FIFO_SIZE : 1;
-}
 
 static unsigned rx_trigger(const struct uart16550 *u)
 {
@@ -86,19 +26,6 @@ static unsigned rx_trigger(const struct uart16550 *u)
 static uint8_t word_mask(const struct uart16550 *u)
 {
 	return (uint8_t)(0xff >> (3 - (u->lcr & UART_LCR_WLEN_MASK)));
-}
-
-static void fifo_clear(struct fifo *f)
-{
-	f->head = f->count = 0;
-}
-
-static void fifo_push(struct fifo *f, uint8_t v, uint8_t err)
-{
-	unsigned i = (f->head + f->count) % UART_FIFO_SIZE;
-	f->data[i] = v;
-	f->err[i] = err;
-	f->count++;
 }
 
 static uint8_t fifo_pop(struct fifo *f)
@@ -119,7 +46,7 @@ static bool rx_has_errors(const struct uart16550 *u)
 
 /* Start bit, data bits, parity, stop bits (1, 1.5 or 2), counted in half
  * bits; a bit lasts 16 clocks times the divisor (0 counts as 65536). */
-static void update_char_time(struct uart16550 *u)
+void uart16550_update_char_time(struct uart16550 *u)
 {
 	unsigned data = 5 + (u->lcr & UART_LCR_WLEN_MASK);
 	unsigned half_bits = 2 * (1 + data + ((u->lcr & UART_LCR_PARITY) ? 1 : 0));
@@ -151,7 +78,7 @@ static uint8_t iir_id(const struct uart16550 *u)
 }
 
 /* On a PC, OUT2 enables the buffer between INTR and the interrupt line. */
-static void update_irq(struct uart16550 *u)
+void uart16550_update_irq(struct uart16550 *u)
 {
 	if (u->paused)
 		return; /* the line follows on resume */
@@ -164,7 +91,7 @@ static void update_irq(struct uart16550 *u)
 
 /* ---- receiver ---- */
 
-static void arm_timer(struct uart16550 *u, uint64_t now)
+void uart16550_arm_timer(struct uart16550 *u, uint64_t now)
 {
 	u->timer_armed = true;
 	u->timer_at = u->timeout_at;
@@ -185,7 +112,7 @@ static void timeout_restart(struct uart16550 *u)
 	uint64_t now = clock_ns();
 	u->timeout_at = now + 4 * u->char_ns;
 	if (!u->timer_armed || u->timeout_at < u->timer_at)
-		arm_timer(u, now);
+		uart16550_arm_timer(u, now);
 }
 
 static void timeout_fired(void *opaque)
@@ -196,11 +123,11 @@ static void timeout_fired(void *opaque)
 	if (u->timeout_at && !u->paused) {
 		uint64_t now = clock_ns();
 		if (now < u->timeout_at) {
-			arm_timer(u, now);
+			uart16550_arm_timer(u, now);
 		} else {
 			u->timeout_at = 0;
 			u->timeout_pending = fifo_on(u) && u->rx.count;
-			update_irq(u);
+			uart16550_update_irq(u);
 		}
 	}
 	pthread_mutex_unlock(&u->lock);
@@ -248,7 +175,7 @@ static uint8_t rbr_read(struct uart16550 *u)
 /* Moves characters from the transmitter FIFO to the line: the backend (as
  * much as it takes; the rest waits for output_ready) or, in loopback, the
  * receiver. */
-static void tx_start(struct uart16550 *u)
+void uart16550_tx_start(struct uart16550 *u)
 {
 	bool had = u->tx.count != 0;
 	while (u->tx.count) {
@@ -279,12 +206,12 @@ static void thr_write(struct uart16550 *u, uint8_t v)
 	 * Loopback still cuts it to the word length (rx_char). */
 	if (u->tx.count < capacity(u))
 		fifo_push(&u->tx, v, 0);
-	tx_start(u);
+	uart16550_tx_start(u);
 }
 
 /* ---- modem lines ---- */
 
-static uint8_t modem_lines(const struct uart16550 *u)
+uint8_t uart16550_modem_lines(const struct uart16550 *u)
 {
 	if (!loopback(u))
 		return UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD; /* a connected device */
@@ -302,7 +229,7 @@ static uint8_t modem_lines(const struct uart16550 *u)
 
 static void update_msr(struct uart16550 *u)
 {
-	uint8_t now = modem_lines(u), changed = now ^ u->msr_lines;
+	uint8_t now = uart16550_modem_lines(u), changed = now ^ u->msr_lines;
 	if (changed & UART_MSR_CTS)
 		u->msr_delta |= UART_MSR_DCTS;
 	if (changed & UART_MSR_DSR)
@@ -355,7 +282,7 @@ static void lcr_write(struct uart16550 *u, uint8_t v)
 {
 	uint8_t old = u->lcr;
 	u->lcr = v;
-	update_char_time(u);
+	uart16550_update_char_time(u);
 	/* In loopback the break reaches our own receiver: one zero
 	 * character with BI. Outside it, byte streams carry no break. */
 	if ((v & UART_LCR_SBC) && !(old & UART_LCR_SBC) && loopback(u))
@@ -368,7 +295,7 @@ static void mcr_write(struct uart16550 *u, uint8_t v)
 	u->mcr = v & 0x1f;
 	update_msr(u);
 	if ((old ^ u->mcr) & UART_MCR_LOOP) {
-		tx_start(u); /* waiting characters take the new path */
+		uart16550_tx_start(u); /* waiting characters take the new path */
 		if (!loopback(u))
 			chardev_input_ready(u->chr);
 	}
@@ -426,7 +353,7 @@ static void reg_write(struct uart16550 *u, unsigned off, uint8_t v)
 	case UART_THR:
 		if (dlab) {
 			u->divisor = (uint16_t)((u->divisor & 0xff00) | v);
-			update_char_time(u);
+			uart16550_update_char_time(u);
 		} else {
 			thr_write(u, v);
 		}
@@ -434,7 +361,7 @@ static void reg_write(struct uart16550 *u, unsigned off, uint8_t v)
 	case UART_IER:
 		if (dlab) {
 			u->divisor = (uint16_t)((u->divisor & 0x00ff) | (v << 8));
-			update_char_time(u);
+			uart16550_update_char_time(u);
 		} else {
 			ier_write(u, v);
 		}
@@ -468,7 +395,7 @@ static uint64_t uart_io_read(void *opaque, uint64_t offset, unsigned size)
 		uint64_t b = offset + i < UART_REGS ? reg_read(u, (unsigned)(offset + i)) : 0xff;
 		v |= b << (8 * i);
 	}
-	update_irq(u);
+	uart16550_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return v;
 }
@@ -479,7 +406,7 @@ static void uart_io_write(void *opaque, uint64_t offset, uint64_t value, unsigne
 	pthread_mutex_lock(&u->lock);
 	for (unsigned i = 0; i < size && i < 8 && offset + i < UART_REGS; i++)
 		reg_write(u, (unsigned)(offset + i), (uint8_t)(value >> (8 * i)));
-	update_irq(u);
+	uart16550_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -499,7 +426,7 @@ static size_t uart_receive(void *opaque, const uint8_t *buf, size_t len)
 	 * as it does while the VM is paused (offered again on resume). */
 	while (!loopback(u) && !u->paused && n < len && u->rx.count < capacity(u))
 		rx_char(u, buf[n++], 0);
-	update_irq(u);
+	uart16550_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;
 }
@@ -511,7 +438,7 @@ static bool uart_receive_break(void *opaque)
 	bool ok = !loopback(u) && !u->paused && u->rx.count < capacity(u);
 	if (ok) {
 		rx_char(u, 0, UART_LSR_BI);
-		update_irq(u);
+		uart16550_update_irq(u);
 	}
 	pthread_mutex_unlock(&u->lock);
 	return ok;
@@ -522,8 +449,8 @@ static void uart_output_ready(void *opaque)
 	struct uart16550 *u = opaque;
 	pthread_mutex_lock(&u->lock);
 	if (!u->paused) { /* else the resume sends what waits */
-		tx_start(u);
-		update_irq(u);
+		uart16550_tx_start(u);
+		uart16550_update_irq(u);
 	}
 	pthread_mutex_unlock(&u->lock);
 }
@@ -548,10 +475,10 @@ static void reset_locked(struct uart16550 *u)
 	u->timeout_at = 0;
 	fifo_clear(&u->rx);
 	fifo_clear(&u->tx);
-	u->msr_lines = modem_lines(u);
+	u->msr_lines = uart16550_modem_lines(u);
 	u->msr_delta = 0;
-	update_char_time(u);
-	update_irq(u);
+	uart16550_update_char_time(u);
+	uart16550_update_irq(u);
 	chardev_input_ready(u->chr);
 }
 
@@ -635,184 +562,6 @@ err_lock:
 	return r;
 }
 
-/* ---- saved state ---- */
-
-static void fifo_save(const struct fifo *f, struct vmstate_out *out, const char *data,
-		      const char *err)
-{
-	uint8_t d[UART_FIFO_SIZE], e[UART_FIFO_SIZE];
-	for (unsigned i = 0; i < f->count; i++) {
-		d[i] = f->data[(f->head + i) % UART_FIFO_SIZE];
-		e[i] = f->err[(f->head + i) % UART_FIFO_SIZE];
-	}
-	vmstate_put_bytes(out, data, d, f->count);
-	if (err)
-		vmstate_put_bytes(out, err, e, f->count);
-}
-
-/* Every register, both FIFOs in order, the pending interrupts and how
- * long the character timeout has to go. The backend is the settings'. */
-static void uart_save(void *state, struct vmstate_out *out)
-{
-	struct uart16550 *u = state;
-	pthread_mutex_lock(&u->lock);
-	uint64_t left = 0;
-	if (u->paused) {
-		left = u->timeout_at ? u->timeout_left : 0;
-	} else if (u->timeout_at) {
-		uint64_t now = clock_ns();
-		left = u->timeout_at > now ? u->timeout_at - now : 1;
-	}
-	vmstate_put_u64(out, "ier", u->ier);
-	vmstate_put_u64(out, "lcr", u->lcr);
-	vmstate_put_u64(out, "mcr", u->mcr);
-	vmstate_put_u64(out, "scr", u->scr);
-	vmstate_put_u64(out, "fcr", u->fcr);
-	vmstate_put_u64(out, "divisor", u->divisor);
-	vmstate_put_u64(out, "rbr", u->rbr);
-	vmstate_put_u64(out, "lsr_err", u->lsr_err);
-	vmstate_put_bool(out, "fifo_err", u->fifo_err);
-	vmstate_put_u64(out, "msr_delta", u->msr_delta);
-	vmstate_put_bool(out, "thr_ipending", u->thr_ipending);
-	vmstate_put_bool(out, "timeout_pending", u->timeout_pending);
-	vmstate_put_u64(out, "timeout_ns", left);
-	fifo_save(&u->rx, out, "rx", "rx_err");
-	fifo_save(&u->tx, out, "tx", NULL);
-	pthread_mutex_unlock(&u->lock);
-}
-
-/* A FIFO's bytes into f: at most `max` of them. */
-static int fifo_load(struct fifo *f, struct vmstate_section *in, const char *field, unsigned max)
-{
-	size_t n;
-	const uint8_t *p = vmstate_get_blob(in, field, UART_FIFO_SIZE, &n);
-	if (!p)
-		return -EINVAL;
-	if (n > max)
-		return vmstate_fail(in, "%s: %zu characters where the FIFO holds %u", field, n,
-				    max);
-	fifo_clear(f);
-	for (size_t i = 0; i < n; i++)
-		fifo_push(f, p[i], 0);
-	return 0;
-}
-
-static int uart_load(void *state, struct vmstate_section *in)
-{
-	struct uart16550 *u = state;
-	struct uart16550 n; /* the registers, checked before u changes */
-	uint64_t left;
-	size_t nerr;
-	int r;
-	memset(&n, 0, sizeof(n));
-	if ((r = vmstate_get_u8(in, "ier", 0x0f, &n.ier)) < 0 ||
-	    (r = vmstate_get_u8(in, "lcr", UINT8_MAX, &n.lcr)) < 0 ||
-	    (r = vmstate_get_u8(in, "mcr", 0x1f, &n.mcr)) < 0 ||
-	    (r = vmstate_get_u8(in, "scr", UINT8_MAX, &n.scr)) < 0 ||
-	    (r = vmstate_get_u8(in, "fcr", UINT8_MAX, &n.fcr)) < 0 ||
-	    (r = vmstate_get_u16(in, "divisor", UINT16_MAX, &n.divisor)) < 0 ||
-	    (r = vmstate_get_u8(in, "rbr", UINT8_MAX, &n.rbr)) < 0 ||
-	    (r = vmstate_get_u8(in, "lsr_err", LSR_ERRORS, &n.lsr_err)) < 0 ||
-	    (r = vmstate_get_bool(in, "fifo_err", &n.fifo_err)) < 0 ||
-	    (r = vmstate_get_u8(in, "msr_delta", 0x0f, &n.msr_delta)) < 0 ||
-	    (r = vmstate_get_bool(in, "thr_ipending", &n.thr_ipending)) < 0 ||
-	    (r = vmstate_get_bool(in, "timeout_pending", &n.timeout_pending)) < 0 ||
-	    (r = vmstate_get_u64(in, "timeout_ns", UINT64_MAX, &left)) < 0)
-		return r;
-	if (n.fcr & (uint8_t) ~(UART_FCR_ENABLE | UART_FCR_DMA | UART_FCR_TRIGGER_MASK) ||
-	    (n.fcr && !(n.fcr & UART_FCR_ENABLE)))
-		return vmstate_fail(in, "fcr: 0x%02x is not a FIFO mode the UART keeps", n.fcr);
-	if (n.lsr_err & ~LSR_ERRORS)
-		return vmstate_fail(in, "lsr_err: 0x%02x has bits that are no errors", n.lsr_err);
-	if ((r = fifo_load(&n.rx, in, "rx", capacity(&n))) < 0 ||
-	    (r = fifo_load(&n.tx, in, "tx", capacity(&n))) < 0)
-		return r;
-	const uint8_t *err = vmstate_get_blob(in, "rx_err", UART_FIFO_SIZE, &nerr);
-	if (!err)
-		return -EINVAL;
-	if (nerr != n.rx.count)
-		return vmstate_fail(in, "rx_err: %zu entries for %u characters", nerr, n.rx.count);
-	for (unsigned i = 0; i < nerr; i++) {
-		if (err[i] & ~(UART_LSR_PE | UART_LSR_FE | UART_LSR_BI))
-			return vmstate_fail(in, "rx_err: 0x%02x is no character error", err[i]);
-		n.rx.err[i] = err[i];
-	}
-	update_char_time(&n);
-	bool timing = fifo_on(&n) && n.rx.count;
-	if ((n.timeout_pending || left) && !timing)
-		return vmstate_fail(in, "timeout_ns: a character timeout with no FIFO data");
-	if (left > 4 * n.char_ns)
-		return vmstate_fail(in, "timeout_ns: %llu ns is longer than four characters (%llu)",
-				    (unsigned long long)left, (unsigned long long)(4 * n.char_ns));
-
-	pthread_mutex_lock(&u->lock);
-	u->ier = n.ier;
-	u->lcr = n.lcr;
-	u->mcr = n.mcr;
-	u->scr = n.scr;
-	u->fcr = n.fcr;
-	u->divisor = n.divisor;
-	u->rbr = n.rbr;
-	u->lsr_err = n.lsr_err;
-	u->fifo_err = n.fifo_err;
-	u->msr_delta = n.msr_delta;
-	u->thr_ipending = n.thr_ipending;
-	u->timeout_pending = n.timeout_pending;
-	u->rx = n.rx;
-	u->tx = n.tx;
-	u->char_ns = n.char_ns;
-	u->msr_lines = modem_lines(u);
-	u->timeout_at = 0;
-	u->timeout_left = left;
-	if (left && !u->paused) {
-		uint64_t now = clock_ns();
-		u->timeout_at = now + left;
-		arm_timer(u, now);
-	} else if (left) {
-		u->timeout_at = 1; /* running; the resume sets the deadline */
-	}
-	if (!u->paused) {
-		tx_start(u);
-		update_irq(u);
-	}
-	pthread_mutex_unlock(&u->lock);
-	if (!u->paused && !loopback(u))
-		chardev_input_ready(u->chr);
-	return 0;
-}
-
-static void uart_pause(void *state, bool paused)
-{
-	struct uart16550 *u = state;
-	pthread_mutex_lock(&u->lock);
-	if (paused == u->paused) {
-		pthread_mutex_unlock(&u->lock);
-		return;
-	}
-	uint64_t now = clock_ns();
-	if (paused) {
-		if (u->timeout_at)
-			u->timeout_left = u->timeout_at > now ? u->timeout_at - now : 1;
-		if (u->timer_armed)
-			evtimer_cancel(u->timer);
-		u->timer_armed = false;
-		u->paused = true;
-		pthread_mutex_unlock(&u->lock);
-		return;
-	}
-	u->paused = false;
-	if (u->timeout_at) {
-		u->timeout_at = now + u->timeout_left;
-		arm_timer(u, now);
-	}
-	tx_start(u);
-	update_irq(u);
-	bool input = !loopback(u);
-	pthread_mutex_unlock(&u->lock);
-	if (input)
-		chardev_input_ready(u->chr); /* input held back while paused */
-}
-
 static void uart_destroy(void *state)
 {
 	struct uart16550 *u = state;
@@ -849,8 +598,8 @@ static const struct device_model uart16550_model = {
     .reset = uart_reset,
     .destroy = uart_destroy,
     .state_version = 1,
-    .save = uart_save,
-    .load = uart_load,
-    .pause = uart_pause,
+    .save = uart16550_save,
+    .load = uart16550_load,
+    .pause = uart16550_pause,
 };
 DEVICE_MODEL(uart16550_model);

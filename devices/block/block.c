@@ -113,10 +113,8 @@ static int probe_format(const char *path, const struct block_driver **out, char 
 	return 0;
 }
 
-/* Opens path with drv into bd, whose lock, condition and counters are set
- * up; on failure undoes what it did. */
-static int attach(struct block_dev *bd, const struct block_driver *drv, const char *path,
-		  unsigned flags, struct block_dev *child, char *err, size_t errlen)
+int block_attach(struct block_dev *bd, const struct block_driver *drv, const char *path,
+		 unsigned flags, struct block_dev *child, char *err, size_t errlen)
 {
 	struct stat st;
 	int r;
@@ -167,8 +165,7 @@ fail:
 	return r;
 }
 
-/* Closes what attach opened; nothing is in flight. */
-static void detach(struct block_dev *bd)
+void block_detach(struct block_dev *bd)
 {
 	if (bd->probe_fd >= 0)
 		close(bd->probe_fd);
@@ -211,7 +208,7 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 		return -ENOMEM;
 	pthread_mutex_init(&bd->lock, NULL);
 	pthread_cond_init(&bd->idle, NULL);
-	r = attach(bd, drv, path, flags, child, err, errlen);
+	r = block_attach(bd, drv, path, flags, child, err, errlen);
 	if (r < 0) {
 		pthread_cond_destroy(&bd->idle);
 		pthread_mutex_destroy(&bd->lock);
@@ -357,7 +354,7 @@ void block_close(struct block_dev *bd)
 		}
 		pthread_mutex_unlock(&open_lock);
 	}
-	detach(bd);
+	block_detach(bd);
 	pthread_cond_destroy(&bd->idle);
 	pthread_mutex_destroy(&bd->lock);
 	free(bd);
@@ -625,6 +622,14 @@ static int gone_open(struct block_dev *bd, const char *path, unsigned flags, cha
 static const struct block_driver gone_driver = {
     .name = "gone", .open = gone_open, .close = gone_close, .io = gone_io};
 
+void block_attach_gone(struct block_dev *bd, const char *path, uint64_t size)
+{
+	bd->drv = &gone_driver;
+	bd->priv = NULL;
+	bd->path = strdup(path);
+	bd->size = size;
+}
+
 /* The name a new image in new_path's folder records for the parent at
  * parent_path: its base name when both are in one folder, else its full
  * path. */
@@ -682,20 +687,17 @@ int block_snapshot(struct block_dev *bd, const char *new_path, const char *forma
 	char old_path[PATH_MAX];
 	snprintf(old_path, sizeof(old_path), "%s", bd->path);
 	uint64_t old_size = bd->size;
-	detach(bd);
-	r = attach(bd, drv, new_path, 0, NULL, err, errlen);
+	block_detach(bd);
+	r = block_attach(bd, drv, new_path, 0, NULL, err, errlen);
 	if (r == 0 && bd->size != old_size)
 		r = -EIO; /* cannot happen: the new image has the old one's size */
 	if (r == 0)
 		return 0;
 	if (bd->path)
-		detach(bd);
+		block_detach(bd);
 	unlink(new_path);
 	char err2[256];
-	if (attach(bd, old_drv, old_path, 0, NULL, err2, sizeof(err2)) < 0) {
-		bd->drv = &gone_driver;
-		bd->path = strdup(old_path);
-		bd->size = old_size;
-	}
+	if (block_attach(bd, old_drv, old_path, 0, NULL, err2, sizeof(err2)) < 0)
+		block_attach_gone(bd, old_path, old_size);
 	return r;
 }

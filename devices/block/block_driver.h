@@ -100,6 +100,18 @@ struct block_dev {
 int block_open_backing(struct block_dev *bd, const char *name, const char *format, char *err,
 		       size_t errlen);
 
+/* Opens path with drv into bd, whose lock, condition and counters are set
+ * up (flags as block_open's; child: the image whose parent bd is, or NULL);
+ * on failure undoes what it did. block_detach closes what it opened;
+ * nothing is in flight. For swapping the images under an open device
+ * (block_snapshot, block_unsnapshot). */
+int block_attach(struct block_dev *bd, const struct block_driver *drv, const char *path,
+		 unsigned flags, struct block_dev *child, char *err, size_t errlen);
+void block_detach(struct block_dev *bd);
+/* Makes bd, detached, an image that could not be opened again: every
+ * request fails with -EIO; path and size stay for messages. */
+void block_attach_gone(struct block_dev *bd, const char *path, uint64_t size);
+
 /* Writes one printf-formatted line into err (errlen bytes); nothing when
  * err is NULL or errlen is 0. For drivers' open/create/resize messages. */
 void block_set_err(char *err, size_t errlen, const char *fmt, ...)

@@ -112,21 +112,7 @@ static int commit_qcow2(struct commit *c)
  * still reads the same, and an interrupted merge can be run again from it). */
 static int merge_touch(struct block_dev *parent)
 {
-	struct vhdx *v = parent->priv;
-	struct vhdx_header h;
-	int r = 0;
-
-	pthread_mutex_lock(&v->lock);
-	if (!atomic_load(&v->touched)) {
-		h = v->hdr;
-		vhdx_guid_random(&h.file_write);
-		memset(&h.log, 0, sizeof(h.log));
-		r = vhdx_write_header(v, &h);
-		if (r == 0)
-			atomic_store(&v->touched, true);
-	}
-	pthread_mutex_unlock(&v->lock);
-	return r;
+	return vhdx_touch_guids(parent->priv, false);
 }
 
 int block_commit(const char *path, block_progress_fn progress, void *opaque, char *err,
@@ -215,84 +201,6 @@ out:
 
 /* --- undoing block_snapshot ---------------------------------------------------------- */
 
-/* Pool threads per reopened image, as block.c gives an image it opens. */
-#define UNSNAPSHOT_IO_THREADS 16
-
-/* What an image that could not be opened again does: fail every request. */
-static int gone_io(struct block_dev *bd, struct block_req *req)
-{
-	return -EIO;
-}
-
-static void gone_close(struct block_dev *bd)
-{
-}
-
-static int gone_open(struct block_dev *bd, const char *path, unsigned flags, char *err,
-		     size_t errlen)
-{
-	return -EIO;
-}
-
-static const struct block_driver gone_driver = {
-    .name = "gone", .open = gone_open, .close = gone_close, .io = gone_io};
-
-/* Opens path with drv read-write into bd, whose top has been closed (what block.c's attach
- * does for a top image). */
-static int reattach(struct block_dev *bd, const struct block_driver *drv, const char *path,
-		    char *err, size_t errlen)
-{
-	struct stat st;
-	int r;
-
-	if (stat(path, &st) < 0) {
-		r = -errno;
-		block_set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
-		return r;
-	}
-	bd->path = strdup(path);
-	if (!bd->path)
-		return -ENOMEM;
-	bd->drv = drv;
-	bd->priv = NULL;
-	bd->size = 0;
-	bd->readonly = false;
-	bd->probed_raw = false;
-	bd->probe_fd = -1;
-	bd->share = false;
-	bd->logical_sector = BLOCK_SECTOR;
-	bd->dev = st.st_dev;
-	bd->ino = st.st_ino;
-	bd->backing = NULL;
-	bd->child = NULL;
-	bd->depth = 0;
-	bd->pool = NULL;
-	if (drv->io && !(bd->pool = block_pool_new(UNSNAPSHOT_IO_THREADS))) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = drv->open(bd, path, 0, err, errlen);
-	if (r < 0)
-		goto fail;
-	bd->size -= bd->size % BLOCK_SECTOR;
-	if (bd->logical_sector != BLOCK_SECTOR && bd->logical_sector != 4096)
-		bd->logical_sector = BLOCK_SECTOR;
-	if (drv == &block_raw_driver) {
-		/* Keep the guard against a guest writing an image header into its raw disk. */
-		bd->probed_raw = true;
-		bd->probe_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	}
-	return 0;
-fail:
-	block_pool_free(bd->pool);
-	bd->pool = NULL;
-	block_close(bd->backing);
-	bd->backing = NULL;
-	free(bd->path);
-	bd->path = NULL;
-	return r;
-}
-
 int block_unsnapshot(struct block_dev *bd, char *err, size_t errlen)
 {
 	struct block_dev *p = bd->backing;
@@ -310,34 +218,21 @@ int block_unsnapshot(struct block_dev *bd, char *err, size_t errlen)
 	block_drain(bd);
 
 	/* Close the top and its chain (the parent's shared lock goes with it)... */
-	if (bd->probe_fd >= 0)
-		close(bd->probe_fd);
-	bd->probe_fd = -1;
-	block_pool_free(bd->pool);
-	bd->pool = NULL;
-	bd->drv->close(bd);
-	block_close(bd->backing);
-	bd->backing = NULL;
-	free(bd->path);
-	bd->path = NULL;
+	block_detach(bd);
 
-	/* ...and open the parent read-write in its place. */
-	int r = reattach(bd, pdrv, parent, err, errlen);
+	/* ...and open the parent read-write in its place, keeping the guard against a guest
+	 * writing an image header into its raw disk. */
+	int r = block_attach(bd, pdrv, parent, 0, NULL, err, errlen);
+	if (r == 0 && pdrv == &block_raw_driver) {
+		bd->probed_raw = true;
+		bd->probe_fd = open(parent, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	}
 	if (r == 0 && bd->size != size)
 		r = -EIO; /* cannot happen: a snapshot has its parent's size */
 	if (r < 0) {
-		if (bd->path) {
-			block_pool_free(bd->pool);
-			bd->pool = NULL;
-			bd->drv->close(bd);
-			block_close(bd->backing);
-			bd->backing = NULL;
-			free(bd->path);
-		}
-		bd->drv = &gone_driver;
-		bd->priv = NULL;
-		bd->path = strdup(parent);
-		bd->size = size;
+		if (bd->path)
+			block_detach(bd);
+		block_attach_gone(bd, parent, size);
 		return r;
 	}
 	unlink(top);

@@ -45,18 +45,17 @@ int vhdx_bat_set(struct vhdx *v, uint64_t i, uint64_t e)
 	return r;
 }
 
-int vhdx_touch(struct vhdx *v)
+int vhdx_touch_guids(struct vhdx *v, bool new_data_write)
 {
 	if (atomic_load(&v->touched))
 		return 0;
 	pthread_mutex_lock(&v->lock);
 	int r = 0;
 	if (!atomic_load(&v->touched)) {
-		/* [MS-VHDX] 2.2.2: new FileWriteGuid and DataWriteGuid before the
-		 * first change; children made from the old data no longer match. */
 		struct vhdx_header h = v->hdr;
 		vhdx_guid_random(&h.file_write);
-		vhdx_guid_random(&h.data_write);
+		if (new_data_write)
+			vhdx_guid_random(&h.data_write);
 		memset(&h.log, 0, sizeof(h.log));
 		r = vhdx_write_header(v, &h);
 		if (r == 0)
@@ -64,6 +63,13 @@ int vhdx_touch(struct vhdx *v)
 	}
 	pthread_mutex_unlock(&v->lock);
 	return r;
+}
+
+int vhdx_touch(struct vhdx *v)
+{
+	/* [MS-VHDX] 2.2.2: new FileWriteGuid and DataWriteGuid before the
+	 * first change; children made from the old data no longer match. */
+	return vhdx_touch_guids(v, true);
 }
 
 /* --- buffers of a request ---------------------------------------------------- */

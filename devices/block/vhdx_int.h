@@ -198,6 +198,9 @@ static inline uint64_t vhdx_bat_get(const struct vhdx *v, uint64_t i)
 int vhdx_bat_set(struct vhdx *v, uint64_t i, uint64_t e);
 /* Gives the image new write GUIDs before its first change in this open. */
 int vhdx_touch(struct vhdx *v);
+/* The same with the DataWriteGuid kept when new_data_write is false: for a parent about to
+ * take in blocks its child already covers (block_commit), which the child still links to. */
+int vhdx_touch_guids(struct vhdx *v, bool new_data_write);
 
 /* --- vhdx_create.c / vhdx_check.c ------------------------------------------ */
 
