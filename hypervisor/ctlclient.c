@@ -692,3 +692,8 @@ const char *ctl_error_class(const struct ctl_client *c)
 {
 	return c->err_class;
 }
+
+int ctl_fd(const struct ctl_client *c)
+{
+	return c->fd;
+}

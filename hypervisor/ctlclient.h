@@ -85,4 +85,8 @@ void ctl_shutdown(struct ctl_client *c);
 int ctl_query(const char *name, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
 	      char *err, size_t errlen);
 
+/* The socket's descriptor, for a poll loop that calls ctl_read(c, 0) when
+ * it is readable (still owned by c). */
+int ctl_fd(const struct ctl_client *c);
+
 #endif

@@ -1,10 +1,12 @@
 /* VGA text modes: characters and attributes from planes 0 and 1, glyphs
  * from the fonts in plane 2, 8- or 9-dot cells, the cursor and underline;
- * and the text of the screen for tests and firmware checks. */
+ * the text of the screen for tests and firmware checks, and its cells with
+ * their colours for the control API. */
 #include "devices/vga/vga.h"
 #include "devices/vga/vga_int.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void vga_line_span(const struct vga_crtc *c, uint32_t ma, unsigned rs, unsigned chars, uint32_t *lo,
@@ -134,4 +136,70 @@ int vga_text_snapshot(void *vga, char *buf, size_t size, unsigned *cols, unsigne
 		*rows = nrows;
 	pthread_mutex_unlock(&v->lock);
 	return r;
+}
+
+/* The colour DAC entry idx gives, as the renderer computes it: the PEL mask
+ * applied, 6-bit values widened with their lowest bit repeated (8-bit with
+ * the VBE DAC switch). */
+static uint32_t dac_colour(const struct vga *v, unsigned idx)
+{
+	const uint8_t *e = &v->dac[3 * (idx & v->pel_mask & 0xff)];
+	uint32_t rgb = 0;
+	for (int k = 0; k < 3; k++) {
+		unsigned x = e[k];
+		if (!(v->vbe[VBE_INDEX_ENABLE] & VBE_8BIT_DAC)) {
+			x &= 0x3f;
+			x = x << 2 | (x & 1) * 3;
+		}
+		rgb = rgb << 8 | x;
+	}
+	return rgb;
+}
+
+int vga_text_cells(void *vga, struct vga_text **out)
+{
+	struct vga *v = vga;
+	*out = NULL;
+	machine_flush_coalesced(v->m);
+	pthread_mutex_lock(&v->lock);
+	if (vga_vbe_enabled(v) || (v->gr[6] & GR6_GRAPHICS)) {
+		pthread_mutex_unlock(&v->lock);
+		return -EINVAL;
+	}
+	struct vga_crtc c;
+	vga_decode_crtc(v, &c, false);
+	unsigned cell = (c.msl + 1) << (c.dscan ? 1 : 0);
+	unsigned rows = c.height / cell, cols = c.hchars;
+	if (rows == 0)
+		rows = 1;
+	if (rows > VGA_TEXT_MAX_ROWS)
+		rows = VGA_TEXT_MAX_ROWS;
+	struct vga_text *t = malloc(sizeof(*t) + 2 * (size_t)rows * cols);
+	if (!t) {
+		pthread_mutex_unlock(&v->lock);
+		return -ENOMEM;
+	}
+	*t = (struct vga_text){.cols = cols, .rows = rows, .blink = c.blink};
+	bool found = false;
+	for (unsigned row = 0; row < rows; row++) {
+		for (unsigned col = 0; col < cols; col++) {
+			uint32_t cma = c.start + row * c.line_inc + (col >> c.count_shift);
+			uint32_t a = vga_crtc_addr(&c, cma, 0);
+			uint8_t *p = &t->cells[2 * ((size_t)row * cols + col)];
+			p[0] = v->vram[4 * a];
+			p[1] = v->vram[4 * a + 1];
+			if (!found && (cma & 0xffff) == c.cursor_addr) {
+				found = true;
+				t->cursor_x = col;
+				t->cursor_y = row;
+			}
+		}
+	}
+	unsigned cend = c.cursor_end < c.msl ? c.cursor_end : c.msl;
+	t->cursor_visible = found && c.cursor_on && c.cursor_start <= cend;
+	for (unsigned i = 0; i < 16; i++)
+		t->palette[i] = dac_colour(v, c.attr_map[i & c.plane_enable]);
+	pthread_mutex_unlock(&v->lock);
+	*out = t;
+	return 0;
 }

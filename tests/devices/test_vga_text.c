@@ -2,7 +2,8 @@
  * BIOS's register table, a font loaded into plane 2, characters and
  * attributes at 0xB8000; the surface is checked pixel for pixel (glyphs,
  * 9th column, DAC colours, blink, cursor, fonts A/B, 40 and 80x50 columns),
- * and the text snapshot and dirty tracking are checked. */
+ * and the text snapshot, the cells with their colours (display-text) and
+ * dirty tracking are checked. */
 #include "tests/devices/vga_driver.h"
 
 #include <errno.h>
@@ -370,6 +371,182 @@ static void test_snapshot_errors(void **state)
 	vt_free(t);
 }
 
+/* vga_text_cells equals what the test wrote, cell for cell. */
+static struct vga_text *check_cells(struct vt *t, const struct screen *sc)
+{
+	struct vga_text *vt;
+	assert_int_equal(vga_text_cells(t->vga, &vt), 0);
+	assert_non_null(vt);
+	assert_int_equal(vt->cols, sc->cols);
+	assert_int_equal(vt->rows, sc->rows);
+	for (unsigned r = 0; r < sc->rows; r++)
+		for (unsigned c = 0; c < sc->cols; c++) {
+			const uint8_t *cell = &vt->cells[2 * (r * sc->cols + c)];
+			if (cell[0] != sc->ch[r][c] || cell[1] != sc->at[r][c])
+				fail_msg("cell (%u,%u) is %02x/%02x, want %02x/%02x", c, r, cell[0],
+					 cell[1], sc->ch[r][c], sc->at[r][c]);
+		}
+	return vt;
+}
+
+static void test_text_cells(void **state)
+{
+	struct screen sc;
+	struct vt *t = mode3(&sc);
+	puts_at(t, &sc, 0, 0, "SeaBIOS (version osio)", 0x07);
+	puts_at(t, &sc, 2, 3, "Hello, VGA", 0x1f);
+	puts_at(t, &sc, 3, 0, "blink", 0x9e);
+	for (unsigned c = 0; c < 64; c++)
+		put(t, &sc, 5, c, (uint8_t)(0xc0 + c), (uint8_t)c);
+	put(t, &sc, 6, 0, 0x00, 0x07);
+	put(t, &sc, 24, 79, 'Z', 0x70);
+	set_cursor(t, &sc, 2, 13, 0x0d, 0x0e);
+	struct vga_text *vt = check_cells(t, &sc);
+	assert_int_equal(vt->cursor_x, 13);
+	assert_int_equal(vt->cursor_y, 2);
+	assert_true(vt->cursor_visible);
+	assert_true(vt->blink); /* mode 3: attribute mode control bit 3 */
+	/* Attribute colours through the palette registers and the DAC:
+	 * colour 6 is EGA 0x14 (brown), 8-15 the bright ones. */
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(vt->palette[i], vt_ega(vt_mode3.actl[i]));
+	assert_int_equal(vt->palette[1], 0x0000a8);
+	assert_int_equal(vt->palette[6], 0xa85700);
+	assert_int_equal(vt->palette[15], 0xffffff);
+	free(vt);
+
+	/* The cursor hidden (bit 5), or starting below the cell: not
+	 * visible, still placed. Moved to the last cell. */
+	vt_crtc(t, 0x0a, 0x20 | 0x0d);
+	vt = check_cells(t, &sc);
+	assert_false(vt->cursor_visible);
+	assert_int_equal(vt->cursor_x, 13);
+	free(vt);
+	set_cursor(t, &sc, 24, 79, 0x10, 0x11);
+	vt = check_cells(t, &sc);
+	assert_false(vt->cursor_visible);
+	free(vt);
+	set_cursor(t, &sc, 24, 79, 0x00, 0x0f);
+	vt = check_cells(t, &sc);
+	assert_true(vt->cursor_visible);
+	assert_int_equal(vt->cursor_x, 79);
+	assert_int_equal(vt->cursor_y, 24);
+	free(vt);
+	/* Past the end of the screen: nowhere on it. */
+	vt_crtc(t, 0x0e, 0x20);
+	vt_crtc(t, 0x0f, 0x00);
+	vt = check_cells(t, &sc);
+	assert_false(vt->cursor_visible);
+	free(vt);
+
+	/* Bright backgrounds instead of blinking. */
+	vt_attr(t, 0x10, (uint8_t)(vt_attr_read(t, 0x10) & ~0x08));
+	vt = check_cells(t, &sc);
+	assert_false(vt->blink);
+	free(vt);
+	vt_free(t);
+}
+
+static void test_text_cells_palette(void **state)
+{
+	struct screen sc;
+	struct vt *t = mode3(&sc);
+	struct vga_text *vt;
+	/* The DAC entry behind colour 1, then the palette register that
+	 * points colour 1 elsewhere. */
+	vt_dac(t, 1, 0x3f, 0x00, 0x00);
+	vt = check_cells(t, &sc);
+	assert_int_equal(vt->palette[1], 0xff0000);
+	free(vt);
+	vt_attr(t, 0x01, 0x02);
+	vt = check_cells(t, &sc);
+	assert_int_equal(vt->palette[1], vt_ega(2));
+	free(vt);
+	/* Colour select bits 3-2 give DAC index bits 7-6. */
+	vt_attr(t, 0x14, 0x04);
+	vt_dac(t, 0x42, 0x10, 0x20, 0x30);
+	vt = check_cells(t, &sc);
+	assert_int_equal(vt->palette[1], vt_rgb6(0x10, 0x20, 0x30));
+	free(vt);
+	vt_attr(t, 0x14, 0x00);
+	/* The PEL mask: every colour from DAC entry 0. */
+	houtb(&t->h, 0x3c6, 0x00);
+	vt = check_cells(t, &sc);
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(vt->palette[i], vt_ega(0));
+	free(vt);
+	houtb(&t->h, 0x3c6, 0xff);
+	/* Colour plane enable: colours without plane 3 lose their bright bit. */
+	vt_attr(t, 0x12, 0x07);
+	vt = check_cells(t, &sc);
+	assert_int_equal(vt->palette[15], vt->palette[7]);
+	assert_int_equal(vt->palette[7], vt_ega(vt_mode3.actl[7]));
+	free(vt);
+	/* The surface shows the same colours. */
+	puts_at(t, &sc, 0, 0, "c", 0x1e);
+	vt_refresh(t);
+	vt = check_cells(t, &sc);
+	assert_int_equal(vt_px(t, 8, 0), vt->palette[1]);
+	free(vt);
+	vt_free(t);
+}
+
+static void test_text_cells_geometry(void **state)
+{
+	struct screen sc;
+	struct vt *t = mode3(&sc);
+	struct vga_text *vt;
+	/* 80x50 with the 8-line font. */
+	vt_crtc(t, 0x09, (uint8_t)((vt_crtc_read(t, 0x09) & ~0x1f) | 7));
+	sc.rows = 50;
+	puts_at(t, &sc, 49, 70, "bottom", 0x2f);
+	vt = check_cells(t, &sc);
+	free(vt);
+	vt_crtc(t, 0x09, (uint8_t)((vt_crtc_read(t, 0x09) & ~0x1f) | 15));
+	sc.rows = 25;
+	/* Scrolled by a row: the start address counts characters. */
+	put(t, &sc, 1, 0, 'X', 0x4e);
+	vt_crtc(t, 0x0c, 0);
+	vt_crtc(t, 0x0d, 80);
+	assert_int_equal(vga_text_cells(t->vga, &vt), 0);
+	assert_int_equal(vt->cells[0], 'X');
+	assert_int_equal(vt->cells[1], 0x4e);
+	free(vt);
+	vt_crtc(t, 0x0d, 0);
+	/* 40 columns. */
+	vt_set_mode(t, &vt_mode1);
+	sc.cols = 40;
+	clear(t, &sc);
+	puts_at(t, &sc, 24, 35, "forty", 0x0e);
+	vt = check_cells(t, &sc);
+	free(vt);
+	/* A guest's extreme timing: one scan line per row, the largest
+	 * vertical display: at most VGA_TEXT_MAX_ROWS rows, all in range. */
+	vt_crtc(t, 0x11, 0x00); /* unprotect CR0-7 */
+	vt_crtc(t, 0x01, 0xff);
+	vt_crtc(t, 0x09, 0x00);
+	vt_crtc(t, 0x12, 0xff);
+	vt_crtc(t, 0x07, 0x42);
+	vt_crtc(t, 0x13, 0xff);
+	assert_int_equal(vga_text_cells(t->vga, &vt), 0);
+	assert_int_equal(vt->rows, VGA_TEXT_MAX_ROWS);
+	assert_true(vt->cols >= 1 && vt->cols <= 256);
+	free(vt);
+	/* Graphics modes have no cells. */
+	vt_set_mode(t, &vt_mode13);
+	assert_int_equal(vga_text_cells(t->vga, &vt), -EINVAL);
+	assert_null(vt);
+	vt_set_mode(t, &vt_mode3);
+	assert_int_equal(vga_text_cells(t->vga, &vt), 0);
+	free(vt);
+	vt_dispi(t, 3, 32);
+	vt_dispi(t, 1, 640);
+	vt_dispi(t, 2, 480);
+	vt_dispi(t, 4, 0x41);
+	assert_int_equal(vga_text_cells(t->vga, &vt), -EINVAL);
+	vt_free(t);
+}
+
 static unsigned take(struct display_consumer *c, struct display_rect *r, unsigned max)
 {
 	return display_consumer_take(c, r, max, NULL);
@@ -432,12 +609,20 @@ static void test_notification(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mode3_text),	    cmocka_unit_test(test_cursor),
-	    cmocka_unit_test(test_80x50),	    cmocka_unit_test(test_40_columns),
-	    cmocka_unit_test(test_font_maps),	    cmocka_unit_test(test_palette_changes),
-	    cmocka_unit_test(test_underline_mono),  cmocka_unit_test(test_start_address_and_split),
-	    cmocka_unit_test(test_snapshot_errors), cmocka_unit_test(test_dirty_tracking),
+	    cmocka_unit_test(test_mode3_text),
+	    cmocka_unit_test(test_cursor),
+	    cmocka_unit_test(test_80x50),
+	    cmocka_unit_test(test_40_columns),
+	    cmocka_unit_test(test_font_maps),
+	    cmocka_unit_test(test_palette_changes),
+	    cmocka_unit_test(test_underline_mono),
+	    cmocka_unit_test(test_start_address_and_split),
+	    cmocka_unit_test(test_snapshot_errors),
+	    cmocka_unit_test(test_dirty_tracking),
 	    cmocka_unit_test(test_notification),
+	    cmocka_unit_test(test_text_cells),
+	    cmocka_unit_test(test_text_cells_palette),
+	    cmocka_unit_test(test_text_cells_geometry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
