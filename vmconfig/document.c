@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 struct vmconfig *vmconfig_new(const char *path)
@@ -180,7 +181,11 @@ int vc_reserve(struct vmconfig *cfg, size_t n)
 
 int vc_insert_line(struct vmconfig *cfg, size_t at, struct vc_line *line)
 {
-	const char *eol = vc_default_eol(cfg);
+	/* A copy: vc_default_eol may point into cfg->lines, which vc_reserve
+	 * may move. */
+	char eolbuf[sizeof(line->eol)];
+	const char *eol = eolbuf;
+	snprintf(eolbuf, sizeof(eolbuf), "%s", vc_default_eol(cfg));
 
 	if (vc_reserve(cfg, 1))
 		return -ENOMEM;
