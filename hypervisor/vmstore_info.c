@@ -308,34 +308,15 @@ static enum vm_state state_of(const char *s)
 }
 
 /* Connects to the worker's control socket, waiting at most until deadline
- * (ms of CLOCK_MONOTONIC) for its greeting. */
+ * (ms of CLOCK_MONOTONIC) for the connection and the whole greeting: a
+ * worker that sends half of it and stops is not waited for longer. */
 static int query_open(const char *name, struct ctl_client **c, long long deadline)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char err[512];
-	int fd, r;
-
-	if ((r = control_socket_path(name, sa.sun_path, sizeof(sa.sun_path))) < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	/* The greeting must be there before ctl_open_fd waits for it (its
-	 * own timeout is long). */
-	struct pollfd p = {.fd = fd, .events = POLLIN};
 	long long left = deadline - (long long)(vmstore_now_ns(CLOCK_MONOTONIC) / 1000000);
-	if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
-		close(fd);
+	if (left <= 0)
 		return -ETIMEDOUT;
-	}
-	int flags = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	return ctl_open_fd(fd, name, NULL, c, err, sizeof(err));
+	return ctl_open_timeout(name, NULL, c, err, sizeof(err), (int)left);
 }
 
 /* Asks a running worker; false when it did not answer in time. */
