@@ -17,6 +17,7 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_send_key(int argc, char **argv);
 int cmd_serial(int argc, char **argv);

@@ -12,6 +12,7 @@ static const struct command commands[] = {
 	{ "import", "take a VM into the store from its vmconfig file", cmd_import },
 	{ "export", "copy a VM (its vmconfig and disks) into a folder", cmd_export },
 	{ "delete", "delete a VM from the store (asks before deleting its disks)", cmd_delete },
+	{ "rename", "rename a VM of the store that is not running", cmd_rename },
 	{ "list", "every VM of the store with its state, CPU, memory and uptime", cmd_list },
 	{ "run", "run a VM in the foreground (serial console on this terminal)", cmd_run },
 	{ "connect", "show a running VM's screen in a window, with its keyboard and mouse",

@@ -98,4 +98,13 @@ struct vm_info {
  * shown as it last was, never blocks the list). -ENOENT for no such VM. */
 int vmstore_info(const char *name, struct vm_info *info);
 
+/* osio rename: gives a VM that is Off, Saved or Crashed another name, under
+ * its command lock: its folder (RENAME_NOREPLACE), NAME.vmconfig and its
+ * [vm] name (comments kept; a [vm] uuid is written first so the guest keeps
+ * its identity), and the disks NAME.vhdx / NAME-N.vhdx in the folder that no
+ * other image uses as a parent (their paths in the vmconfig and
+ * checkpoints.json follow). A failure midway is undone. 0, or -errno with
+ * one sentence in err. */
+int vmstore_rename(const char *old, const char *new_name, char *err, size_t errlen);
+
 #endif
