@@ -1,10 +1,12 @@
 /* The osio command: subcommand dispatch. */
 #include "cli/commands.h"
 
+#include "console/console.h"
 #include "hypervisor/log.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct command commands[] = {
 	{ "create", "make a new VM in the store (a new disk, a DVD drive, an adapter)",
@@ -32,6 +34,8 @@ static const struct command commands[] = {
 	{ "checkpoint", "create, list, apply and delete a VM's checkpoints", cmd_checkpoint },
 	{ "disk", "create, inspect, convert, grow and check virtual hard disks", cmd_disk },
 	{ "switch", "create, list, show and delete virtual switches", cmd_switch },
+	{ "console", "the osio console, a terminal VM manager (also: osio with no arguments)",
+	  console_main },
 	{ "version", "print osio's version", cmd_version },
 };
 
@@ -52,6 +56,9 @@ int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_init();
+	/* osio alone on a terminal opens the console, like Hyper-V Manager. */
+	if (argc < 2 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return console_main(1, argv);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);

@@ -11,6 +11,8 @@ packages=(
 	libcmocka-dev
 	# screenshots (PNG), the VNC server, the SDL window, the control API (JSON)
 	libpng-dev zlib1g-dev libvncserver-dev libsdl2-dev libjansson-dev
+	# the console (ncurses TUI) and its scenario tests (driven in tmux)
+	libncurses-dev tmux
 	# the NAT switch (user-mode TCP/IP)
 	libslirp-dev
 	# the worker's sandbox (seccomp filter)

@@ -1,0 +1,172 @@
+# shellcheck shell=bash disable=SC2154 # OSIO, tmp, ARTIFACTS, failures, passes: the caller's
+# Shared by the console's scenario tests: the real console (osio with no arguments) run in a
+# tmux server of the test's own (tmux -L osio-test-PID), keys sent to it, its screen polled and
+# saved as a test artifact.
+# The caller sets OSIO (the binary), tmp (a scratch folder), OSIO_STORE_DIR and
+# OSIO_RUNTIME_DIR, ARTIFACTS (a folder for screens; $tmp/artifacts when unset), failures=0 and
+# passes=0, then sources this. con_start installs an EXIT trap that ends the tmux server (and
+# then runs the trap the caller had).
+
+CON_SOCK=osio-test-$$
+CON_TARGET=con
+# How long the last con_wait_text / con_wait_gone waited, in ms (for the caller's messages).
+export CON_WAITED_MS=0
+CON_TRAPPED=
+
+if ! declare -F fail >/dev/null; then
+	fail() {
+		echo "FAIL: $*"
+		failures=$((failures + 1))
+	}
+	pass() {
+		passes=$((passes + 1))
+		echo "ok: $*"
+	}
+fi
+
+con_tmux() {
+	tmux -L "$CON_SOCK" "$@"
+}
+
+# con_kill: ends the console's tmux server (for traps; quiet).
+con_kill() {
+	con_tmux kill-server 2>/dev/null
+	return 0
+}
+
+# con_start COLS ROWS [ARGS...]: runs "$OSIO ARGS" (the console when there are none) in a
+# detached tmux window of that size, with the test's store, TERM=tmux-256color (the keys tmux
+# sends), LANG=C.UTF-8; its stderr goes to $ARTIFACTS/console.stderr. The pane stays when the
+# console exits, so that what it printed can be seen.
+con_start() {
+	local cols=$1 rows=$2 cmd a
+	shift 2
+	: "${ARTIFACTS:=$tmp/artifacts}"
+	mkdir -p "$ARTIFACTS"
+	if [[ -z $CON_TRAPPED ]]; then
+		local prev
+		prev=$(trap -p EXIT | sed -e "s/^trap -- '\(.*\)' EXIT$/\1/")
+		# shellcheck disable=SC2064 # expanded now, on purpose
+		trap "con_kill; $prev" EXIT
+		CON_TRAPPED=1
+	fi
+	cmd="exec env OSIO_STORE_DIR=$(printf %q "$OSIO_STORE_DIR")"
+	cmd+=" OSIO_RUNTIME_DIR=$(printf %q "$OSIO_RUNTIME_DIR")"
+	cmd+=" TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
+	if [[ -n ${OSIO_CONSOLE_TRACE:-} ]]; then
+		cmd+=" OSIO_CONSOLE_TRACE=$(printf %q "$OSIO_CONSOLE_TRACE")"
+	fi
+	cmd+=" $(printf %q "$OSIO")"
+	for a in "$@"; do cmd+=" $(printf %q "$a")"; done
+	cmd+=" 2>>$(printf %q "$ARTIFACTS/console.stderr")"
+	con_tmux -f /dev/null new-session -d -s "$CON_TARGET" -x "$cols" -y "$rows" "$cmd" || {
+		fail "tmux cannot start the console"
+		return 1
+	}
+	con_tmux set-option -t "$CON_TARGET" remain-on-exit on >/dev/null
+	con_tmux set-option -t "$CON_TARGET" window-size manual >/dev/null 2>&1
+}
+
+# con_pid: the console's process id (the pane's, as the command was exec'd).
+con_pid() {
+	con_tmux display-message -p -t "$CON_TARGET" '#{pane_pid}'
+}
+
+# con_alive: whether the console still runs.
+con_alive() {
+	[[ $(con_tmux display-message -p -t "$CON_TARGET" '#{pane_dead}' 2>/dev/null) == 0 ]]
+}
+
+# con_keys KEYS...: tmux send-keys (key names such as Enter, Escape, NPage, Home, End, F5, or
+# text). The console runs with TERM=tmux-256color, whose terminfo names the sequences tmux sends
+# (with xterm-256color, tmux's ESC [ 1 ~ and ESC [ 4 ~ for Home and End are keys it lacks).
+con_keys() {
+	con_tmux send-keys -t "$CON_TARGET" "$@"
+}
+
+# con_text TEXT: types TEXT literally.
+con_text() {
+	con_tmux send-keys -t "$CON_TARGET" -l "$1"
+}
+
+# con_screen: the screen as text, one line per row.
+con_screen() {
+	con_tmux capture-pane -p -t "$CON_TARGET"
+}
+
+# con_wait_text REGEX [TIMEOUT]: waits (polling every 0.1 s, TIMEOUT seconds, default 10) until
+# the screen matches REGEX (grep -E); CON_WAITED_MS says how long it took. On timeout it prints
+# the screen and fails (returns 1).
+con_wait_text() {
+	local re=$1 timeout=${2:-10} start now
+	start=$(date +%s%N)
+	while :; do
+		if con_screen 2>/dev/null | grep -Eq -- "$re"; then
+			CON_WAITED_MS=$((($(date +%s%N) - start) / 1000000))
+			return 0
+		fi
+		now=$(date +%s%N)
+		if (((now - start) / 1000000 >= timeout * 1000)); then
+			CON_WAITED_MS=$(((now - start) / 1000000))
+			echo "  no '$re' on the screen after ${timeout} s:"
+			con_screen 2>/dev/null | sed 's/^/    | /'
+			con_alive || echo "  (the console has exited)"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# con_wait_gone REGEX [TIMEOUT]: the same, until the screen no longer matches.
+con_wait_gone() {
+	local re=$1 timeout=${2:-10} start now
+	start=$(date +%s%N)
+	while con_screen 2>/dev/null | grep -Eq -- "$re"; do
+		now=$(date +%s%N)
+		if (((now - start) / 1000000 >= timeout * 1000)); then
+			echo "  '$re' still on the screen after ${timeout} s:"
+			con_screen 2>/dev/null | sed 's/^/    | /'
+			return 1
+		fi
+		sleep 0.1
+	done
+	CON_WAITED_MS=$((($(date +%s%N) - start) / 1000000))
+}
+
+# con_capture NAME: saves the screen to $ARTIFACTS/NAME.txt and prints it.
+con_capture() {
+	: "${ARTIFACTS:=$tmp/artifacts}"
+	mkdir -p "$ARTIFACTS"
+	con_screen >"$ARTIFACTS/$1.txt"
+	echo "--- screen $1 ---"
+	cat "$ARTIFACTS/$1.txt"
+}
+
+# con_resize COLS ROWS: the terminal changes size (the console gets SIGWINCH).
+con_resize() {
+	con_tmux resize-window -t "$CON_TARGET" -x "$1" -y "$2"
+}
+
+# con_size: the pane's size as "COLSxROWS".
+con_size() {
+	con_tmux display-message -p -t "$CON_TARGET" '#{pane_width}x#{pane_height}'
+}
+
+# con_stop: q (the console quits), up to 5 s for it to end, then the tmux server goes. Fails
+# when the console did not end by itself.
+con_stop() {
+	local i rc=0
+	if con_alive; then
+		con_keys q
+		for ((i = 0; i < 50; i++)); do
+			con_alive || break
+			sleep 0.1
+		done
+		if con_alive; then
+			fail "the console did not quit on q"
+			rc=1
+		fi
+	fi
+	con_kill
+	return $rc
+}
