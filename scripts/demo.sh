@@ -1,39 +1,44 @@
 #!/usr/bin/env bash
-# osio's main job for a first look: boot a VM on this terminal.
-# - Where /dev/kvm is hardware-backed (kvm_intel, kvm_amd): Debian's own
-#   kernel with a busybox initramfs, 2 vCPUs, and a shell on the serial
-#   console (exit turns the VM off).
-# - Elsewhere (a KVM without hardware support, like kvm_pvm, emulates
-#   kernel code too slowly for a stock kernel): the Linux-boot-protocol test
-#   kernel osio's tests build, which prints what the loader handed it.
-# Ctrl-A x quits at any time. usage: scripts/demo.sh [BUILD_DIR]
+# osio's main job for a first look: the osio console, with a ready demo VM.
+# The VM "demo" is made in your VM store once: 256 MiB, no hard disk, no
+# network, and Debian's GRUB rescue ISO in its DVD drive, so it boots through
+# SeaBIOS into GRUB's menu on any machine (no hardware virtualization needed).
+# - On a terminal: opens the console (osio with no arguments). Select demo,
+#   press s to start it, c to connect to its screen, ? for help, q to quit.
+# - Without a terminal (a pipe, CI): starts demo, waits for its screen, saves
+#   it as a PNG, prints its state, and turns it off again.
+# usage: scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 osio=$build/osio
 [ -x "$osio" ] || { echo "demo: $osio is missing; build first: cmake --preset default && cmake --build --preset default" >&2; exit 1; }
+iso=/usr/lib/grub-rescue/grub-rescue-cdrom.iso
+[ -r "$iso" ] || { echo "demo: $iso is missing; run scripts/install-deps.sh (package grub-rescue-pc)" >&2; exit 1; }
 
-hardware=
-for m in kvm_intel kvm_amd; do [ -d /sys/module/$m ] && hardware=$m; done
-
-if [ -n "$hardware" ]; then
-	echo "demo: /dev/kvm is $hardware: booting Debian's kernel (fetching it once, no root needed)"
-	paths=$(scripts/fetch-guest-artefacts.sh)
-	kernel=$(sed -n 's/^kernel=//p' <<<"$paths")
-	initramfs=$(sed -n 's/^initramfs=//p' <<<"$paths")
-	exec "$osio" run --name demo --kernel "$kernel" --initrd "$initramfs" \
-		--append "console=ttyS0 osio.shell" --memory 1G --cpus 2
+if ! "$osio" status demo >/dev/null 2>&1; then
+	echo "demo: creating the VM 'demo' in your VM store (GRUB rescue ISO on its DVD drive)"
+	"$osio" create demo --memory 256M --cpus 1 --disk none --dvd "$iso" --switch none --boot dvd
 fi
 
-guest=$build/tests/guest/bzimage
-[ -f "$guest/bzImage" ] || { echo "demo: $guest/bzImage is missing; build first" >&2; exit 1; }
-echo "demo: /dev/kvm has no hardware virtualization here, so instead of Debian's kernel"
-echo "demo: osio boots its own Linux-boot-protocol test kernel (it reports what it was given):"
-read -r initrd_args <"$guest/initrd.args"
-set +e
-"$osio" run --name demo --kernel "$guest/bzImage" --initrd "$guest/initrd.img" \
-	--append "mem=256M cpus=2 $initrd_args demo" --memory 256M --cpus 2
-status=$?
-set -e
-echo "demo: the VM ended with status $status (0: every check passed)"
-exit $status
+if [ -t 0 ] && [ -t 1 ]; then
+	exec "$osio"
+fi
+
+echo "demo: no terminal here, so instead of the console: starting demo, showing its state, turning it off"
+running=
+"$osio" status demo 2>/dev/null | grep -q '^State: *Running' && running=yes
+[ -n "$running" ] || "$osio" start demo
+for _ in $(seq 1 60); do
+	"$osio" status demo | grep -q '^State: *Running' && break
+	sleep 0.5
+done
+sleep 5 # SeaBIOS and GRUB draw the menu
+shot=$(mktemp --suffix=.png "${TMPDIR:-/tmp}/osio-demo-XXXXXX")
+tools=$build/tests/connect/connect_ctlcall
+if [ -x "$tools" ]; then
+	"$tools" demo screenshot "{\"file\": \"$shot\"}" >/dev/null && echo "demo: its screen: $shot"
+fi
+"$osio" list
+[ -n "$running" ] || "$osio" stop demo
+echo "demo: run $osio on a terminal for the console"
