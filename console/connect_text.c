@@ -236,13 +236,10 @@ void conn_text_colours_update(struct conn_text_colours *c, const struct conn_tex
 		bool blinks, bold = false;
 		conn_text_attr_colours((uint8_t)a, t->blink, &fg, &bg, &blinks);
 		attr_t at = blinks ? A_BLINK : A_NORMAL;
-		int pair = 0;
+		int f = -1, b = -1;
 		if (con->colour) {
-			int f = colour_number(con, t->palette[fg], &bold);
-			int b = colour_number(con, t->palette[bg], NULL);
-			pair = alloc_pair(f, b);
-			if (pair < 0)
-				pair = 0;
+			f = colour_number(con, t->palette[fg], &bold);
+			b = colour_number(con, t->palette[bg], NULL);
 			if (bold)
 				at |= A_BOLD;
 		} else {
@@ -253,12 +250,21 @@ void conn_text_colours_update(struct conn_text_colours *c, const struct conn_tex
 			if (fg >= 8)
 				at |= A_BOLD;
 		}
-		c->pair[a] = pair;
+		c->fg[a] = f;
+		c->bg[a] = b;
 		c->attr[a] = at;
 	}
 }
 
 /* --- drawing -------------------------------------------------------------- */
+
+int conn_text_pair(const struct conn_text_colours *c, int attr)
+{
+	if (attr < 0 || attr > 255 || c->fg[attr] < 0)
+		return 0;
+	int pair = alloc_pair(c->fg[attr], c->bg[attr]);
+	return pair < 0 ? 0 : pair;
+}
 
 int conn_text_ascii(uint32_t cp)
 {
@@ -314,6 +320,12 @@ bool conn_text_draw(const struct conn_text *t, const struct conn_text_colours *c
 	int y0, ny, oy, x0, nx, ox;
 	span(t->rows, h, t->cur_visible ? t->cur_y : 0, &y0, &ny, &oy);
 	span(t->cols, w, t->cur_visible ? t->cur_x : 0, &x0, &nx, &ox);
+	/* Pairs looked up for each draw: alloc_pair may give a pair that was
+	 * not used for a while (the thumbnail's half blocks use many) to
+	 * other colours. */
+	int pair[256];
+	for (int a = 0; a < 256; a++)
+		pair[a] = -1;
 	for (int y = 0; y < ny; y++) {
 		const uint32_t *ch = t->chars + (size_t)(y0 + y) * t->cols + x0;
 		const uint8_t *at = t->attrs + (size_t)(y0 + y) * t->cols + x0;
@@ -324,8 +336,10 @@ bool conn_text_draw(const struct conn_text *t, const struct conn_text_colours *c
 				    (wchar_t)(unicode && ch[x] >= 0x80 ? '?'
 								       : conn_text_ascii(ch[x]));
 			cchar_t cc;
-			int pair = c->pair[at[x]];
-			setcchar(&cc, wc, c->attr[at[x]], 0, &pair);
+			int a = at[x];
+			if (pair[a] < 0)
+				pair[a] = conn_text_pair(c, a);
+			setcchar(&cc, wc, c->attr[a], 0, &pair[a]);
 			mvwadd_wch(win, top + oy + y, ox + x, &cc);
 		}
 	}

@@ -46,17 +46,20 @@ int conn_text_rgb_to_16(uint32_t rgb);
  * else as '?'. */
 int conn_text_ascii(uint32_t cp);
 
-/* The colour pair and attributes of each attribute byte for a palette:
- * made again only when the palette, blink mode or the terminal changed. */
+/* The terminal's colours (-1 without colour) and the attributes of each
+ * attribute byte for a palette: made again only when the palette, blink
+ * mode or the terminal changed. */
 struct conn_text_colours {
 	bool valid;
 	uint32_t palette[16];
 	bool blink;
-	int pair[256];
+	int fg[256], bg[256];
 	attr_t attr[256];
 };
 void conn_text_colours_update(struct conn_text_colours *c, const struct conn_text *t,
 			      const struct console *con);
+/* The colour pair (alloc_pair) for attribute byte attr; 0 without colour. */
+int conn_text_pair(const struct conn_text_colours *c, int attr);
 
 /* Draws t into the h x w box at row top, column 0 of win: centred when it
  * fits, else the part with the cursor. True when the VM's cursor is shown:

@@ -264,11 +264,23 @@ static void test_draw(void **state)
 	int pair;
 	assert_int_equal(cell(w, 1 + 2, 5, &a, &pair), 'A');
 	assert_int_equal(cell(w, 1 + 2 + 3, 5 + 9, &a, &pair), 'A' + 12);
-	assert_int_equal(pair, c.pair[0x1f + 3]);
+	assert_int_equal(pair, conn_text_pair(&c, 0x1f + 3));
 	assert_true(pair > 0);
 	int fg, bg;
 	extended_pair_content(pair, &fg, &bg);
 	assert_int_equal(fg, 34); /* attribute 0x22: green on green, 0x00aa00 as 256 colours */
+	assert_int_equal(bg, 34);
+
+	/* The pairs go to other colours in between (alloc_pair reuses pairs
+	 * not used for a while): the next draw still shows the right ones. */
+	reset_color_pairs();
+	for (int i = 0; i < 8; i++)
+		assert_true(alloc_pair(i, 200 + i) > 0);
+	werase(w);
+	conn_text_draw(&t, &c, w, 1, 8, 20, true);
+	cell(w, 1 + 2 + 3, 5 + 9, &a, &pair);
+	extended_pair_content(pair, &fg, &bg);
+	assert_int_equal(fg, 34);
 	assert_int_equal(bg, 34);
 
 	/* Too small: cut so that the cursor (row 3, column 3) shows. */
@@ -298,7 +310,8 @@ static void test_draw(void **state)
 	assert_false(m.attr[0x07] & A_REVERSE);
 	assert_true(m.attr[0x0f] & A_BOLD);
 	assert_true(m.attr[0x87] & A_BLINK);
-	assert_int_equal(m.pair[0x1f], 0);
+	assert_int_equal(conn_text_pair(&m, 0x1f), 0);
+	assert_int_equal(m.fg[0x1f], -1);
 	delwin(w);
 	conn_text_free(&t);
 }
