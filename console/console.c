@@ -101,15 +101,31 @@ void con_reload_details(struct console *con)
 	sync_selection(con, true);
 }
 
-static void monitor_changed(void *opaque)
+/* The monitor's news is taken 40 ms after it first says there is some,
+ * so that the figures of VMs refreshed together (each second) make one
+ * frame, not one per VM. */
+#define TAKE_DELAY_MS 40
+static int take_timer;
+
+static void monitor_take_now(void *opaque)
 {
 	struct console *con = opaque;
+	take_timer = 0;
 	unsigned what = monitor_take(con->mon, &con->model);
 	if (!what)
 		return;
 	con->dirty = true;
 	bool reload = con->details.name[0] && monitor_config_changed(con->mon, con->details.name);
 	sync_selection(con, reload);
+}
+
+static void monitor_changed(void *opaque)
+{
+	struct console *con = opaque;
+	if (!take_timer)
+		take_timer = loop_timer(con->loop, TAKE_DELAY_MS, monitor_take_now, con);
+	if (take_timer < 0) /* out of memory: take it now */
+		monitor_take_now(con);
 }
 
 static void draw(struct console *con)
