@@ -9,8 +9,10 @@
 #include "console/monitor.h"
 #include "hypervisor/vmstore.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct ctl_client;
 
@@ -46,6 +48,22 @@ struct mon_vm {
 	unsigned backoff_ms;
 	bool has_info;
 	struct vm_info last; /* what was posted last */
+
+	/* The periodic refresh over ctl: query-status and stats sent
+	 * together, their replies making the row (vmstore_info for the
+	 * rest: the first look, state events, a closed connection). */
+	struct monitor *mon;	       /* for ctl's reply handler */
+	long long status_id, stats_id; /* their requests while unanswered; 0: none */
+	bool no_stats;		       /* the worker's stats is of no use: vmstore_info */
+	bool cpu_valid;		       /* last.cpu_percent is from two of its samples */
+	uint64_t cpu_ns, up_ns;	       /* the sample CPU % is measured from; up_ns 0: none */
+	struct {		       /* what query-status said */
+		bool ok;
+		enum vm_state state;
+		uint64_t memory;
+		unsigned cpus;
+		char vnc[128];
+	} status;
 };
 
 struct monitor {
@@ -100,6 +118,16 @@ bool mon_pool_submit(struct mon_pool *p, const char *name);
 /* The results so far, in order (free with mon_pool_free_results). */
 struct mon_result *mon_pool_take(struct mon_pool *p);
 void mon_pool_free_results(struct mon_result *r);
+
+/* monitor_pool.c: what a worker's replies say. query-status into v->status;
+ * stats' vCPU time ("cpu-time-ns", else the sum of each vCPU's "time-ns")
+ * and uptime (false when it has no CPU figure); and info (what was posted
+ * last) brought up to date with them: state, memory, vCPUs, VNC, uptime,
+ * and CPU %, the vCPU time over the uptime between two samples at least
+ * 200 ms apart (until there are two, info's stays). */
+void mon_read_status(struct mon_vm *v, json_t *ret);
+bool mon_read_stats(json_t *ret, uint64_t *cpu_ns, uint64_t *up_ns);
+void mon_apply_sample(struct mon_vm *v, struct vm_info *info, uint64_t cpu_ns, uint64_t up_ns);
 
 /* monitor.c: hand results to the console (wakes it). */
 void mon_post(struct monitor *mon, struct mon_update *u);

@@ -1,8 +1,10 @@
-/* The monitor's helpers that run vmstore_info: a few threads taking VM
- * names from a queue and handing results back through an eventfd, so that
- * a worker that hangs (however long its queries take) holds one helper and
- * never the updates of other VMs. The pool is freed by whoever leaves it
- * last: stopping never waits for a helper stuck in a query. */
+/* Where the monitor's figures of a VM come from. vmstore_info on helper
+ * threads taking VM names from a queue and handing results back through an
+ * eventfd, so that a worker that hangs (however long its queries take)
+ * holds one helper and never the updates of other VMs; the pool is freed
+ * by whoever leaves it last: stopping never waits for a helper stuck in a
+ * query. And what a running worker's query-status and stats replies on
+ * the event connection say (the periodic refresh). */
 #include "console/monitor_int.h"
 
 #include <errno.h>
@@ -14,6 +16,8 @@
 #include <unistd.h>
 
 #define POOL_THREADS 8
+/* CPU % is measured over at least this much of the worker's uptime. */
+#define CPU_MIN_NS (200ull * 1000 * 1000)
 
 struct mon_pool {
 	pthread_mutex_t lock;
@@ -178,4 +182,84 @@ void mon_pool_stop(struct mon_pool *p)
 	p->stop = true;
 	pthread_cond_broadcast(&p->cond);
 	pool_leave(p);
+}
+
+/* --- a worker's replies on the event connection ------------------------------- */
+
+static uint64_t json_u64(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		return (uint64_t)json_integer_value(v);
+	if (json_is_real(v) && json_real_value(v) > 0 && json_real_value(v) < 1.8e19)
+		return (uint64_t)json_real_value(v);
+	return 0;
+}
+
+/* As vmstore_info reads query-status: "running", "resetting" and "off"
+ * (ending) are a worker that is up. */
+static enum vm_state state_of(const char *s)
+{
+	if (!s || strcmp(s, "starting") == 0)
+		return VM_STARTING;
+	if (strcmp(s, "paused") == 0)
+		return VM_PAUSED;
+	if (strcmp(s, "saving") == 0)
+		return VM_SAVING;
+	return VM_RUNNING;
+}
+
+void mon_read_status(struct mon_vm *v, json_t *ret)
+{
+	const char *vnc = json_string_value(json_object_get(ret, "vnc"));
+
+	v->status.ok = true;
+	v->status.state = state_of(json_string_value(json_object_get(ret, "state")));
+	v->status.memory = json_u64(ret, "memory");
+	v->status.cpus = (unsigned)json_u64(ret, "cpus");
+	snprintf(v->status.vnc, sizeof(v->status.vnc), "%s", vnc ? vnc : "");
+}
+
+/* stats' vCPU time ("cpu-time-ns", else the sum of each vCPU's "time-ns")
+ * and uptime; false when it has neither CPU figure. */
+bool mon_read_stats(json_t *ret, uint64_t *cpu_ns, uint64_t *up_ns)
+{
+	json_t *vcpus = json_object_get(ret, "vcpus"), *e;
+	size_t i;
+
+	*up_ns = json_u64(ret, "uptime-ns");
+	if (json_is_integer(json_object_get(ret, "cpu-time-ns"))) {
+		*cpu_ns = json_u64(ret, "cpu-time-ns");
+		return true;
+	}
+	if (!json_is_array(vcpus))
+		return false;
+	*cpu_ns = 0;
+	json_array_foreach(vcpus, i, e) *cpu_ns += json_u64(e, "time-ns");
+	return true;
+}
+
+void mon_apply_sample(struct mon_vm *v, struct vm_info *info, uint64_t cpu_ns, uint64_t up_ns)
+{
+	info->state = v->status.state;
+	if (v->status.memory)
+		info->memory = v->status.memory;
+	if (v->status.cpus)
+		info->cpus = v->status.cpus;
+	snprintf(info->vnc, sizeof(info->vnc), "%s", v->status.vnc);
+	if (!up_ns)
+		return;
+	info->uptime_ns = up_ns;
+	if (!v->up_ns || up_ns < v->up_ns || cpu_ns < v->cpu_ns) {
+		v->up_ns = up_ns; /* the first, or its counters went back */
+		v->cpu_ns = cpu_ns;
+	} else if (up_ns - v->up_ns >= CPU_MIN_NS) {
+		info->cpu_percent =
+		    100.0 * (double)(cpu_ns - v->cpu_ns) / (double)(up_ns - v->up_ns);
+		v->up_ns = up_ns;
+		v->cpu_ns = cpu_ns;
+		v->cpu_valid = true;
+	}
+	/* else too soon after the sample: measured at a later one */
 }

@@ -1,8 +1,9 @@
 /* The monitor's thread: inotify on the store's vms folder, each VM's folder
  * and the runtime directory; an event connection to each running worker;
  * vmstore_info (by monitor_pool.c's helpers) for every VM something
- * happened to, and for the running ones every MONITOR_PERIOD_MS. With no
- * worker running it sleeps in poll() for good. */
+ * happened to, and every MONITOR_PERIOD_MS query-status and stats over each
+ * running worker's event connection. With no worker running it sleeps in
+ * poll() for good. */
 #include "console/monitor_int.h"
 
 #include "hypervisor/ctlclient.h"
@@ -10,7 +11,6 @@
 #include "hypervisor/store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +109,7 @@ static struct mon_vm *get_vm(struct monitor *mon, const char *name)
 		return NULL;
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	v->wd = v->cp_wd = v->ctl_fd = v->conn_fd = -1;
+	v->mon = mon;
 	mon->vms[mon->nvms++] = v;
 	add_watches(mon, v);
 	return v;
@@ -126,6 +127,10 @@ static void disconnect(struct mon_vm *v)
 		v->conn_fd = -1;
 	}
 	v->repeek_at = 0;
+	/* What was asked or measured over it is the old worker's. */
+	v->status_id = v->stats_id = 0;
+	v->no_stats = v->cpu_valid = v->status.ok = false;
+	v->up_ns = v->cpu_ns = 0;
 }
 
 /* The connection failed or ended: look again, try later. */
@@ -169,6 +174,8 @@ static void on_event(void *opaque, const char *name, json_t *data, int fd)
 		v->dirty = true;
 }
 
+static void on_reply(void *opaque, long long id, json_t *ret, const char *cls, const char *desc);
+
 /* Connects without waiting; the greeting is waited for in poll(). */
 static void connect_worker(struct mon_vm *v)
 {
@@ -196,7 +203,7 @@ static void connect_worker(struct mon_vm *v)
  * to the control client (which then reads it without waiting). */
 static void greeted(struct monitor *mon, struct mon_vm *v)
 {
-	static const struct ctl_handlers handlers_tmpl = {.event = on_event};
+	static const struct ctl_handlers handlers_tmpl = {.event = on_event, .reply = on_reply};
 	struct ctl_handlers h = handlers_tmpl;
 	char err[512];
 	ssize_t n;
@@ -216,9 +223,11 @@ static void greeted(struct monitor *mon, struct mon_vm *v)
 		v->repeek_at = now_ms() + REPEEK_MS;
 		return;
 	}
+	/* The socket stays non-blocking: the thread only reads what is
+	 * there, and a send to a worker that stopped reading fails at once
+	 * (never happens: one query pair at a time is a few dozen bytes). */
 	int fd = v->conn_fd;
 	v->conn_fd = -1;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	h.opaque = v;
 	if (ctl_open_fd(fd, v->name, &h, &v->ctl, err, sizeof(err)) < 0) {
 		v->ctl = NULL;
@@ -257,7 +266,25 @@ static bool folder_exists(const char *name)
 	       S_ISDIR(st.st_mode);
 }
 
-static void post_one(struct monitor *mon, struct mon_vm *v, const struct vm_info *info, int rc)
+/* Posts info unless it is what was posted last (and no flag says post). */
+static void post_info(struct monitor *mon, struct mon_vm *v, const struct vm_info *info,
+		      bool config, bool force)
+{
+	struct mon_update *u;
+
+	if (v->has_info && !config && !force && memcmp(&v->last, info, sizeof(*info)) == 0)
+		return;
+	memcpy(&v->last, info, sizeof(*info)); /* padding too: memcmp compares it */
+	v->has_info = true;
+	if ((u = calloc(1, sizeof(*u)))) {
+		u->kind = MON_INFO;
+		u->config = config;
+		u->info = *info;
+		mon_post(mon, u);
+	}
+}
+
+static void post_one(struct monitor *mon, struct mon_vm *v, struct vm_info *info, int rc)
 {
 	struct mon_update *u;
 	bool config = v->config, force = v->force;
@@ -286,16 +313,11 @@ static void post_one(struct monitor *mon, struct mon_vm *v, const struct vm_info
 		disconnect(v);
 	else
 		connect_worker(v);
-	if (v->has_info && !config && !force && memcmp(&v->last, info, sizeof(*info)) == 0)
-		return;
-	v->last = *info;
-	v->has_info = true;
-	if ((u = calloc(1, sizeof(*u)))) {
-		u->kind = MON_INFO;
-		u->config = config;
-		u->info = *info;
-		mon_post(mon, u);
-	}
+	/* Its CPU % against the sample file, perhaps minutes old, gives way
+	 * to the connection's over the last period. */
+	if (v->worker && v->ctl && v->cpu_valid && v->has_info && v->last.pid == info->pid)
+		info->cpu_percent = v->last.cpu_percent;
+	post_info(mon, v, info, config, force);
 }
 
 /* Hands every VM marked dirty to the helpers (one not already with
@@ -323,6 +345,58 @@ static void take_results(struct monitor *mon)
 		post_one(mon, v, &r->info, r->rc);
 	}
 	mon_pool_free_results(list);
+}
+
+/* --- the periodic refresh over the event connection ---------------------------- */
+
+/* Both replies came: the row from the last one, with what they say. */
+static void refreshed(struct monitor *mon, struct mon_vm *v, uint64_t cpu_ns, uint64_t up_ns)
+{
+	struct vm_info info;
+
+	memcpy(&info, &v->last, sizeof(info)); /* padding too: post_info compares it */
+	mon_apply_sample(v, &info, cpu_ns, up_ns);
+	post_info(mon, v, &info, false, false);
+}
+
+/* A reply on the event connection (in ctl_read: the client must not be
+ * closed here). What cannot be used has vmstore_info look instead. */
+static void on_reply(void *opaque, long long id, json_t *ret, const char *cls, const char *desc)
+{
+	struct mon_vm *v = opaque;
+	uint64_t cpu_ns, up_ns;
+
+	(void)cls;
+	(void)desc;
+	if (id == v->status_id) {
+		v->status_id = 0;
+		v->status.ok = false;
+		if (ret)
+			mon_read_status(v, ret);
+	} else if (id == v->stats_id) {
+		v->stats_id = 0;
+		if (!ret || !mon_read_stats(ret, &cpu_ns, &up_ns))
+			v->no_stats = true; /* an older worker: unknown-command */
+		else if (v->status.ok && v->has_info)
+			refreshed(v->mon, v, cpu_ns, up_ns);
+		if (v->no_stats || !v->status.ok || !v->has_info)
+			v->dirty = true;
+	}
+}
+
+/* The period's look at a running VM: query-status and stats over its event
+ * connection, or vmstore_info where there is none (or it is of no use). A
+ * worker still owing the last period's replies gets vmstore_info (which
+ * gives up on it soon, on a helper) and is not asked again meanwhile. */
+static void ask_worker(struct mon_vm *v)
+{
+	if (!v->ctl || v->no_stats || !v->has_info || v->status_id || v->stats_id) {
+		v->dirty = true;
+		return;
+	}
+	if (ctl_send(v->ctl, "query-status", NULL, &v->status_id) < 0 ||
+	    ctl_send(v->ctl, "stats", NULL, &v->stats_id) < 0)
+		retry_later(v); /* closed: vmstore_info says how it ended */
 }
 
 /* --- watching the store ------------------------------------------------------- */
@@ -563,7 +637,7 @@ static void timed_work(struct monitor *mon)
 		if (v->repeek_at && now >= v->repeek_at)
 			v->repeek_at = 0; /* polled again */
 		if (tick && v->worker)
-			v->dirty = true;
+			ask_worker(v);
 		if (v->worker && !v->ctl && v->conn_fd < 0 && now >= v->retry_at)
 			connect_worker(v);
 	}

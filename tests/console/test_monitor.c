@@ -1,8 +1,9 @@
 /* The console's monitor (console/monitor*.c) against a scratch store: VMs
  * listed, added, removed, a vmconfig changed; a fake worker serving the
- * control socket (Running with its memory, a state event, a crash); a
- * Saved VM; a hung worker that must not hold up the others; no work while
- * idle. */
+ * control socket (Running with its memory, the periodic refresh over the
+ * event connection with CPU % from two stats samples, a worker without
+ * stats, a state event, a crash); a Saved VM; hung workers that must not
+ * hold up the others; no work while idle. */
 #include "console/loop.h"
 #include "console/model.h"
 #include "console/monitor.h"
@@ -15,6 +16,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +83,9 @@ static void remove_vm(const char *name)
 }
 
 /* --- a fake worker: greets every client, answers query-status and stats,
- * sends a state event to all when told, closes everything when told --- */
+ * sends a state event to all when told, closes everything when told. Its
+ * stats say 1 s more uptime and 250 ms more vCPU time at each call (25 %),
+ * from 5 s and 4 s (80 % over the whole run). --- */
 
 #define FAKE_CLIENTS 16
 
@@ -89,12 +93,16 @@ struct fake {
 	char vm[65];
 	int listen_fd;
 	int cmd[2];
-	int hang; /* 1: accepts, never greets; 2: half a greeting */
+	int hang; /* 1: accepts, never greets; 2: half a greeting; 3: greets, never answers */
 	pthread_mutex_t lock;
 	char state[16];
 	long long memory;
+	char vnc[32];  /* "": null */
+	bool no_stats; /* answers stats with unknown-command, as an older worker */
 	int clients[FAKE_CLIENTS];
 	int queries;
+	int stats;    /* stats answered */
+	int accepts;  /* connections accepted */
 	int max_open; /* most connections open at once */
 	pthread_t thread;
 };
@@ -126,17 +134,24 @@ static void fake_answer(struct fake *f, int c)
 		json_t *req = json_loads(p, 0, NULL), *ret;
 		const char *cmd = json_string_value(json_object_get(req, "execute"));
 		pthread_mutex_lock(&f->lock);
-		if (cmd && strcmp(cmd, "query-status") == 0)
-			ret = json_pack("{s:s,s:s,s:i,s:I,s:i,s:n}", "name", f->vm, "state",
-					f->state, "cpus", 2, "memory", (json_int_t)f->memory, "pid",
-					getpid(), "vnc");
-		else
-			ret = json_pack("{s:I,s:I,s:[]}", "uptime-ns", (json_int_t)5000000000,
-					"cpu-time-ns", (json_int_t)1000000000, "vcpus");
+		const char *kind = "return";
+		if (cmd && strcmp(cmd, "query-status") == 0) {
+			ret =
+			    json_pack("{s:s,s:s,s:i,s:I,s:i,s:o}", "name", f->vm, "state", f->state,
+				      "cpus", 2, "memory", (json_int_t)f->memory, "pid", getpid(),
+				      "vnc", f->vnc[0] ? json_string(f->vnc) : json_null());
+		} else if (f->no_stats) {
+			kind = "error";
+			ret = json_pack("{s:s,s:s}", "class", "unknown-command", "desc",
+					"no such command");
+		} else {
+			json_int_t k = f->stats++;
+			ret = json_pack("{s:I,s:I,s:[]}", "uptime-ns", 5000000000 + k * 1000000000,
+					"cpu-time-ns", 4000000000 + k * 250000000, "vcpus");
+		}
 		f->queries++;
 		pthread_mutex_unlock(&f->lock);
-		send_line(c,
-			  json_pack("{s:o,s:O}", "return", ret, "id", json_object_get(req, "id")));
+		send_line(c, json_pack("{s:o,s:O}", kind, ret, "id", json_object_get(req, "id")));
 		json_decref(req);
 	}
 }
@@ -180,11 +195,14 @@ static void *fake_serve(void *opaque)
 					close(c);
 			} else {
 				f->clients[slot] = c;
+				pthread_mutex_lock(&f->lock);
+				f->accepts++;
+				pthread_mutex_unlock(&f->lock);
 				if (++open > f->max_open)
 					f->max_open = open;
 				if (f->hang == 2)
 					(void)!send(c, "{\"osio\": {\"pro", 14, MSG_NOSIGNAL);
-				if (!f->hang)
+				if (!f->hang || f->hang == 3)
 					send_line(c, json_pack("{s:{s:s,s:i,s:s,s:[s,s]}}", "osio",
 							       "version", "test", "protocol", 2,
 							       "vm", f->vm, "commands",
@@ -305,6 +323,29 @@ static bool status_is(struct con *c, const void *arg)
 static bool config_of(struct con *c, const void *arg)
 {
 	return monitor_config_changed(c->mon, arg);
+}
+
+/* The row's CPU % is 25 (the fake's stats over two samples). */
+static bool cpu_quarter(struct con *c, const void *arg)
+{
+	struct vm_row *r = model_find(&c->model, arg);
+	return r && r->info.cpu_percent > 24.99 && r->info.cpu_percent < 25.01;
+}
+
+/* arg: "NAME\0VNC" */
+static bool vnc_is(struct con *c, const void *arg)
+{
+	const char *name = arg, *vnc = name + strlen(name) + 1;
+	struct vm_row *r = model_find(&c->model, name);
+	return r && strcmp(r->info.vnc, vnc) == 0;
+}
+
+static int fake_count(struct fake *f, const int *field)
+{
+	pthread_mutex_lock(&f->lock);
+	int n = *field;
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 static bool row_gone(struct con *c, const void *arg)
@@ -543,20 +584,45 @@ static void worker(void **st)
 	struct vm_row *r = model_find(&c.model, "web");
 	assert_int_equal(r->info.pid, getpid());
 	assert_int_equal(r->info.cpus, 2);
-	assert_true(r->info.uptime_ns > 0);
+	assert_true(r->info.uptime_ns >= 5000000000ull);
+	/* The first look (vmstore_info) has the CPU % of the whole run. */
+	assert_true(r->info.cpu_percent > 50);
+	assert_string_equal(r->info.vnc, "");
 
-	/* While it runs, its figures are refreshed every MONITOR_PERIOD_MS. */
-	pthread_mutex_lock(&f.lock);
-	int q0 = f.queries;
-	pthread_mutex_unlock(&f.lock);
-	wait_for(&c, row_gone, "web", 2 * MONITOR_PERIOD_MS + 300);
-	pthread_mutex_lock(&f.lock);
-	int q1 = f.queries, open = f.max_open;
-	pthread_mutex_unlock(&f.lock);
-	/* query-status and stats, about twice; not in a busy loop. */
+	/* While it runs, its figures are refreshed every MONITOR_PERIOD_MS
+	 * over the event connection: CPU % from two stats samples (the
+	 * vCPU time over the uptime between them), the uptime stats says. */
+	assert_true(wait_for(&c, cpu_quarter, "web", 4 * MONITOR_PERIOD_MS));
+	r = model_find(&c.model, "web");
+	assert_int_equal(r->info.uptime_ns % 1000000000, 0);
+	assert_true(r->info.uptime_ns >= 7000000000ull);
+	assert_int_equal(r->info.state, VM_RUNNING);
+	assert_int_equal(r->info.pid, getpid());
+	int q0 = fake_count(&f, &f.queries), a0 = fake_count(&f, &f.accepts);
+	int s0 = fake_count(&f, &f.stats);
+	wait_for(&c, never, NULL, 2 * MONITOR_PERIOD_MS + 300);
+	int q1 = fake_count(&f, &f.queries), a1 = fake_count(&f, &f.accepts);
+	/* query-status and stats, about twice; not in a busy loop; and no
+	 * new connection for them. */
 	assert_true(q1 - q0 >= 2 * 2);
-	assert_true(q1 - q0 <= 4 * 2 + 4);
-	assert_true(open >= 2); /* the event connection and a query */
+	assert_true(q1 - q0 <= 3 * 2);
+	assert_int_equal(a1, a0);
+	r = model_find(&c.model, "web");
+	assert_true(r->info.uptime_ns >= 5000000000ull + (unsigned long long)s0 * 1000000000);
+	assert_true(cpu_quarter(&c, "web"));
+
+	/* What query-status says shows without an event: memory, VNC. */
+	pthread_mutex_lock(&f.lock);
+	f.memory = 5ll << 30;
+	snprintf(f.vnc, sizeof(f.vnc), "127.0.0.1:5901");
+	pthread_mutex_unlock(&f.lock);
+	w = (struct want){"web", VM_RUNNING, 5ull << 30};
+	assert_true(wait_for(&c, row_is, &w, 2 * MONITOR_PERIOD_MS + 300));
+	assert_true(wait_for(&c, vnc_is,
+			     "web\0"
+			     "127.0.0.1:5901",
+			     300));
+	assert_int_equal(fake_count(&f, &f.accepts), a0);
 
 	/* A state event: the row follows at once, not at the next period. */
 	c.bits = 0;
@@ -583,12 +649,29 @@ static void worker(void **st)
 	assert_int_equal(vmstore_path("web", ".crashed", path, sizeof(path)), 0);
 	assert_int_equal(access(path, F_OK), 0);
 
-	/* Started again and ended cleanly: Off. */
+	/* Started again by a worker without stats (an older one): the
+	 * period's look is vmstore_info's, a connection of its own each. */
 	unlink(path);
 	assert_int_equal(vmstore_worker_claim("web", &claim, err, sizeof(err)), 0);
 	fake_start(&f, "web", 0);
-	w = (struct want){"web", VM_RUNNING, 0};
+	pthread_mutex_lock(&f.lock);
+	f.no_stats = true;
+	pthread_mutex_unlock(&f.lock);
+	w = (struct want){"web", VM_RUNNING, 3ull << 30};
 	assert_true(wait_for(&c, row_is, &w, 5000));
+	wait_for(&c, never, NULL, MONITOR_PERIOD_MS + 300);
+	a0 = fake_count(&f, &f.accepts);
+	pthread_mutex_lock(&f.lock);
+	f.memory = 6ll << 30;
+	pthread_mutex_unlock(&f.lock);
+	w = (struct want){"web", VM_RUNNING, 6ull << 30};
+	assert_true(wait_for(&c, row_is, &w, 2 * MONITOR_PERIOD_MS + 300));
+	wait_for(&c, never, NULL, MONITOR_PERIOD_MS);
+	a1 = fake_count(&f, &f.accepts);
+	assert_true(a1 - a0 >= 1);
+	assert_true(a1 - a0 <= 5);
+
+	/* Ended cleanly: Off. */
 	fake_event(&f, "off");
 	fake_stop(&f);
 	vmstore_worker_release("web", claim);
@@ -606,6 +689,7 @@ static void hung_worker(void **st)
 	static struct fake f[STUCK];
 	char err[256], name[STUCK][16];
 	int claim[STUCK];
+	static const int hang[STUCK] = {2, 1, 3};
 	unsigned n = STUCK + 1;
 	(void)st;
 
@@ -616,10 +700,12 @@ static void hung_worker(void **st)
 		make_vm(name[i], "[vm]\nmemory = 1G\n");
 	}
 	assert_true(wait_for(&c, has_rows, &n, 5000));
-	/* Workers that accept connections and never answer. */
+	/* Workers that accept connections and never answer: half a greeting,
+	 * none, or a greeting and then nothing (the monitor's event
+	 * connection is up, its queries over it never answered). */
 	for (int i = 0; i < STUCK; i++) {
 		assert_int_equal(vmstore_worker_claim(name[i], &claim[i], err, sizeof(err)), 0);
-		fake_start(&f[i], name[i], i == 0 ? 2 : 1);
+		fake_start(&f[i], name[i], hang[i]);
 		struct want w = {name[i], VM_STARTING, 0};
 		assert_true(wait_for(&c, row_is, &w, 5000));
 	}
