@@ -5,7 +5,6 @@
 
 #include "devices/net/switchdef.h"
 #include "hypervisor/log.h"
-#include "hypervisor/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,10 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define NOTES_MAX 1024
-#define PATH_BUF  4096
+#define PATH_BUF 4096
 
 static void switch_usage(FILE *f)
 {
@@ -52,98 +49,15 @@ static bool name_checked(const char *name)
 {
 	if (switchdef_name_ok(name))
 		return true;
-	log_error("'%s' is not a valid switch name: use 1-63 letters, digits, '.', '_' or '-', not "
-		  "starting with '.' or '-'",
-		  name);
+	log_error("'%s' is not a valid switch name: " SWITCHDEF_NAME_RULE, name);
 	return false;
-}
-
-/* The "notes" of a stored definition into buf ("" if none); whether the
- * switch has a file in the store at all. */
-static bool stored_notes(const char *name, char *buf, size_t size)
-{
-	char sub[NET_NAME_MAX + 32], path[PATH_BUF];
-	struct stat st;
-
-	buf[0] = '\0';
-	snprintf(sub, sizeof(sub), "switches/%s.json", name);
-	if (store_path(path, sizeof(path), sub) < 0 || stat(path, &st) < 0)
-		return false;
-	json_t *root = json_load_file(path, 0, NULL);
-	json_t *notes = json_object_get(root, "notes");
-	if (json_is_string(notes))
-		snprintf(buf, size, "%s", json_string_value(notes));
-	json_decref(root);
-	return true;
-}
-
-/* Adds notes to a definition just written (switchdef.h's definitions do
- * not carry them). */
-static int store_notes(const char *name, const char *notes, char *err, size_t errlen)
-{
-	char sub[NET_NAME_MAX + 32], path[PATH_BUF];
-	json_error_t jerr;
-	int r;
-
-	snprintf(sub, sizeof(sub), "switches/%s.json", name);
-	if ((r = store_path(path, sizeof(path), sub)) < 0) {
-		snprintf(err, errlen, "%s", store_path_problem(r));
-		return r;
-	}
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s: %s", path, jerr.text);
-		return -EIO;
-	}
-	char *text = NULL;
-	json_t *s = json_string(notes);
-	if (s && json_object_set_new(root, "notes", s) == 0)
-		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text) {
-		snprintf(err, errlen, "switch '%s': out of memory", name);
-		return -ENOMEM;
-	}
-	size_t len = strlen(text);
-	char *doc = realloc(text, len + 2);
-	if (!doc) {
-		free(text);
-		snprintf(err, errlen, "switch '%s': out of memory", name);
-		return -ENOMEM;
-	}
-	memcpy(doc + len, "\n", 2);
-	r = store_write_atomic(path, doc, len + 1, 0600, true, err, errlen);
-	free(doc);
-	return r;
-}
-
-/* "Network/Bridge" of the table: what the switch connects to. */
-static void describe_network(const struct net_switch_cfg *cfg, char *buf, size_t size)
-{
-	char subnet[32];
-
-	switch (cfg->kind) {
-	case NET_SWITCH_NAT:
-		net_subnet_format(cfg->subnet, cfg->netmask, subnet, sizeof(subnet));
-		snprintf(buf, size, "%s%s", subnet, cfg->restricted ? " (host only)" : "");
-		break;
-	case NET_SWITCH_INTERNAL:
-		snprintf(buf, size, "%s", cfg->bridge);
-		break;
-	case NET_SWITCH_EXTERNAL:
-		snprintf(buf, size, "%s + %s", cfg->bridge, cfg->uplink);
-		break;
-	default:
-		snprintf(buf, size, "-");
-		break;
-	}
 }
 
 static json_t *switch_json(const struct net_switch_cfg *cfg)
 {
 	json_t *o = json_object();
-	char buf[NOTES_MAX + 1];
-	bool stored = stored_notes(cfg->name, buf, sizeof(buf));
+	char buf[SWITCHDEF_NOTES_MAX + 1];
+	bool stored = switchdef_notes(cfg->name, buf, sizeof(buf));
 
 	json_object_set_new(o, "name", json_string(cfg->name));
 	json_object_set_new(o, "type", json_string(net_switch_kind_name(cfg->kind)));
@@ -189,27 +103,21 @@ static void create_usage(FILE *f)
 		"  osio switch create lan --type external --uplink eth0\n");
 }
 
-/* Copies an interface name option, checking its length. */
+/* Copies an interface name option, checking it. */
 static bool ifname_arg(const char *opt, const char *value, char out[NET_IFNAME_MAX])
 {
-	size_t n = strlen(value);
-	if (n == 0 || n >= NET_IFNAME_MAX || strpbrk(value, "/: \t\n") || !strcmp(value, ".") ||
-	    !strcmp(value, "..")) {
-		log_error("%s '%s': not an interface name (1-15 characters, no '/', ':' or spaces)",
-			  opt, value);
+	if (!switchdef_ifname_ok(value)) {
+		log_error("%s '%s': not an interface name (" SWITCHDEF_IFNAME_RULE ")", opt, value);
 		return false;
 	}
-	memcpy(out, value, n + 1);
+	memcpy(out, value, strlen(value) + 1);
 	return true;
 }
 
 static int subnet_arg(const char *text, struct net_switch_cfg *cfg)
 {
 	if (net_subnet_parse(text, &cfg->subnet, &cfg->netmask) < 0) {
-		log_error(
-		    "--subnet '%s': write an IPv4 network with its prefix length (8-30) and no "
-		    "host bits, e.g. 10.0.2.0/24 or 192.168.100.0/24",
-		    text);
+		log_error("--subnet '%s': " SWITCHDEF_SUBNET_RULE, text);
 		return -EINVAL;
 	}
 	return 0;
@@ -315,8 +223,9 @@ static int switch_create(int argc, char **argv)
 	if (notes) {
 		json_t *s = json_string(notes);
 		json_decref(s);
-		if (!s || strlen(notes) > NOTES_MAX) {
-			log_error("--notes: write at most %d bytes of UTF-8 text", NOTES_MAX);
+		if (!s || strlen(notes) > SWITCHDEF_NOTES_MAX) {
+			log_error("--notes: write at most %d bytes of UTF-8 text",
+				  SWITCHDEF_NOTES_MAX);
 			return 2;
 		}
 	}
@@ -327,7 +236,7 @@ static int switch_create(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	if (notes && notes[0] && (r = store_notes(name, notes, err, sizeof(err))) < 0) {
+	if (notes && notes[0] && (r = switchdef_set_notes(name, notes, err, sizeof(err))) < 0) {
 		char ignored[256];
 		log_error("%s", err);
 		switchdef_delete(name, ignored, sizeof(ignored));
@@ -354,7 +263,7 @@ static void list_usage(FILE *f)
 
 /* The table's rows are gathered first, so that its columns fit them. */
 struct list_row {
-	char name[NET_NAME_MAX], type[16], net[64], notes[NOTES_MAX + 1];
+	char name[NET_NAME_MAX], type[16], net[64], notes[SWITCHDEF_NOTES_MAX + 1];
 };
 
 struct list_ctx {
@@ -381,13 +290,11 @@ static int list_one(const struct net_switch_cfg *cfg, void *opaque)
 	struct list_row *row = &ctx->rows[ctx->n++];
 	snprintf(row->name, sizeof(row->name), "%s", cfg->name);
 	snprintf(row->type, sizeof(row->type), "%s", net_switch_kind_name(cfg->kind));
-	describe_network(cfg, row->net, sizeof(row->net));
-	if (!stored_notes(cfg->name, row->notes, sizeof(row->notes)))
+	switchdef_network(cfg, "", "-", row->net, sizeof(row->net));
+	if (!switchdef_notes(cfg->name, row->notes, sizeof(row->notes)))
 		snprintf(row->notes, sizeof(row->notes), "built in");
 	/* One line per switch: the notes' own line breaks become spaces. */
-	for (char *p = row->notes; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
+	switchdef_one_line(row->notes);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "console/connect_text.h"
 #include "console/console.h"
 #include "console/halfblock.h"
+#include "hypervisor/bytes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -81,23 +82,12 @@ static void parse_line(uint32_t *chars, int cols, const char *s)
 		chars[x++] = ' ';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void parse_attrs(uint8_t *attrs, int cols, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	for (int x = 0; x < cols; x++) {
-		int hi = (size_t)x * 2 + 1 < n ? hexval(s[x * 2]) : -1;
-		int lo = hi >= 0 ? hexval(s[x * 2 + 1]) : -1;
+		int hi = (size_t)x * 2 + 1 < n ? hex_digit_value(s[x * 2]) : -1;
+		int lo = hi >= 0 ? hex_digit_value(s[x * 2 + 1]) : -1;
 		attrs[x] = lo >= 0 ? (uint8_t)(hi << 4 | lo) : BLANK_ATTR;
 	}
 }
@@ -109,7 +99,7 @@ static uint32_t parse_colour(json_t *v, uint32_t dflt)
 		return dflt;
 	uint32_t rgb = 0;
 	for (int i = 1; i < 7; i++) {
-		int h = hexval(s[i]);
+		int h = hex_digit_value(s[i]);
 		if (h < 0)
 			return dflt;
 		rgb = rgb << 4 | (uint32_t)h;

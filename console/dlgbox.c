@@ -273,6 +273,31 @@ bool dlg_key_backspace(int key)
 	return key == KEY_BACKSPACE || key == 127 || key == 8;
 }
 
+int dlg_edit_key(struct lineedit *ed, int key)
+{
+	wchar_t wc;
+
+	if (key == KEY_LEFT)
+		lineedit_left(ed);
+	else if (key == KEY_RIGHT)
+		lineedit_right(ed);
+	else if (key == KEY_HOME || key == DLG_KEY_CTRL('a'))
+		lineedit_home(ed);
+	else if (key == KEY_END || key == DLG_KEY_CTRL('e'))
+		lineedit_end(ed);
+	else if (dlg_key_backspace(key))
+		return lineedit_backspace(ed);
+	else if (key == KEY_DC)
+		return lineedit_delete(ed);
+	else if (key == DLG_KEY_CTRL('u'))
+		return lineedit_clear(ed);
+	else if (dlg_key_char(key, &wc))
+		return lineedit_insert(ed, wc);
+	else
+		return -1;
+	return 0;
+}
+
 int dlg_typeahead(const char *const *items, unsigned n, int cur, wchar_t wc)
 {
 	wint_t want = towlower((wint_t)wc);

@@ -62,6 +62,13 @@ bool dlg_key_enter(int key);
 /* Backspace arrives as KEY_BACKSPACE, DEL (127) or Ctrl-H. */
 bool dlg_key_backspace(int key);
 
+struct lineedit;
+/* A key for a text field being edited: Left/Right, Home/End (Ctrl-A/E),
+ * Backspace, Del, Ctrl-U (clear) or a character to insert. 1 when the text
+ * changed, 0 when only the cursor moved or nothing could change, -1 when
+ * key is none of them. */
+int dlg_edit_key(struct lineedit *ed, int key);
+
 /* Picks an item of a list by type-ahead: the next index after cur (wrapping)
  * whose text starts with wc, ignoring case; -1 when none. */
 int dlg_typeahead(const char *const *items, unsigned n, int cur, wchar_t wc);

@@ -344,32 +344,6 @@ static void move_focus(struct fbstate *s, int dir)
 	}
 }
 
-/* Keys on the path or name line; true when used. */
-static bool edit_key(struct lineedit *ed, int key)
-{
-	wchar_t wc;
-
-	if (key == KEY_LEFT)
-		lineedit_left(ed);
-	else if (key == KEY_RIGHT)
-		lineedit_right(ed);
-	else if (key == KEY_HOME || key == DLG_KEY_CTRL('a'))
-		lineedit_home(ed);
-	else if (key == KEY_END || key == DLG_KEY_CTRL('e'))
-		lineedit_end(ed);
-	else if (dlg_key_backspace(key))
-		lineedit_backspace(ed);
-	else if (key == KEY_DC)
-		lineedit_delete(ed);
-	else if (key == DLG_KEY_CTRL('u'))
-		lineedit_clear(ed);
-	else if (dlg_key_char(key, &wc))
-		lineedit_insert(ed, wc);
-	else
-		return false;
-	return true;
-}
-
 /* One key: 1 picked, -1 cancelled, 0 go on. */
 static int list_key(struct fbstate *s, int key)
 {
@@ -503,7 +477,7 @@ static int handle(struct fbstate *s, int key)
 			move_focus(s, key == KEY_UP ? -1 : 1);
 			return 0;
 		}
-		edit_key(s->focus == FB_PATH ? &s->path_ed : &s->name_ed, key);
+		dlg_edit_key(s->focus == FB_PATH ? &s->path_ed : &s->name_ed, key);
 		return 0;
 	case FB_BUTTONS:
 		if (key == KEY_LEFT || key == KEY_RIGHT)

@@ -254,8 +254,7 @@ static bool field_key(struct fstate *s, int key)
 {
 	struct field *fl;
 	struct lineedit *ed;
-	bool ch = false;
-	wchar_t wc;
+	int ch;
 
 	if (s->ff < 0)
 		return false;
@@ -272,23 +271,8 @@ static bool field_key(struct fstate *s, int key)
 		}
 		if (!form_is_edit(fl))
 			return false;
-		if (key == KEY_LEFT)
-			lineedit_left(ed);
-		else if (key == KEY_RIGHT)
-			lineedit_right(ed);
-		else if (key == KEY_HOME || key == DLG_KEY_CTRL('a'))
-			lineedit_home(ed);
-		else if (key == KEY_END || key == DLG_KEY_CTRL('e'))
-			lineedit_end(ed);
-		else if (dlg_key_backspace(key))
-			ch = lineedit_backspace(ed);
-		else if (key == KEY_DC)
-			ch = lineedit_delete(ed);
-		else if (key == DLG_KEY_CTRL('u'))
-			ch = lineedit_clear(ed);
-		else if (dlg_key_char(key, &wc))
-			ch = lineedit_insert(ed, wc);
-		else
+		ch = dlg_edit_key(ed, key);
+		if (ch < 0)
 			return false;
 		if (ch)
 			changed(s, s->ff);

@@ -123,6 +123,37 @@ static void actions_section(struct help *h, const char *title, int which, int wi
 	add(h, false, "");
 }
 
+/* The keys that move around, the filter, the mouse and Connect's way back:
+ * a heading (no key), then its keys. */
+static const struct help_key {
+	const char *key, *text;
+} other_keys[] = {
+    {NULL, "Moving around"},
+    {"Up, Down",
+     "Select another VM (in the Actions pane: another action; in the details: scroll)."},
+    {"PgUp/PgDn", "A page up or down."},
+    {"Home, End", "The first or the last."},
+    {"Tab", "Next pane: VM list, details, Actions (Shift-Tab goes back)."},
+    {"1 2 3 4", "Details tab: Summary, Memory, Networking, Checkpoints."},
+    {"Left/Right", "In the details pane: the previous or next tab."},
+    {"Enter", "In the list: the selected VM's actions as a menu; in the Actions pane: the "
+	      "highlighted action; in the details: the next tab."},
+    {"Del", "Delete the selected VM (asks first)."},
+    {"F5, Ctrl-L", "Read the VM list again and redraw the screen."},
+    {"Esc", "Clear the filter; in a dialog or menu: Cancel."},
+    {NULL, "Filter"},
+    {"/", "Type part of a name or a state (\"running\") to show only those VMs; Enter keeps the "
+	  "filter, Esc clears it."},
+    {NULL, "Mouse (where the terminal reports it)"},
+    {"Click", "A VM selects it, a tab shows it, an action in the Actions pane or the key bar does "
+	      "it, a pane takes the focus."},
+    {"Double", "A double click on a running VM connects to it (else: its actions as a menu)."},
+    {"Wheel", "Scrolls the list, the details and this help."},
+    {NULL, "Connect"},
+    {"Ctrl-]", "In the VM's screen or serial console inside the terminal: back to the console (the "
+	       "VM keeps running)."},
+};
+
 static void build(struct help *h, int width)
 {
 	h->n = 0;
@@ -132,49 +163,17 @@ static void build(struct help *h, int width)
 	actions_section(h, "Host actions", 1, width);
 	actions_section(h, "The console", 2, width);
 
-	add(h, true, "Moving around");
-	entry(h, "Up, Down", NULL,
-	      "Select another VM (in the Actions pane: another action; in "
-	      "the details: scroll).",
-	      width);
-	entry(h, "PgUp/PgDn", NULL, "A page up or down.", width);
-	entry(h, "Home, End", NULL, "The first or the last.", width);
-	entry(h, "Tab", NULL, "Next pane: VM list, details, Actions (Shift-Tab goes back).", width);
-	entry(h, "1 2 3 4", NULL, "Details tab: Summary, Memory, Networking, Checkpoints.", width);
-	entry(h, "Left/Right", NULL, "In the details pane: the previous or next tab.", width);
-	entry(h, "Enter", NULL,
-	      "In the list: the selected VM's actions as a menu; in the Actions "
-	      "pane: the highlighted action; in the details: the next tab.",
-	      width);
-	entry(h, "Del", NULL, "Delete the selected VM (asks first).", width);
-	entry(h, "F5, Ctrl-L", NULL, "Read the VM list again and redraw the screen.", width);
-	entry(h, "Esc", NULL, "Clear the filter; in a dialog or menu: Cancel.", width);
-	add(h, false, "");
+	for (size_t i = 0; i < sizeof(other_keys) / sizeof(other_keys[0]); i++) {
+		const struct help_key *k = &other_keys[i];
 
-	add(h, true, "Filter");
-	entry(h, "/", NULL,
-	      "Type part of a name or a state (\"running\") to show only those VMs; "
-	      "Enter keeps the filter, Esc clears it.",
-	      width);
-	add(h, false, "");
-
-	add(h, true, "Mouse (where the terminal reports it)");
-	entry(h, "Click", NULL,
-	      "A VM selects it, a tab shows it, an action in the Actions pane or "
-	      "the key bar does it, a pane takes the focus.",
-	      width);
-	entry(h, "Double", NULL,
-	      "A double click on a running VM connects to it (else: its "
-	      "actions as a menu).",
-	      width);
-	entry(h, "Wheel", NULL, "Scrolls the list, the details and this help.", width);
-	add(h, false, "");
-
-	add(h, true, "Connect");
-	entry(h, "Ctrl-]", NULL,
-	      "In the VM's screen or serial console inside the terminal: back "
-	      "to the console (the VM keeps running).",
-	      width);
+		if (k->key) {
+			entry(h, k->key, NULL, k->text, width);
+			continue;
+		}
+		if (i > 0)
+			add(h, false, "");
+		add(h, true, k->text);
+	}
 	add(h, false, "");
 	add(h, false, "The VMs keep running when the console quits.");
 }

@@ -59,11 +59,43 @@ static const char *selected(struct console *con)
 	return row ? row->info.name : NULL;
 }
 
-static void bg(struct console *con, const char *vm, const char *status, const char *cmd,
-	       const char *extra)
+/* The VM's power actions: one osio command on the VM, run in the background
+ * (status in its row meanwhile), some after a question (%s: the VM's name). */
+static const struct power_action {
+	enum con_action action;
+	const char *cmd, *opt, *value, *status;
+	const char *title, *question;
+} power_actions[] = {
+    {ACT_START, "start", NULL, NULL, "Starting...", NULL, NULL},
+    {ACT_TURN_OFF, "stop", NULL, NULL, "Turning off...", "Turn Off",
+     "Turn '%s' off? This is pulling the plug: what the guest has not written to its disks "
+     "is lost."},
+    {ACT_SHUT_DOWN, "shutdown", "--timeout", "120", "Shutting down...", "Shut Down",
+     "Press the power button of '%s'? The guest is asked to shut down (ACPI); one that does "
+     "not within 2 minutes keeps running (Turn Off powers it off at once)."},
+    {ACT_SAVE, "save", NULL, NULL, "Saving...", NULL, NULL},
+    {ACT_PAUSE, "pause", NULL, NULL, "Pausing...", NULL, NULL},
+    {ACT_RESUME, "resume", NULL, NULL, "Resuming...", NULL, NULL},
+    {ACT_RESET, "reset", NULL, NULL, "Resetting...", "Reset",
+     "Reset '%s'? Like a reset button: the guest restarts at once and loses what it has not "
+     "written to its disks."},
+};
+
+/* Runs power action a on vm (once the user agrees, where it asks). */
+static void power(struct console *con, enum con_action a, const char *vm)
 {
-	const char *args[] = { cmd, vm, extra, NULL };
-	con_run_osio_bg(con, vm, status, args);
+	for (size_t i = 0; i < sizeof(power_actions) / sizeof(power_actions[0]); i++) {
+		const struct power_action *p = &power_actions[i];
+
+		if (p->action != a)
+			continue;
+		if (!p->question || dlg_confirm(con, p->title, p->title, p->question, vm)) {
+			const char *args[] = {p->cmd, vm, p->opt, p->value, NULL};
+
+			con_run_osio_bg(con, vm, p->status, args);
+		}
+		return;
+	}
 }
 
 static int check_label(const char *value, char *why, size_t whylen, void *opaque)
@@ -80,7 +112,7 @@ static void do_checkpoint(struct console *con, const char *vm)
 		       "A name for the checkpoint (empty: the VM's name and the time):", label,
 		       sizeof(label), check_label, NULL))
 		return;
-	const char *args[] = { "checkpoint", vm, "create", label[0] ? label : NULL, NULL };
+	const char *args[] = {"checkpoint", vm, "create", label[0] ? label : NULL, NULL};
 	con_run_osio_bg(con, vm, "Taking a checkpoint...", args);
 }
 
@@ -99,16 +131,16 @@ static void do_revert(struct console *con, const char *vm)
 			     ? ""
 			     : ", and the VM goes back to where it was running then"))
 		return;
-	const char *args[] = { "checkpoint", vm, "apply", id, NULL };
+	const char *args[] = {"checkpoint", vm, "apply", id, NULL};
 	con_run_osio_bg(con, vm, "Reverting...", args);
 }
 
 static void do_delete(struct console *con, const char *vm)
 {
 	static const char *const choices[] = {
-		"Delete the VM and its disks",
-		"Delete the VM, keep its disks",
-		"Cancel",
+	    "Delete the VM and its disks",
+	    "Delete the VM, keep its disks",
+	    "Cancel",
 	};
 	int c = dlg_choose(con, "Delete Virtual Machine",
 			   "Delete the VM from the store? Its settings, saved state and "
@@ -116,11 +148,11 @@ static void do_delete(struct console *con, const char *vm)
 			   choices, 3, 2);
 	if (c < 0 || c == 2)
 		return;
-	if (c == 0 && !dlg_confirm(con, "Delete Virtual Machine", "Delete",
-				   "Delete '%s' and every disk in its folder? This cannot be undone.",
-				   vm))
+	if (c == 0 &&
+	    !dlg_confirm(con, "Delete Virtual Machine", "Delete",
+			 "Delete '%s' and every disk in its folder? This cannot be undone.", vm))
 		return;
-	const char *args[] = { "delete", vm, "--yes", c == 1 ? "--keep-disks" : NULL, NULL };
+	const char *args[] = {"delete", vm, "--yes", c == 1 ? "--keep-disks" : NULL, NULL};
 	if (con_run_osio(con, "Delete Virtual Machine", args, NULL, 0) == 0) {
 		con_say(con, "Deleted %s", vm);
 		model_remove(&con->model, vm);
@@ -134,7 +166,8 @@ static int check_name(const char *value, char *why, size_t whylen, void *opaque)
 	if (vmstore_check_name(value, why, whylen) < 0)
 		return -1;
 	if (strcmp(value, (const char *)opaque) && vmstore_exists(value)) {
-		snprintf(why, whylen, "A VM named '%s' exists already; choose another name.", value);
+		snprintf(why, whylen, "A VM named '%s' exists already; choose another name.",
+			 value);
 		return -1;
 	}
 	return 0;
@@ -148,7 +181,7 @@ static void do_rename(struct console *con, const char *vm)
 	if (!dlg_input(con, "Rename", "New name of the VM:", name, sizeof(name), check_name, old) ||
 	    !strcmp(name, old))
 		return;
-	const char *args[] = { "rename", old, name, NULL };
+	const char *args[] = {"rename", old, name, NULL};
 	if (con_run_osio(con, "Rename", args, NULL, 0) == 0) {
 		model_remove(&con->model, old);
 		monitor_refresh(con->mon, NULL);
@@ -161,34 +194,22 @@ static void do_rename(struct console *con, const char *vm)
 static void do_import(struct console *con)
 {
 	char path[4096];
-	if (!dlg_file(con, "Import Virtual Machine: pick its vmconfig file", NULL, "*.vmconfig", false,
-		      false, path, sizeof(path)))
+	if (!dlg_file(con, "Import Virtual Machine: pick its vmconfig file", NULL, "*.vmconfig",
+		      false, false, path, sizeof(path)))
 		return;
 	static const char *const how[] = {
-		"Register it in place (the VM keeps its files where they are)",
-		"Copy it into the store (vmconfig and disks)",
+	    "Register it in place (the VM keeps its files where they are)",
+	    "Copy it into the store (vmconfig and disks)",
 	};
 	int c = dlg_choose(con, "Import Virtual Machine", path, how, 2, 0);
 	if (c < 0)
 		return;
-	const char *args[] = { "import", path, c == 1 ? "--copy" : NULL, NULL };
+	const char *args[] = {"import", path, c == 1 ? "--copy" : NULL, NULL};
 	char out[4096];
 	if (con_run_osio(con, "Import Virtual Machine", args, out, sizeof(out)) == 0) {
 		monitor_refresh(con->mon, NULL);
 		con_say(con, "%s", out);
 	}
-}
-
-static void do_shutdown(struct console *con, const char *vm)
-{
-	if (!dlg_confirm(con, "Shut Down", "Shut Down",
-			 "Press the power button of '%s'? The guest is asked to shut down (ACPI); "
-			 "one that does not within 2 minutes keeps running (Turn Off powers it "
-			 "off at once).",
-			 vm))
-		return;
-	const char *args[] = { "shutdown", vm, "--timeout", "120", NULL };
-	con_run_osio_bg(con, vm, "Shutting down...", args);
 }
 
 void run_action(struct console *con, enum con_action a)
@@ -228,33 +249,13 @@ void run_action(struct console *con, enum con_action a)
 		settings_open(con, vm);
 		break;
 	case ACT_START:
-		bg(con, vm, "Starting...", "start", NULL);
-		break;
 	case ACT_TURN_OFF:
-		if (dlg_confirm(con, "Turn Off", "Turn Off",
-				"Turn '%s' off? This is pulling the plug: what the guest has not "
-				"written to its disks is lost.",
-				vm))
-			bg(con, vm, "Turning off...", "stop", NULL);
-		break;
 	case ACT_SHUT_DOWN:
-		do_shutdown(con, vm);
-		break;
 	case ACT_SAVE:
-		bg(con, vm, "Saving...", "save", NULL);
-		break;
 	case ACT_PAUSE:
-		bg(con, vm, "Pausing...", "pause", NULL);
-		break;
 	case ACT_RESUME:
-		bg(con, vm, "Resuming...", "resume", NULL);
-		break;
 	case ACT_RESET:
-		if (dlg_confirm(con, "Reset", "Reset",
-				"Reset '%s'? Like a reset button: the guest restarts at once and "
-				"loses what it has not written to its disks.",
-				vm))
-			bg(con, vm, "Resetting...", "reset", NULL);
+		power(con, a, vm);
 		break;
 	case ACT_CHECKPOINT:
 		do_checkpoint(con, vm);
@@ -328,7 +329,7 @@ static void filter_key(struct console *con, int k)
 			mb[0] = (char)c;
 			m = 1;
 		} else {
-			mbstate_t st = { 0 };
+			mbstate_t st = {0};
 			size_t w = wcrtomb(mb, (wchar_t)c, &st);
 			m = w == (size_t)-1 ? 0 : (int)w;
 		}

@@ -56,19 +56,33 @@ static int next_row(struct writer *wr)
 	return wr->y + (int)(i - wr->top);
 }
 
-static void line(struct writer *wr, int attr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void line(struct writer *wr, int attr, const char *fmt, ...)
+/* The next row: "Label:       value", or the value alone without a label. */
+static void vfield(struct writer *wr, const char *label, int attr, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vfield(struct writer *wr, const char *label, int attr, const char *fmt, va_list ap)
 {
 	int y = next_row(wr);
 	if (y < 0)
 		return;
 	char buf[PATH_MAX + 256];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (!label) {
+		scr_text(stdscr, y, wr->x, wr->w, buf, attr, wr->con->unicode);
+		return;
+	}
+	int lw = wr->w < LABEL_COLS * 2 ? wr->w / 3 : LABEL_COLS;
+	scr_text(stdscr, y, wr->x, lw - 1, label, theme_attr(TH_HEADER), wr->con->unicode);
+	scr_text(stdscr, y, wr->x + lw, wr->w - lw, buf, attr, wr->con->unicode);
+}
+
+static void line(struct writer *wr, int attr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void line(struct writer *wr, int attr, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vfield(wr, NULL, attr, fmt, ap);
 	va_end(ap);
-	scr_text(stdscr, y, wr->x, wr->w, buf, attr, wr->con->unicode);
 }
 
 /* "Label:       value" */
@@ -76,17 +90,10 @@ static void field(struct writer *wr, const char *label, int attr, const char *fm
     __attribute__((format(printf, 4, 5)));
 static void field(struct writer *wr, const char *label, int attr, const char *fmt, ...)
 {
-	int y = next_row(wr);
-	if (y < 0)
-		return;
-	char buf[PATH_MAX + 256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vfield(wr, label, attr, fmt, ap);
 	va_end(ap);
-	int lw = wr->w < LABEL_COLS * 2 ? wr->w / 3 : LABEL_COLS;
-	scr_text(stdscr, y, wr->x, lw - 1, label, theme_attr(TH_HEADER), wr->con->unicode);
-	scr_text(stdscr, y, wr->x + lw, wr->w - lw, buf, attr, wr->con->unicode);
 }
 
 /* A paragraph wrapped to the width. */

@@ -108,6 +108,32 @@ static struct field *text_field(struct ed *e, const char *label, char *buf, size
 	return f;
 }
 
+/* A choice among n items, starting at item value. */
+static struct field *choice_field(struct ed *e, const char *label, const char *const *items,
+				  unsigned n, int *choice, int value)
+{
+	struct field *f = add_field(e, FIELD_CHOICE, label);
+
+	f->items = items;
+	f->nitems = n;
+	f->choice = choice;
+	*choice = value;
+	return f;
+}
+
+/* A file's path typed or browsed for (patterns as dlg_file's). */
+static struct field *file_field(struct ed *e, const char *label, char *buf, size_t size,
+				const char *patterns, const char *help)
+{
+	struct field *f = add_field(e, FIELD_FILE, label);
+
+	f->buf = buf;
+	f->size = size;
+	f->patterns = patterns;
+	f->help = help;
+	return f;
+}
+
 /* A choice among a key's values in the schema, starting at its value now. */
 static struct field *enum_field(struct ed *e, const char *label, const char *key, int *choice)
 {
@@ -302,7 +328,6 @@ static void edit_firmware(struct ed *e)
 	static const char *const pos[] = {"Boot first:", "Then:", "Then:"};
 	enum boot_device order[VM_BOOT_DEVICES];
 	unsigned n = 0;
-	struct field *f;
 
 	e->apply = apply_firmware;
 	if (hwtree_get(&e->s->t, &e->it, "kernel")) {
@@ -312,13 +337,8 @@ static void edit_firmware(struct ed *e)
 		snprintf(e->text[0], sizeof(e->text[0]), "%s", v ? v : "");
 		v = hwtree_get(&e->s->t, &e->it, "append");
 		snprintf(e->text[1], sizeof(e->text[1]), "%s", v ? v : "");
-		f = add_field(e, FIELD_FILE, "Kernel:");
-		f->buf = e->file;
-		f->size = sizeof(e->file);
-		f = add_field(e, FIELD_FILE, "Initrd:");
-		f->buf = e->text[0];
-		f->size = sizeof(e->text[0]);
-		f->help = "Empty: none";
+		file_field(e, "Kernel:", e->file, sizeof(e->file), NULL, NULL);
+		file_field(e, "Initrd:", e->text[0], sizeof(e->text[0]), NULL, "Empty: none");
 		text_field(e, "Command line:", e->text[1], sizeof(e->text[1]), NULL, NULL);
 		run_form(e, "Firmware", "The VM boots this kernel directly, without a BIOS.",
 			 ok_cancel, 2, NULL);
@@ -326,13 +346,9 @@ static void edit_firmware(struct ed *e)
 	}
 	vmconfig_parse_boot_order(hwtree_value(&e->s->t, "boot", NULL, "order"), order, &n, NULL,
 				  0);
-	for (unsigned i = 0; i < 3; i++) {
-		f = add_field(e, FIELD_CHOICE, pos[i]);
-		f->items = boot_labels;
-		f->nitems = i ? 4 : 3;
-		f->choice = &e->choice[i];
-		e->choice[i] = i < n ? (int)order[i] : 3;
-	}
+	for (unsigned i = 0; i < 3; i++)
+		choice_field(e, pos[i], boot_labels, i ? 4 : 3, &e->choice[i],
+			     i < n ? (int)order[i] : 3);
 	run_form(e, "Firmware",
 		 "SeaBIOS tries these devices in this order (a device listed twice is refused).",
 		 ok_cancel, 2, NULL);
@@ -401,21 +417,12 @@ static void edit_disk(struct ed *e)
 
 	snprintf(e->file, sizeof(e->file), "%s",
 		 hwtree_value(&e->s->t, "disk", e->it.name, "file"));
-	f = add_field(e, FIELD_FILE, "Image file:");
-	f->buf = e->file;
-	f->size = sizeof(e->file);
-	f->patterns = "*.vhdx,*.vhd,*.qcow2,*.img,*.raw";
-	f->help = "VHDX, VHD, qcow2 or raw; New Disk... makes one";
-	f = add_field(e, FIELD_CHOICE, "Controller:");
-	f->items = bus_labels;
-	f->nitems = 2;
-	f->choice = &e->choice[0];
-	e->choice[0] = strcasecmp(hwtree_value(&e->s->t, "disk", e->it.name, "bus"), "ide") != 0;
-	f = add_field(e, FIELD_CHOICE, "Location:");
-	f->items = ide_labels;
-	f->nitems = 4;
-	f->choice = &e->choice[1];
-	e->choice[1] = e->it.ide >= 0 ? e->it.ide : hwtree_free_ide(&e->s->t);
+	file_field(e, "Image file:", e->file, sizeof(e->file), "*.vhdx,*.vhd,*.qcow2,*.img,*.raw",
+		   "VHDX, VHD, qcow2 or raw; New Disk... makes one");
+	choice_field(e, "Controller:", bus_labels, 2, &e->choice[0],
+		     strcasecmp(hwtree_value(&e->s->t, "disk", e->it.name, "bus"), "ide") != 0);
+	f = choice_field(e, "Location:", ide_labels, 4, &e->choice[1],
+			 e->it.ide >= 0 ? e->it.ide : hwtree_free_ide(&e->s->t));
 	if (e->choice[1] < 0)
 		e->choice[1] = 0;
 	f->hidden = e->choice[0] != 0;
@@ -478,16 +485,10 @@ static void edit_dvd(struct ed *e)
 	struct field *f;
 
 	snprintf(e->file, sizeof(e->file), "%s", hwtree_value(&e->s->t, "dvd", e->it.name, "file"));
-	f = add_field(e, FIELD_FILE, "Media:");
-	f->buf = e->file;
-	f->size = sizeof(e->file);
-	f->patterns = "*.iso";
-	f->help = "An ISO image; empty for an empty drive";
-	f = add_field(e, FIELD_CHOICE, "Location:");
-	f->items = ide_labels;
-	f->nitems = 4;
-	f->choice = &e->choice[0];
-	e->choice[0] = e->it.ide >= 0 ? e->it.ide : 0;
+	file_field(e, "Media:", e->file, sizeof(e->file), "*.iso",
+		   "An ISO image; empty for an empty drive");
+	f = choice_field(e, "Location:", ide_labels, 4, &e->choice[0],
+			 e->it.ide >= 0 ? e->it.ide : 0);
 	f->disabled = e->s->t.mode != HW_MODE_OFF;
 	e->apply = apply_dvd;
 	run_form(e, "DVD Drive",
@@ -545,11 +546,7 @@ static void edit_nic(struct ed *e)
 	for (unsigned i = 0; i < e->nsw; i++)
 		e->swi[i] = e->sw[i];
 	e->swi[e->nsw] = "Not connected";
-	f = add_field(e, FIELD_CHOICE, "Virtual switch:");
-	f->items = e->swi;
-	f->nitems = e->nsw + 1;
-	f->choice = &e->choice[0];
-	e->choice[0] = (int)e->nsw;
+	choice_field(e, "Virtual switch:", e->swi, e->nsw + 1, &e->choice[0], (int)e->nsw);
 	for (unsigned i = 0; i < e->nsw && strcmp(e->it.value, "Not connected"); i++)
 		if (strcmp(e->sw[i], cur) == 0)
 			e->choice[0] = (int)i;
@@ -632,18 +629,12 @@ static void edit_com(struct ed *e)
 			;
 	if (v >= 6)
 		v = 1;
-	f = add_field(e, FIELD_CHOICE, "Connection:");
-	f->items = com_labels + skip;
-	f->nitems = 6 - skip;
-	f->choice = &e->choice[0];
-	e->choice[0] = (int)(v - skip);
+	choice_field(e, "Connection:", com_labels + skip, 6 - skip, &e->choice[0], (int)(v - skip));
 	p = hwtree_get(&e->s->t, &e->it, "path");
 	snprintf(e->file, sizeof(e->file), "%s", p ? p : "");
-	f = add_field(e, FIELD_FILE, "Path:");
-	f->buf = e->file;
-	f->size = sizeof(e->file);
+	f = file_field(e, "Path:", e->file, sizeof(e->file), NULL,
+		       "socket: an absolute path; file: where the output is appended");
 	f->allow_new = true;
-	f->help = "socket: an absolute path; file: where the output is appended";
 	f->hidden = v != 4 && v != 5;
 	e->apply = apply_com;
 	run_form(e, e->it.label, "Where the guest's serial port leads.", ok_cancel, 2, com_changed);

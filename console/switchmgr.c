@@ -9,13 +9,11 @@
 #include "console/theme.h"
 #include "console/widgets.h"
 #include "devices/net/switchdef.h"
-#include "hypervisor/store.h"
 #include "hypervisor/vmstore.h"
 #include "vmconfig/vmconfig.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +21,12 @@
 #include <sys/stat.h>
 
 #define MAX_SWITCHES 128
-#define NOTES_MAX    1024
 #define MAX_UPLINKS  32
 
 struct sw_row {
 	struct net_switch_cfg cfg;
 	char net[64];
-	char notes[NOTES_MAX + 1];
+	char notes[SWITCHDEF_NOTES_MAX + 1];
 	bool builtin; /* no definition in the store */
 };
 
@@ -45,48 +42,6 @@ struct swmgr {
 enum { B_NEW, B_EDIT, B_DELETE, B_CLOSE, NB };
 static const char *const buttons[NB] = {"New...", "Edit...", "Delete", "Close"};
 
-/* The notes of a stored definition; whether there is one. */
-static bool stored_notes(const char *name, char *buf, size_t size)
-{
-	char sub[NET_NAME_MAX + 32], path[PATH_MAX];
-	struct stat st;
-
-	buf[0] = '\0';
-	snprintf(sub, sizeof(sub), "switches/%s.json", name);
-	if (store_path(path, sizeof(path), sub) < 0 || stat(path, &st) < 0)
-		return false;
-	json_t *root = json_load_file(path, 0, NULL);
-	json_t *notes = json_object_get(root, "notes");
-	if (json_is_string(notes))
-		snprintf(buf, size, "%s", json_string_value(notes));
-	json_decref(root);
-	for (char *p = buf; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	return true;
-}
-
-static void describe(const struct net_switch_cfg *cfg, char *buf, size_t size)
-{
-	char subnet[32];
-
-	switch (cfg->kind) {
-	case NET_SWITCH_NAT:
-		net_subnet_format(cfg->subnet, cfg->netmask, subnet, sizeof(subnet));
-		snprintf(buf, size, "%s%s", subnet, cfg->restricted ? " (host only)" : "");
-		break;
-	case NET_SWITCH_INTERNAL:
-		snprintf(buf, size, "bridge %s", cfg->bridge);
-		break;
-	case NET_SWITCH_EXTERNAL:
-		snprintf(buf, size, "bridge %s + %s", cfg->bridge, cfg->uplink);
-		break;
-	default:
-		snprintf(buf, size, "VMs only");
-		break;
-	}
-}
-
 static int one(const struct net_switch_cfg *cfg, void *opaque)
 {
 	struct swmgr *m = opaque;
@@ -96,8 +51,9 @@ static int one(const struct net_switch_cfg *cfg, void *opaque)
 		return 0;
 	r = &m->rows[m->n++];
 	r->cfg = *cfg;
-	describe(cfg, r->net, sizeof(r->net));
-	r->builtin = !stored_notes(cfg->name, r->notes, sizeof(r->notes));
+	switchdef_network(cfg, "bridge ", "VMs only", r->net, sizeof(r->net));
+	r->builtin = !switchdef_notes(cfg->name, r->notes, sizeof(r->notes));
+	switchdef_one_line(r->notes);
 	return 0;
 }
 
@@ -128,7 +84,7 @@ static void draw(struct swmgr *m)
 {
 	int h = (int)m->n + 11, w = COLS - 2 < 96 ? COLS - 2 : 96, rows, a, cols[3];
 	WINDOW *win;
-	char line[NOTES_MAX + 16];
+	char line[SWITCHDEF_NOTES_MAX + 16];
 
 	dlgbox_place(&m->box, h > LINES - 2 ? LINES - 2 : h, w);
 	win = m->box.win;
@@ -194,7 +150,7 @@ struct swform {
 	struct swmgr *m;
 	struct field f[NF];
 	char name[NET_NAME_MAX], subnet[32], bridge[NET_IFNAME_MAX + 8], uplink[NET_IFNAME_MAX + 8];
-	char notes[NOTES_MAX + 1];
+	char notes[SWITCHDEF_NOTES_MAX + 1];
 	int type;
 	bool restrict_;
 	const struct sw_row *editing; /* NULL: a new switch */
@@ -214,10 +170,7 @@ static int check_name(const char *value, char *why, size_t whylen, void *opaque)
 {
 	if (switchdef_name_ok(value))
 		return 0;
-	snprintf(why, whylen,
-		 "'%s' is not a valid switch name: use 1-63 letters, digits, '.', '_' or '-', not "
-		 "starting with '.' or '-'",
-		 value);
+	snprintf(why, whylen, "'%s' is not a valid switch name: " SWITCHDEF_NAME_RULE, value);
 	return 1;
 }
 
@@ -227,22 +180,15 @@ static int check_subnet(const char *value, char *why, size_t whylen, void *opaqu
 
 	if (!value[0] || net_subnet_parse(value, &net, &mask) == 0)
 		return 0;
-	snprintf(why, whylen,
-		 "'%s': write an IPv4 network with its prefix length (8-30) and no host bits, "
-		 "e.g. 10.0.2.0/24 or 192.168.100.0/24",
-		 value);
+	snprintf(why, whylen, "'%s': " SWITCHDEF_SUBNET_RULE, value);
 	return 1;
 }
 
 static int check_ifname(const char *value, char *why, size_t whylen, void *opaque)
 {
-	size_t n = strlen(value);
-
-	if (!n || (n < NET_IFNAME_MAX && !strpbrk(value, "/: \t\n") && strcmp(value, ".") &&
-		   strcmp(value, "..")))
+	if (!value[0] || switchdef_ifname_ok(value))
 		return 0;
-	snprintf(why, whylen,
-		 "'%s': not an interface name (1-15 characters, no '/', ':' or spaces)", value);
+	snprintf(why, whylen, "'%s': not an interface name (" SWITCHDEF_IFNAME_RULE ")", value);
 	return 1;
 }
 
@@ -305,48 +251,6 @@ static int create(struct swform *s, char *why, size_t whylen, int *bad)
 	return 0;
 }
 
-/* Writes the notes into a definition just saved (switchdef.h's definitions
- * do not carry them), as osio switch create does. */
-static int save_notes(const char *name, const char *notes, char *err, size_t errlen)
-{
-	char sub[NET_NAME_MAX + 32], path[PATH_MAX];
-	json_error_t jerr;
-	char *text = NULL;
-	int r;
-
-	snprintf(sub, sizeof(sub), "switches/%s.json", name);
-	if ((r = store_path(path, sizeof(path), sub)) < 0) {
-		snprintf(err, errlen, "%s", store_path_problem(r));
-		return r;
-	}
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s: %s", path, jerr.text);
-		return -EIO;
-	}
-	if (notes[0])
-		json_object_set_new(root, "notes", json_string(notes));
-	else
-		json_object_del(root, "notes");
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text) {
-		snprintf(err, errlen, "switch '%s': out of memory", name);
-		return -ENOMEM;
-	}
-	size_t len = strlen(text);
-	char *doc = realloc(text, len + 2);
-	if (!doc) {
-		free(text);
-		snprintf(err, errlen, "switch '%s': out of memory", name);
-		return -ENOMEM;
-	}
-	memcpy(doc + len, "\n", 2);
-	r = store_write_atomic(path, doc, len + 1, 0600, true, err, errlen);
-	free(doc);
-	return r;
-}
-
 /* An existing switch's definition replaced whole (write and rename): its
  * type and name stay; VMs running on it keep their connection until they
  * join it again. */
@@ -377,7 +281,7 @@ static int edit(struct swform *s, char *why, size_t whylen, int *bad)
 	}
 	if ((r = switchdef_save(&cfg, true, why, whylen)) < 0)
 		return 1;
-	if ((r = save_notes(cfg.name, s->notes, why, whylen)) < 0)
+	if ((r = switchdef_set_notes(cfg.name, s->notes, why, whylen)) < 0)
 		return 1;
 	snprintf(s->done, sizeof(s->done), "%s", cfg.name);
 	return 0;

@@ -2,6 +2,7 @@
  * VNC addresses, lists), shared with the command line so both validate
  * alike. */
 #include "vmconfig/internal.h"
+#include "hypervisor/bytes.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,17 +25,6 @@ static bool is_digit(char c)
 static bool is_alnum(char c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int vmconfig_parse_size(const char *s, uint64_t *out, char *why, size_t whylen)
@@ -166,8 +156,8 @@ int vmconfig_parse_mac(const char *s, uint8_t mac[6], char *why, size_t whylen)
 	for (unsigned i = 0; i < 6; i++, p += 3) {
 		/* p[1] and p[2] are read only when the bytes before them are not
 		 * the NUL: never past the string. */
-		int hi = p[0] ? hex_value(p[0]) : -1;
-		int lo = hi >= 0 ? hex_value(p[1]) : -1;
+		int hi = p[0] ? hex_digit_value(p[0]) : -1;
+		int lo = hi >= 0 ? hex_digit_value(p[1]) : -1;
 
 		if (lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
 			return fail(
@@ -199,8 +189,8 @@ int vmconfig_parse_uuid(const char *s, uint8_t uuid[16], char *why, size_t whyle
 				return fail(why, whylen, bad);
 			p++;
 		}
-		int hi = p[0] ? hex_value(p[0]) : -1;
-		int lo = hi >= 0 ? hex_value(p[1]) : -1;
+		int hi = p[0] ? hex_digit_value(p[0]) : -1;
+		int lo = hi >= 0 ? hex_digit_value(p[1]) : -1;
 		if (lo < 0)
 			return fail(why, whylen, bad);
 		u[i] = (uint8_t)(hi << 4 | lo);
@@ -265,7 +255,7 @@ int vmconfig_parse_vnc(const char *s, struct vmconfig_vnc *out, char *why, size_
 			return fail(why, whylen,
 				    "not an address; write an IPv6 address and port as [::1]:5900");
 		for (const char *p = host; p < host_end; p++)
-			if (hex_value(*p) < 0 && *p != ':' && *p != '.')
+			if (hex_digit_value(*p) < 0 && *p != ':' && *p != '.')
 				return fail(why, whylen,
 					    "not an IPv6 address; write it as [::1]:5900");
 		if (parse_port(host_end + 2, &v.port, why, whylen))

@@ -2,6 +2,7 @@
  * GUIDs, the file identifier's two headers and the two region tables, each
  * read from a possibly hostile file and checked before anything trusts it. */
 #include "devices/block/vhdx_int.h"
+#include "hypervisor/bytes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -113,17 +114,6 @@ void vhdx_guid_format(const struct vhdx_guid *g, char out[39])
 		 b[15]);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool vhdx_guid_parse(const char *s, struct vhdx_guid *g)
 {
 	/* Hex digits in text order, braces optional. */
@@ -142,7 +132,7 @@ bool vhdx_guid_parse(const char *s, struct vhdx_guid *g)
 				return false;
 			continue;
 		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		t[n++] = (uint8_t)(hi << 4 | lo);

@@ -33,9 +33,7 @@ bool switchdef_name_ok(const char *name)
 	return true;
 }
 
-/* A Linux interface name: 1-15 bytes, not "." or "..", no '/', ':' or
- * white space (the kernel's dev_valid_name). */
-static bool ifname_ok(const char *name)
+bool switchdef_ifname_ok(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -63,10 +61,16 @@ static void default_bridge(const char *name, char out[NET_IFNAME_MAX])
 		 (unsigned long long)(h & 0xffffffffffull));
 }
 
+/* The file of switch name's definition; -EINVAL for a name that is not
+ * one. */
 static int def_path(const char *name, char *buf, size_t size, char *err, size_t errlen)
 {
 	char sub[NET_NAME_MAX + 32];
 
+	if (!switchdef_name_ok(name)) {
+		snprintf(err, errlen, "'%s' is not a valid switch name", name ? name : "");
+		return -EINVAL;
+	}
 	snprintf(sub, sizeof(sub), SWITCHES_DIR "/%s.json", name);
 	int r = store_path(buf, size, sub);
 	if (r < 0)
@@ -168,7 +172,7 @@ static int from_json(json_t *root, const char *name, const char *path, struct ne
 		cfg->restricted = json_is_true(v);
 	}
 	bool bridged = kind == NET_SWITCH_INTERNAL || kind == NET_SWITCH_EXTERNAL;
-	if (bridge && (!bridged || !ifname_ok(bridge))) {
+	if (bridge && (!bridged || !switchdef_ifname_ok(bridge))) {
 		snprintf(err, errlen,
 			 "%s: \"bridge\" must be an interface name of 1-15 characters, "
 			 "and only internal and external switches have one; fix or remove the file",
@@ -181,7 +185,7 @@ static int from_json(json_t *root, const char *name, const char *path, struct ne
 		else
 			default_bridge(name, cfg->bridge);
 	}
-	if ((uplink && (kind != NET_SWITCH_EXTERNAL || !ifname_ok(uplink))) ||
+	if ((uplink && (kind != NET_SWITCH_EXTERNAL || !switchdef_ifname_ok(uplink))) ||
 	    (kind == NET_SWITCH_EXTERNAL && !uplink)) {
 		snprintf(
 		    err, errlen,
@@ -301,14 +305,15 @@ static int check_cfg(const struct net_switch_cfg *cfg, struct net_switch_cfg *ou
 	bool bridged = cfg->kind == NET_SWITCH_INTERNAL || cfg->kind == NET_SWITCH_EXTERNAL;
 	if (bridged && !cfg->bridge[0])
 		default_bridge(cfg->name, out->bridge);
-	if (bridged && !ifname_ok(out->bridge)) {
-		snprintf(err, errlen,
-			 "switch '%s': bridge '%.*s' is not an interface name (1-15 "
-			 "characters, no '/', ':' or spaces)",
-			 cfg->name, NET_IFNAME_MAX, cfg->bridge);
+	if (bridged && !switchdef_ifname_ok(out->bridge)) {
+		snprintf(
+		    err, errlen,
+		    "switch '%s': bridge '%.*s' is not an interface name (" SWITCHDEF_IFNAME_RULE
+		    ")",
+		    cfg->name, NET_IFNAME_MAX, cfg->bridge);
 		return -EINVAL;
 	}
-	if (cfg->kind == NET_SWITCH_EXTERNAL && !ifname_ok(cfg->uplink)) {
+	if (cfg->kind == NET_SWITCH_EXTERNAL && !switchdef_ifname_ok(cfg->uplink)) {
 		snprintf(err, errlen,
 			 "switch '%s': an external switch needs an uplink, the host's "
 			 "network adapter it shares (--uplink eth0)",
@@ -316,6 +321,31 @@ static int check_cfg(const struct net_switch_cfg *cfg, struct net_switch_cfg *ou
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Writes root (NULL: out of memory) as the definition of name at path,
+ * atomically, with a line end after it. */
+static int write_def(json_t *root, const char *name, const char *path, bool replace, char *err,
+		     size_t errlen)
+{
+	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	if (!text) {
+		snprintf(err, errlen, "switch '%s': out of memory", name);
+		return -ENOMEM;
+	}
+	size_t len = strlen(text);
+	char *doc = realloc(text, len + 2);
+	if (!doc) {
+		free(text);
+		snprintf(err, errlen, "switch '%s': out of memory", name);
+		return -ENOMEM;
+	}
+	doc[len] = '\n';
+	doc[len + 1] = '\0';
+	int r = store_write_atomic(path, doc, len + 1, 0600, replace, err, errlen);
+	free(doc);
+	return r;
 }
 
 int switchdef_save(const struct net_switch_cfg *cfg, bool replace, char *err, size_t errlen)
@@ -330,23 +360,8 @@ int switchdef_save(const struct net_switch_cfg *cfg, bool replace, char *err, si
 	    (r = def_path(def.name, path, sizeof(path), err, errlen)) < 0)
 		return r;
 	json_t *root = to_json(&def, path);
-	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	r = write_def(root, def.name, path, replace, err, errlen);
 	json_decref(root);
-	if (!text) {
-		snprintf(err, errlen, "switch '%s': out of memory", def.name);
-		return -ENOMEM;
-	}
-	size_t len = strlen(text);
-	char *doc = realloc(text, len + 2);
-	if (!doc) {
-		free(text);
-		snprintf(err, errlen, "switch '%s': out of memory", def.name);
-		return -ENOMEM;
-	}
-	doc[len] = '\n';
-	doc[len + 1] = '\0';
-	r = store_write_atomic(path, doc, len + 1, 0600, replace, err, errlen);
-	free(doc);
 	if (r == -EEXIST)
 		snprintf(err, errlen,
 			 "a switch called '%s' exists already (see 'osio switch show "
@@ -360,10 +375,6 @@ int switchdef_delete(const char *name, char *err, size_t errlen)
 	char path[PATH_BUF];
 	int r;
 
-	if (!switchdef_name_ok(name)) {
-		snprintf(err, errlen, "'%s' is not a valid switch name", name ? name : "");
-		return -EINVAL;
-	}
 	if ((r = def_path(name, path, sizeof(path), err, errlen)) < 0)
 		return r;
 	r = store_remove(path, err, errlen);
@@ -476,4 +487,75 @@ int switchdef_foreach(int (*fn)(const struct net_switch_cfg *cfg, void *ctx), vo
 		free(names[i]);
 	free(names);
 	return first_err;
+}
+
+bool switchdef_notes(const char *name, char *buf, size_t size)
+{
+	char path[PATH_BUF], ignored[256];
+	struct stat st;
+
+	buf[0] = '\0';
+	if (def_path(name, path, sizeof(path), ignored, sizeof(ignored)) < 0 || stat(path, &st) < 0)
+		return false;
+	json_t *root = json_load_file(path, 0, NULL);
+	json_t *notes = json_object_get(root, "notes");
+	if (json_is_string(notes))
+		snprintf(buf, size, "%s", json_string_value(notes));
+	json_decref(root);
+	return true;
+}
+
+int switchdef_set_notes(const char *name, const char *notes, char *err, size_t errlen)
+{
+	char path[PATH_BUF];
+	json_error_t jerr;
+	int r;
+
+	if ((r = def_path(name, path, sizeof(path), err, errlen)) < 0)
+		return r;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s: %s", path, jerr.text);
+		return -EIO;
+	}
+	if (!notes[0]) {
+		json_object_del(root, "notes");
+	} else if (json_object_set_new(root, "notes", json_string(notes)) < 0) {
+		/* json_string() refuses what is not UTF-8. */
+		json_decref(root);
+		snprintf(err, errlen, "switch '%s': the notes must be UTF-8 text", name);
+		return -EINVAL;
+	}
+	r = write_def(root, name, path, true, err, errlen);
+	json_decref(root);
+	return r;
+}
+
+void switchdef_one_line(char *text)
+{
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
+void switchdef_network(const struct net_switch_cfg *cfg, const char *bridge_word, const char *none,
+		       char *buf, size_t size)
+{
+	char subnet[32];
+
+	switch (cfg->kind) {
+	case NET_SWITCH_NAT:
+		net_subnet_format(cfg->subnet, cfg->netmask, subnet, sizeof(subnet));
+		snprintf(buf, size, "%s%s", subnet, cfg->restricted ? " (host only)" : "");
+		break;
+	case NET_SWITCH_INTERNAL:
+		snprintf(buf, size, "%s%s", bridge_word, cfg->bridge);
+		break;
+	case NET_SWITCH_EXTERNAL:
+		snprintf(buf, size, "%s%s + %s", bridge_word, cfg->bridge, cfg->uplink);
+		break;
+	default:
+		snprintf(buf, size, "%s", none);
+		break;
+	}
 }

@@ -91,24 +91,35 @@ static char ascii(uint8_t ch)
 	return '?';
 }
 
-int vga_text_snapshot(void *vga, char *buf, size_t size, unsigned *cols, unsigned *rows)
+/* Takes the device lock (pending guest writes in first) when the screen is
+ * in a text mode: its CRT timing into c, its rows (at least one) into rows.
+ * -EINVAL, unlocked, in a graphics mode. */
+static int lock_text_mode(struct vga *v, struct vga_crtc *c, unsigned *rows)
 {
-	struct vga *v = vga;
-	if (!buf || size == 0)
-		return -EINVAL;
-	buf[0] = 0;
 	machine_flush_coalesced(v->m);
 	pthread_mutex_lock(&v->lock);
 	if (vga_vbe_enabled(v) || (v->gr[6] & GR6_GRAPHICS)) {
 		pthread_mutex_unlock(&v->lock);
 		return -EINVAL;
 	}
+	vga_decode_crtc(v, c, false);
+	unsigned cell = (c->msl + 1) << (c->dscan ? 1 : 0);
+	*rows = c->height / cell;
+	if (*rows == 0)
+		*rows = 1;
+	return 0;
+}
+
+int vga_text_snapshot(void *vga, char *buf, size_t size, unsigned *cols, unsigned *rows)
+{
+	struct vga *v = vga;
+	if (!buf || size == 0)
+		return -EINVAL;
+	buf[0] = 0;
 	struct vga_crtc c;
-	vga_decode_crtc(v, &c, false);
-	unsigned cell = (c.msl + 1) << (c.dscan ? 1 : 0);
-	unsigned nrows = c.height / cell;
-	if (nrows == 0)
-		nrows = 1;
+	unsigned nrows;
+	if (lock_text_mode(v, &c, &nrows) < 0)
+		return -EINVAL;
 	size_t pos = 0;
 	int r = 0;
 	for (unsigned row = 0; row < nrows; row++) {
@@ -160,18 +171,11 @@ int vga_text_cells(void *vga, struct vga_text **out)
 {
 	struct vga *v = vga;
 	*out = NULL;
-	machine_flush_coalesced(v->m);
-	pthread_mutex_lock(&v->lock);
-	if (vga_vbe_enabled(v) || (v->gr[6] & GR6_GRAPHICS)) {
-		pthread_mutex_unlock(&v->lock);
-		return -EINVAL;
-	}
 	struct vga_crtc c;
-	vga_decode_crtc(v, &c, false);
-	unsigned cell = (c.msl + 1) << (c.dscan ? 1 : 0);
-	unsigned rows = c.height / cell, cols = c.hchars;
-	if (rows == 0)
-		rows = 1;
+	unsigned rows;
+	if (lock_text_mode(v, &c, &rows) < 0)
+		return -EINVAL;
+	unsigned cols = c.hchars;
 	if (rows > VGA_TEXT_MAX_ROWS)
 		rows = VGA_TEXT_MAX_ROWS;
 	struct vga_text *t = malloc(sizeof(*t) + 2 * (size_t)rows * cols);

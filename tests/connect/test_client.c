@@ -3,6 +3,7 @@
  * in between, descriptors passed and claimed, errors, and a hostile worker
  * (overlong line, bad JSON, descriptors nobody claims, wrong ids). */
 #include "hypervisor/ctlclient.h"
+#include "tests/lib/fakeworker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,22 +28,7 @@
 /* The worker's end: one line, with a descriptor when fd >= 0. */
 static void srv_send_fd(int s, const char *line, int fd)
 {
-	struct iovec iov = {.iov_base = (void *)line, .iov_len = strlen(line)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	assert_int_equal(sendmsg(s, &msg, MSG_NOSIGNAL), (ssize_t)strlen(line));
+	assert_true(fakeworker_send(s, line, fd));
 }
 
 static void srv_send(int s, const char *line)
@@ -54,15 +40,7 @@ static void srv_send(int s, const char *line)
 static json_t *srv_recv(int s)
 {
 	char line[4096];
-	size_t n = 0;
-	while (n + 1 < sizeof(line)) {
-		struct pollfd p = {.fd = s, .events = POLLIN};
-		assert_int_equal(poll(&p, 1, 1000), 1);
-		assert_int_equal(read(s, line + n, 1), 1);
-		if (line[n++] == '\n')
-			break;
-	}
-	line[n] = '\0';
+	assert_true(fakeworker_recv_line(s, line, sizeof(line), 1000) > 0);
 	json_t *j = json_loads(line, 0, NULL);
 	assert_non_null(j);
 	return j;

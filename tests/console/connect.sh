@@ -12,16 +12,17 @@ ARTIFACTS=${2:-}
 iso=/usr/lib/grub-rescue/grub-rescue-cdrom.iso
 vm=conn1
 
-command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
+# shellcheck source=tests/console/lib.sh
+. "$(dirname "$0")/lib.sh"
+con_need_tmux
 command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
 [[ -r $iso ]] || { echo "SKIP: $iso missing (apt-get install grub-rescue-pc)"; exit 77; }
 [[ -r /dev/kvm && -w /dev/kvm ]] || { echo "SKIP: no usable /dev/kvm"; exit 77; }
 
 tmp=$(mktemp -d /tmp/osio-connect.XXXXXX)
 [[ -n $ARTIFACTS ]] || ARTIFACTS=$tmp/artifacts
-mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS"/*.txt
-export OSIO_STORE_DIR=$tmp/store OSIO_RUNTIME_DIR=$tmp/run
-mkdir -p "$OSIO_STORE_DIR" && mkdir -m 700 "$OSIO_RUNTIME_DIR"
+con_dirs
+rm -f "$ARTIFACTS"/*.txt
 # The menu's first entry is the terminal view only without a display or a viewer.
 unset DISPLAY WAYLAND_DISPLAY OSIO_VNC_VIEWER
 # shellcheck disable=SC2034 # counted by lib.sh
@@ -34,8 +35,6 @@ cleanup() {
 	[[ $ARTIFACTS == "$tmp"/* ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
-# shellcheck source=tests/console/lib.sh
-. "$(dirname "$0")/lib.sh"
 
 # step NAME COMMAND...: runs a check; on failure the screen is kept and the test ends.
 step() {

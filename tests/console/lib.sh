@@ -2,10 +2,10 @@
 # Shared by the console's scenario tests: the real console (osio with no arguments) run in a
 # tmux server of the test's own (tmux -L osio-test-PID), keys sent to it, its screen polled and
 # saved as a test artifact.
-# The caller sets OSIO (the binary), tmp (a scratch folder), OSIO_STORE_DIR and
-# OSIO_RUNTIME_DIR, ARTIFACTS (a folder for screens; $tmp/artifacts when unset), failures=0 and
-# passes=0, then sources this. con_start installs an EXIT trap that ends the tmux server (and
-# then runs the trap the caller had).
+# The caller sets OSIO (the binary), tmp (a scratch folder), ARTIFACTS (a folder for screens;
+# $tmp/artifacts when unset), failures=0 and passes=0, then sources this; con_dirs makes the
+# test's store and runtime folder (OSIO_STORE_DIR, OSIO_RUNTIME_DIR) under $tmp. con_start
+# installs an EXIT trap that ends the tmux server (and then runs the trap the caller had).
 
 CON_SOCK=osio-test-$$
 CON_TARGET=con
@@ -13,19 +13,30 @@ CON_TARGET=con
 export CON_WAITED_MS=0
 CON_TRAPPED=
 
+# fail and pass (unless the caller has its own): the cli tests' counting.
 if ! declare -F fail >/dev/null; then
-	fail() {
-		echo "FAIL: $*"
-		failures=$((failures + 1))
-	}
-	pass() {
-		passes=$((passes + 1))
-		echo "ok: $*"
-	}
+	# shellcheck source=tests/cli/lib.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
 fi
 
 con_tmux() {
 	tmux -L "$CON_SOCK" "$@"
+}
+
+# con_need_tmux: ends the test as skipped (exit 77) where tmux is not installed.
+con_need_tmux() {
+	command -v tmux >/dev/null || {
+		echo "SKIP: tmux is not installed"
+		exit 77
+	}
+}
+
+# con_dirs: the test's own VM store ($tmp/store) and runtime folder ($tmp/run, mode 700),
+# exported as OSIO_STORE_DIR and OSIO_RUNTIME_DIR, and the ARTIFACTS folder made.
+con_dirs() {
+	: "${ARTIFACTS:=$tmp/artifacts}"
+	export OSIO_STORE_DIR=$tmp/store OSIO_RUNTIME_DIR=$tmp/run
+	mkdir -p "$OSIO_STORE_DIR" "$ARTIFACTS" && mkdir -m 700 "$OSIO_RUNTIME_DIR"
 }
 
 # con_kill: ends the console's tmux server (for traps; quiet).
@@ -117,6 +128,17 @@ con_wait_text() {
 	done
 }
 
+# con_step NAME REGEX [TIMEOUT]: passes NAME, with how long it took, when the screen shows REGEX
+# within TIMEOUT seconds (default 5); else fails it (returns 1).
+con_step() {
+	if con_wait_text "$2" "${3:-5}"; then
+		pass "$1 (${CON_WAITED_MS} ms)"
+	else
+		fail "$1"
+		return 1
+	fi
+}
+
 # con_wait_gone REGEX [TIMEOUT]: the same, until the screen no longer matches.
 con_wait_gone() {
 	local re=$1 timeout=${2:-10} start now
@@ -140,6 +162,11 @@ con_capture() {
 	con_screen >"$ARTIFACTS/$1.txt"
 	echo "--- screen $1 ---"
 	cat "$ARTIFACTS/$1.txt"
+}
+
+# con_widest: the widest row of the screen, in columns.
+con_widest() {
+	con_screen | LC_ALL=C.UTF-8 wc -L
 }
 
 # con_resize COLS ROWS: the terminal changes size (the console gets SIGWINCH).

@@ -15,37 +15,17 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-export OSIO_STORE_DIR=$tmp/store
-export OSIO_RUNTIME_DIR=$tmp/run
-mkdir -p "$OSIO_STORE_DIR/vms" "$ARTIFACTS" && mkdir -m 700 "$OSIO_RUNTIME_DIR"
-rm -f "$ARTIFACTS"/many-*.txt "$ARTIFACTS/console.stderr"
 failures=0 passes=0
 # shellcheck source=tests/console/lib.sh
 . "$(dirname "$0")/lib.sh"
-
-command -v tmux >/dev/null || {
-	echo "skip: no tmux"
-	exit 77
-}
-
-# step NAME REGEX [TIMEOUT]: the screen shows REGEX within TIMEOUT seconds (default 5).
-step() {
-	if con_wait_text "$2" "${3:-5}"; then
-		pass "$1 (${CON_WAITED_MS} ms)"
-	else
-		fail "$1"
-		return 1
-	fi
-}
+con_need_tmux
+con_dirs
+mkdir -p "$OSIO_STORE_DIR/vms"
+rm -f "$ARTIFACTS"/many-*.txt "$ARTIFACTS/console.stderr"
 
 # The VM numbers the screen shows, one per line.
 shown_numbers() {
 	con_screen | grep -Eo '\bvm[0-9]{3}\b' | sed 's/^vm0*//' | sort -n | uniq
-}
-
-# widest: the widest row of the screen, in characters.
-widest() {
-	con_screen | LC_ALL=C.UTF-8 wc -L
 }
 
 # --- the store: 200 VMs ----------------------------------------------------------------------
@@ -77,9 +57,9 @@ fi
 # --- 80x24 -----------------------------------------------------------------------------------
 
 con_start 80 24 || exit 1
-step "launch: the list of 200 VMs" 'osio - 200 virtual machines, 10 running' 15
-step "the first VM's row" '\bvm001\b.*Off'
-step "the key bar" 'Quit'
+con_step "launch: the list of 200 VMs" 'osio - 200 virtual machines, 10 running' 15
+con_step "the first VM's row" '\bvm001\b.*Off'
+con_step "the key bar" 'Quit'
 con_capture many-80x24-start
 first_max=$(shown_numbers | tail -1)
 if [[ -z $first_max ]] || ((first_max >= 200)); then
@@ -89,26 +69,26 @@ fi
 # PgDn moves the selection a page less one row: to the last row, then past it.
 con_keys NPage NPage
 want=$((first_max + 1))
-step "PgDn: a VM below the first page" "\\bvm$(printf %03d "$want")\\b"
+con_step "PgDn: a VM below the first page" "\\bvm$(printf %03d "$want")\\b"
 con_keys End
-step "End: the last VM" '\bvm200\b.*Saved'
+con_step "End: the last VM" '\bvm200\b.*Saved'
 con_capture many-80x24-end
 check_gone() { ! con_screen | grep -Eq '\bvm001\b'; }
 if check_gone; then pass "End: vm001 scrolled away"; else fail "End: vm001 still shown"; fi
 con_keys Home
-step "Home: the first VM again" '\bvm001\b'
+con_step "Home: the first VM again" '\bvm001\b'
 con_keys NPage NPage NPage
-step "PgDn three times" "\\bvm01[0-9]\\b"
+con_step "PgDn three times" "\\bvm01[0-9]\\b"
 con_keys End
-step "End again" '\bvm200\b'
+con_step "End again" '\bvm200\b'
 
 # --- the filter ------------------------------------------------------------------------------
 
 con_keys /
 con_text vm19
 con_keys Enter
-step "the filter in the title" 'Filter: vm19 \(10 shown\)'
-step "its VMs" '\bvm190\b'
+con_step "the filter in the title" 'Filter: vm19 \(10 shown\)'
+con_step "its VMs" '\bvm190\b'
 nums=$(shown_numbers | tr '\n' ' ')
 bad=$(shown_numbers | awk '$1 < 190 || $1 > 199')
 if [[ -z $bad ]]; then pass "only vm190-vm199 shown: $nums"; else fail "shown: $nums"; fi
@@ -116,7 +96,7 @@ con_capture many-80x24-filter
 con_keys /
 con_text starting
 con_keys Enter
-step "a filter on the state" 'Filter: vm19starting \(0 shown\)'
+con_step "a filter on the state" 'Filter: vm19starting \(0 shown\)'
 con_keys / Escape
 if con_wait_gone 'Filter:' 5; then
 	pass "Esc clears it (${CON_WAITED_MS} ms)"
@@ -126,12 +106,12 @@ fi
 con_keys /
 con_text Starting
 con_keys Enter
-step "'Starting' shows the ten with a worker" 'Filter: Starting \(10 shown\)'
+con_step "'Starting' shows the ten with a worker" 'Filter: Starting \(10 shown\)'
 con_keys / Escape
 con_wait_gone 'Filter:' 5 || fail "the filter did not go"
-step "the selection stayed on a Starting VM" '─ vm0(1[1-9]|20) ─'
+con_step "the selection stayed on a Starting VM" '─ vm0(1[1-9]|20) ─'
 con_keys End
-step "End: the last VM" '\bvm200\b.*Saved'
+con_step "End: the last VM" '\bvm200\b.*Saved'
 
 # --- resizing --------------------------------------------------------------------------------
 
@@ -141,7 +121,7 @@ full_screen() {
 	local cols=$1 rows=$2 name=$3 start took lines w
 	start=$(date +%s%N)
 	for ((t = 0; t < 50; t++)); do
-		w=$(widest)
+		w=$(con_widest)
 		lines=$(con_screen | wc -l)
 		if ((w >= cols - 2 && w <= cols && lines == rows)) &&
 			con_screen | head -1 | grep -q 'osio - 200 virtual machines' &&
@@ -160,7 +140,7 @@ full_screen() {
 
 con_resize 200 60
 full_screen 200 60 200x60
-step "200x60: still the last VM selected" '\bvm200\b'
+con_step "200x60: still the last VM selected" '\bvm200\b'
 rows200=$(shown_numbers | wc -l)
 con_resize 80 24
 full_screen 80 24 80x24-again
@@ -171,7 +151,7 @@ else
 	fail "200x60 shows $rows200 VMs, 80x24 $rows80"
 fi
 con_keys Home
-step "Home after the resizes" '\bvm001\b'
+con_step "Home after the resizes" '\bvm001\b'
 
 # --- it still answers, and quits cleanly -----------------------------------------------------
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tests/console/fake_term.h"
+#include "tests/lib/fakeworker.h"
 
 struct fake_fb {
 	int fd;
@@ -67,22 +68,7 @@ struct fake_vm {
 /* One line, with a descriptor (fd >= 0) as SCM_RIGHTS. */
 static void send_line(int sock, const char *line, int fd)
 {
-	struct iovec iov = {.iov_base = (void *)line, .iov_len = strlen(line)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)strlen(line));
+	assert_true(fakeworker_send(sock, line, fd));
 }
 
 /* The worker's side of thumb_open: the greeting, then display-attach's
@@ -95,15 +81,8 @@ static void *fake_serve(void *opaque)
 		return NULL;
 	send_line(vm->conn, "{\"osio\": {\"protocol\": 2, \"vm\": \"fake\"}}\n", -1);
 	char req[512];
-	size_t n = 0;
-	while (n < sizeof(req) - 1 && (n == 0 || req[n - 1] != '\n')) {
-		ssize_t r = read(vm->conn, req + n, 1);
-		if (r <= 0)
-			return NULL;
-		n += (size_t)r;
-	}
-	req[n] = 0;
-	if (!strstr(req, "\"display-attach\""))
+	if (fakeworker_recv_line(vm->conn, req, sizeof(req), -1) < 0 ||
+	    !strstr(req, "\"display-attach\""))
 		return NULL;
 	char line[256];
 	snprintf(line, sizeof(line),

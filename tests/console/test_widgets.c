@@ -20,80 +20,63 @@
 
 #include <cmocka.h>
 
-static void test_wrap_words(void **state)
+/* wrap_text(text, width) into at most max lines gives the lines of want
+ * (NULL-terminated), and no more. */
+static void check_wrap(const char *text, int width, unsigned max, const char *const *want)
 {
 	char l[8][256];
-	unsigned n;
+	unsigned n = 0;
 
+	assert_true(max <= 8);
+	while (want[n])
+		n++;
+	assert_int_equal(wrap_text(text, width, l, max), n);
+	for (unsigned i = 0; i < n; i++)
+		assert_string_equal(l[i], want[i]);
+}
+
+#define WRAP(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void test_wrap_words(void **state)
+{
 	(void)state;
-	n = wrap_text("the quick brown fox jumps", 10, l, 8);
-	assert_int_equal(n, 3);
-	assert_string_equal(l[0], "the quick");
-	assert_string_equal(l[1], "brown fox");
-	assert_string_equal(l[2], "jumps");
+	check_wrap("the quick brown fox jumps", 10, 8, WRAP("the quick", "brown fox", "jumps"));
 	/* A word that fits exactly, and spaces at the break dropped. */
-	n = wrap_text("abcde   fghij", 5, l, 8);
-	assert_int_equal(n, 2);
-	assert_string_equal(l[0], "abcde");
-	assert_string_equal(l[1], "fghij");
-	assert_int_equal(wrap_text("", 10, l, 8), 0);
+	check_wrap("abcde   fghij", 5, 8, WRAP("abcde", "fghij"));
+	check_wrap("", 10, 8, (const char *const[]){NULL});
 }
 
 static void test_wrap_newlines(void **state)
 {
-	char l[8][256];
-	unsigned n;
-
 	(void)state;
-	n = wrap_text("one\n\n  two\n", 20, l, 8);
-	assert_int_equal(n, 3);
-	assert_string_equal(l[0], "one");
-	assert_string_equal(l[1], "");
-	assert_string_equal(l[2], "  two"); /* indentation after '\n' is kept */
-	n = wrap_text("a\r\nb\tc\001d", 20, l, 8);
-	assert_int_equal(n, 2);
-	assert_string_equal(l[0], "a");
-	assert_string_equal(l[1], "b c?d");
+	/* Indentation after '\n' is kept. */
+	check_wrap("one\n\n  two\n", 20, 8, WRAP("one", "", "  two"));
+	check_wrap("a\r\nb\tc\001d", 20, 8, WRAP("a", "b c?d"));
 }
 
 static void test_wrap_long_word_and_max(void **state)
 {
 	char l[4][256];
-	unsigned n;
 
 	(void)state;
-	n = wrap_text("abcdefghijkl", 5, l, 4);
-	assert_int_equal(n, 3);
-	assert_string_equal(l[0], "abcde");
-	assert_string_equal(l[1], "fghij");
-	assert_string_equal(l[2], "kl");
-	n = wrap_text("a b c d e f g h", 1, l, 4);
-	assert_int_equal(n, 4);
-	assert_string_equal(l[3], "d");
+	check_wrap("abcdefghijkl", 5, 4, WRAP("abcde", "fghij", "kl"));
+	check_wrap("a b c d e f g h", 1, 4, WRAP("a", "b", "c", "d"));
 	/* width < 1 still makes progress. */
 	assert_int_equal(wrap_text("xy", 0, l, 4), 2);
 }
 
 static void test_wrap_utf8(void **state)
 {
-	char l[8][256];
-	unsigned n;
-
 	(void)state;
 	/* "é" is two bytes and one column; CJK characters take two. */
-	n = wrap_text("\xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9", 5, l, 8);
-	assert_int_equal(n, 2);
-	assert_string_equal(l[0], "\xc3\xa9\xc3\xa9\xc3\xa9");
-	n = wrap_text("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4, l, 8);
-	assert_int_equal(n, 2);
-	assert_string_equal(l[0], "\xe6\x97\xa5\xe6\x9c\xac");
-	assert_string_equal(l[1], "\xe8\xaa\x9e");
+	check_wrap("\xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9", 5, 8,
+		   WRAP("\xc3\xa9\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa9"));
+	check_wrap("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4, 8,
+		   WRAP("\xe6\x97\xa5\xe6\x9c\xac", "\xe8\xaa\x9e"));
 	/* An invalid byte is shown as '?', never copied. */
-	n = wrap_text("a\xff"
-		      "b",
-		      10, l, 8);
-	assert_int_equal(n, 1);
-	assert_string_equal(l[0], "a?b");
+	check_wrap("a\xff"
+		   "b",
+		   10, 8, WRAP("a?b"));
 }
 
 static void test_wrap_line_bytes(void **state)
