@@ -126,8 +126,11 @@ int model_update(struct vm_model *m, const struct vm_info *info)
 		m->rows[pos].info = *info;
 		m->n++;
 	}
+	/* Before anyone chose, the first row (VMs arrive in any order). */
+	if (!m->chosen)
+		m->sel_name[0] = '\0';
 	/* A state change can take the selected VM out of a filter's view. */
-	rebuild(m, m->sel < 0 ? 0 : m->sel);
+	rebuild(m, m->chosen && m->sel >= 0 ? m->sel : 0);
 	return 0;
 }
 
@@ -202,6 +205,7 @@ void model_set_filter(struct vm_model *m, const char *filter)
 
 void model_select_index(struct vm_model *m, int view_index)
 {
+	m->chosen = true;
 	if (!m->nview) {
 		set_sel(m, -1);
 		return;
@@ -226,6 +230,7 @@ void model_move(struct vm_model *m, int delta)
 
 void model_select_name(struct vm_model *m, const char *name)
 {
+	m->chosen = true;
 	for (unsigned i = 0; i < m->nview; i++)
 		if (strcmp(m->rows[m->view[i]].info.name, name) == 0) {
 			set_sel(m, (int)i);

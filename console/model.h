@@ -33,14 +33,16 @@ struct vm_model {
 	int sel;		       /* index into view; -1 when the view is empty */
 	unsigned top;		       /* first view index shown */
 	char sel_name[65];	       /* the selected VM's name, kept across updates */
+	bool chosen; /* a selection was asked for (model_move/select_*); until then the
+			first row is selected, whatever order the VMs come in */
 };
 
 void model_init(struct vm_model *m);
 void model_free(struct vm_model *m);
 
 /* Inserts the VM info names, or replaces its info (keeping its status and
- * busy). The selection stays on the same VM; the first VM added to an
- * empty list is selected. 0, -ENOMEM. */
+ * busy). The selection stays on the same VM once one was chosen; before
+ * that it is the first row. 0, -ENOMEM. */
 int model_update(struct vm_model *m, const struct vm_info *info);
 /* Removes a VM (no-op when absent). A removed selected VM moves the
  * selection to the next row (or the previous at the end). */

@@ -53,9 +53,15 @@ static void test_sorted_and_first_selected(void **state)
 	assert_string_equal(view_name(&m, 1), "db");
 	assert_string_equal(view_name(&m, 2), "web");
 	assert_string_equal(view_name(&m, 3), "zeta");
-	/* Rows added before it leave the selection on its VM. */
+	/* Until a selection is asked for, the first row is selected, in
+	 * whatever order the VMs came. */
+	assert_string_equal(sel_name(&m), "alpha");
+	assert_int_equal(m.sel, 0);
+	/* Once chosen, rows added before it leave the selection on its VM. */
+	model_select_name(&m, "web");
+	add(&m, "aaa", VM_OFF);
 	assert_string_equal(sel_name(&m), "web");
-	assert_int_equal(m.sel, 2);
+	assert_int_equal(m.sel, 3);
 	assert_string_equal(m.sel_name, "web");
 	model_free(&m);
 }
