@@ -495,9 +495,10 @@ int ctl_call(struct ctl_client *c, const char *command, json_t *args, json_t **r
 	else
 		json_decref(c->got_ret);
 	if (fd)
-		*fd = c->got_fd;
+		*fd = c->got_fd; /* the caller's now */
 	else
 		close_fd(c->got_fd);
+	c->got_fd = -1;
 	c->got_ret = NULL;
 	return 0;
 }

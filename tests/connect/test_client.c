@@ -286,7 +286,17 @@ static void test_fds(void **state)
 	/* The unclaimed one is closed already. */
 	assert_true(closed_everywhere(u[0]));
 	close(fd);
+	/* The reply's descriptor is the caller's: once it is closed and its
+	 * number taken by something else, closing the client leaves that be. */
+	int other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(other >= 0);
+	if (other != fd) {
+		assert_int_equal(dup2(other, fd), fd);
+		close(other);
+	}
 	close_fixture(f);
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	close(fd);
 	assert_true(closed_everywhere(a[0]));
 	assert_true(closed_everywhere(b[0]));
 	close(a[0]);
