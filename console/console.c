@@ -152,6 +152,37 @@ static void draw(struct console *con)
 	}
 }
 
+/* After the terminal shrank: ncurses leaves a window that began past the
+ * new edge where it was, and drawing it (update_panels) then reads past
+ * the screen's lines. Every panel's window is cut to the terminal and
+ * moved into it, first of all; its dialog centres it again on its
+ * KEY_RESIZE. */
+static void fit_panels(void)
+{
+	for (PANEL *p = panel_above(NULL); p; p = panel_above(p)) {
+		WINDOW *w = panel_window(p);
+		int h = getmaxy(w), wd = getmaxx(w), y = getbegy(w), x = getbegx(w);
+
+		if (h > LINES)
+			h = LINES;
+		if (wd > COLS)
+			wd = COLS;
+		if (y > LINES - h)
+			y = LINES - h;
+		if (x > COLS - wd)
+			x = COLS - wd;
+		if (h < 1 || wd < 1 || y < 0 || x < 0)
+			continue; /* a terminal of no size: nothing to draw */
+		if (h == getmaxy(w) && wd == getmaxx(w) && y == getbegy(w) && x == getbegx(w))
+			continue;
+		/* Shrunk first, so that the move always fits the terminal. */
+		wresize(w, 1, 1);
+		move_panel(p, y, x);
+		wresize(w, h, wd);
+		replace_panel(p, w);
+	}
+}
+
 /* One key if there is one, without waiting: -1 when none. */
 static int read_key(struct console *con)
 {
@@ -168,6 +199,7 @@ static int read_key(struct console *con)
 			con->rows = LINES;
 			con->cols = COLS;
 			con->dirty = true;
+			fit_panels();
 			draw(con);
 		}
 		return k;
@@ -251,15 +283,40 @@ int con_run_osio(struct console *con, const char *title, const char *const *args
 }
 
 struct bg_job {
+	struct bg_job *next;
 	struct console *con;
 	char vm[65];
 	char title[64];
 };
 
+/* The background commands still running: job_kill_all ends them at exit
+ * without their bg_done, and bg_free_all frees them then. */
+static struct bg_job *bg_jobs;
+
+static void bg_unlink(struct bg_job *b)
+{
+	for (struct bg_job **pp = &bg_jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == b) {
+			*pp = b->next;
+			return;
+		}
+	}
+}
+
+static void bg_free_all(void)
+{
+	while (bg_jobs) {
+		struct bg_job *b = bg_jobs;
+		bg_jobs = b->next;
+		free(b);
+	}
+}
+
 static void bg_done(void *opaque, int status, const char *output)
 {
 	struct bg_job *b = opaque;
 	struct console *con = b->con;
+	bg_unlink(b);
 	if (b->vm[0]) {
 		model_set_busy(&con->model, b->vm, false);
 		model_set_status(&con->model, b->vm, "");
@@ -305,6 +362,8 @@ int con_run_osio_bg(struct console *con, const char *vm, const char *status,
 		free(b);
 		return r;
 	}
+	b->next = bg_jobs;
+	bg_jobs = b;
 	if (vm) {
 		model_set_busy(&con->model, vm, true);
 		model_set_status(&con->model, vm, status);
@@ -459,6 +518,7 @@ int console_main(int argc, char **argv)
 	run_main(&con);
 
 	job_kill_all();
+	bg_free_all();
 	thumb_close(con.thumb);
 	monitor_stop(con.mon);
 	endwin();
