@@ -180,7 +180,10 @@ bool action_enabled(enum con_action a, const struct vm_row *sel, bool has_checkp
 		return true;
 	if (!sel)
 		return no(why, whylen, "No VM is selected");
-	if (sel->busy)
+	/* Turn Off and Connect stay open while a command works on the VM: as in
+	 * Hyper-V, a shutdown the guest ignores can be cut short, and the screen
+	 * watched meanwhile. */
+	if (sel->busy && a != ACT_TURN_OFF && a != ACT_CONNECT)
 		return no(why, whylen, "An osio command is working on this VM: wait until it ends");
 	if ((unsigned)sel->info.state >= 32 || !(allowed_states(a) & ST(sel->info.state))) {
 		char buf[96];

@@ -56,7 +56,8 @@ const struct action_desc *action_get(enum con_action a);
 int action_by_key(int key);
 
 /* Whether a can be done now: host actions always; VM actions need a
- * selected VM (sel may be NULL) in a state that allows them and not busy:
+ * selected VM (sel may be NULL) in a state that allows them and not busy
+ * (but for Turn Off and Connect, which a busy VM allows):
  *   Start: Off, Saved, Crashed    Connect: Running, Paused, Starting
  *   Turn Off: Running, Paused, Starting    Shut Down, Reset, Pause: Running
  *   Save: Running, Paused    Resume: Paused    Checkpoint: Off, Saved, Running, Paused
