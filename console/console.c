@@ -317,11 +317,17 @@ static void bg_done(void *opaque, int status, const char *output)
 	struct bg_job *b = opaque;
 	struct console *con = b->con;
 	bg_unlink(b);
-	if (b->vm[0]) {
+	/* Another command still at work on the VM (Turn Off during a Shut
+	 * Down) keeps it busy with its own status. */
+	bool others = false;
+	for (struct bg_job *o = bg_jobs; o && b->vm[0]; o = o->next)
+		others |= strcmp(o->vm, b->vm) == 0;
+	if (b->vm[0] && !others) {
 		model_set_busy(&con->model, b->vm, false);
 		model_set_status(&con->model, b->vm, "");
-		monitor_refresh(con->mon, b->vm);
 	}
+	if (b->vm[0])
+		monitor_refresh(con->mon, b->vm);
 	if (status != 0) {
 		/* Shown by the main loop, not from inside whatever dialog the
 		 * user is in now. */
