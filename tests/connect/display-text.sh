@@ -56,8 +56,11 @@ mv "$outdir/run.log" "$outdir/seabios-run.log"
 VM=$VM-gfx
 conn_run --memory 64M --timeout 300 --kernel "$guests/animate.elf" \
 	--append "width=640 height=480 frames=2 hold=1"
+# The guest says when its last frame is up (the screen is 640x480 from the start, before the
+# guest has set any mode, so its size alone says nothing).
 vbe() {
-	conn_ctl screenshot "{\"file\": \"$outdir/animate.png\"}" >"$outdir/shot.json" 2>/dev/null &&
+	grep -q "hold: the last frame" "$outdir/run.log" &&
+		conn_ctl screenshot "{\"file\": \"$outdir/animate.png\"}" >"$outdir/shot.json" 2>/dev/null &&
 		jq -e '.width == 640 and .height == 480' "$outdir/shot.json" >/dev/null 2>&1
 }
 conn_wait 120 vbe || conn_die "the animate guest never set its 640x480 mode"
