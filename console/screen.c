@@ -4,10 +4,12 @@
 #include "console/screen_priv.h"
 
 #include "console/theme.h"
+#include "hypervisor/kvm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -257,6 +259,29 @@ void screen_layout(struct console *con, struct screen_layout *lay)
 
 /* --- drawing -------------------------------------------------------------------------------- */
 
+/* --- KVM unavailable (issue 9) ---------------------------------------------------------------
+ * When VMs cannot run here, the title line says why and how to fix it in the error colour after
+ * the VM counts, in place of the host name (cut with an ellipsis where it does not fit): the line
+ * of kvm_check_access, asked again every few seconds so that a fix (modprobe, a group) shows
+ * without restarting the console. Start then fails with the same line (osio start's). */
+#define KVM_RECHECK_NS (5 * 1000000000ll)
+
+static const char *kvm_problem(void)
+{
+	static char why[512];
+	static long long checked_ns = -KVM_RECHECK_NS;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long now = (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	if (now - checked_ns >= KVM_RECHECK_NS) {
+		checked_ns = now;
+		if (kvm_check_access(why, sizeof(why)) == 0)
+			why[0] = 0;
+	}
+	return why;
+}
+
 static void draw_title(struct console *con)
 {
 	struct vm_model *m = &con->model;
@@ -279,6 +304,12 @@ static void draw_title(struct console *con)
 	int attr = theme_attr(TH_TITLE);
 	scr_fill(stdscr, 0, 0, COLS, attr);
 	int used = scr_text(stdscr, 0, 0, COLS, left, attr | A_BOLD, con->unicode);
+	const char *kvm = kvm_problem();
+	if (kvm[0] && used + 3 < COLS) {
+		scr_text(stdscr, 0, used + 2, COLS - used - 3, kvm, theme_attr(TH_ERROR),
+			 con->unicode);
+		return;
+	}
 	int rw = scr_width(right);
 	if (host[0] && used + 2 + rw <= COLS)
 		scr_text(stdscr, 0, COLS - rw, rw, right, attr, con->unicode);

@@ -49,29 +49,76 @@ const char *kvm_flavour(bool *hardware)
 	return "unknown";
 }
 
-static void explain_open_error(const char *dev, int e)
+static const char *kvm_device(void)
+{
+	const char *dev = getenv("OSIO_KVM_DEVICE");
+	return dev && *dev ? dev : "/dev/kvm";
+}
+
+/* The one line that says why dev cannot be opened (errno e) and the fix:
+ * the text of kvm_check_access and of kvm_host_open's error. */
+static void open_error_text(const char *dev, int e, char *buf, size_t len)
 {
 	switch (e) {
 	case ENOENT:
-		log_error("%s does not exist: load KVM (modprobe kvm_intel or kvm_amd) and enable "
-			  "virtualization (VT-x/AMD-V) in the firmware setup",
-			  dev);
+		snprintf(buf, len,
+			 KVM_UNAVAILABLE "%s does not exist: load KVM (modprobe kvm_intel or "
+					 "kvm_amd) and enable virtualization (VT-x/AMD-V) in the "
+					 "firmware setup; inside a VM, its host must offer nested "
+					 "virtualization",
+			 dev);
 		break;
 	case EACCES:
 	case EPERM:
-		log_error("no permission to open %s: add your user to the 'kvm' group "
-			  "(sudo usermod -aG kvm $USER, then log in again)",
-			  dev);
+		snprintf(buf, len,
+			 KVM_UNAVAILABLE "no permission to open %s: add your user to the 'kvm' "
+					 "group (sudo usermod -aG kvm $USER, then log in again)",
+			 dev);
 		break;
 	case ENXIO:
 	case ENODEV:
-		log_error("%s is present but KVM is not usable: is virtualization enabled in the "
-			  "firmware setup, or is another hypervisor holding it?",
-			  dev);
+		snprintf(buf, len,
+			 KVM_UNAVAILABLE "%s is present but KVM is not usable: is virtualization "
+					 "enabled in the firmware setup, or is another hypervisor "
+					 "holding it?",
+			 dev);
 		break;
 	default:
-		log_error("cannot open %s: %s", dev, strerror(e));
+		snprintf(buf, len, KVM_UNAVAILABLE "cannot open %s: %s", dev, strerror(e));
 	}
+}
+
+static void version_error_text(const char *dev, int version, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 KVM_UNAVAILABLE "%s speaks KVM API version %d; osio needs version %d (a "
+				 "newer host kernel is required)",
+		 dev, version, KVM_API_VERSION);
+}
+
+int kvm_check_access(char *why, size_t len)
+{
+	const char *dev = kvm_device();
+	char dummy[8];
+
+	if (!why || !len) {
+		why = dummy;
+		len = sizeof(dummy);
+	}
+	why[0] = '\0';
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		open_error_text(dev, e, why, len);
+		return -e;
+	}
+	int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (version != KVM_API_VERSION) {
+		version_error_text(dev, version, why, len);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 static int get_cpuid(struct kvm_host *h)
@@ -122,21 +169,21 @@ bool kvm_host_has_msr(const struct kvm_host *h, unsigned index)
 int kvm_host_open(struct kvm_host *h)
 {
 	static bool told;
-	const char *dev = getenv("OSIO_KVM_DEVICE");
-	if (!dev || !*dev)
-		dev = "/dev/kvm";
+	const char *dev = kvm_device();
+	char why[512];
 	memset(h, 0, sizeof(*h));
 	h->fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (h->fd < 0) {
 		int e = errno;
-		explain_open_error(dev, e);
+		open_error_text(dev, e, why, sizeof(why));
+		log_error("%s", why);
 		return -e;
 	}
 	int r = -ENOTSUP;
 	int version = ioctl(h->fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION) {
-		log_error("%s speaks KVM API version %d; osio needs version %d", dev, version,
-			  KVM_API_VERSION);
+		version_error_text(dev, version, why, sizeof(why));
+		log_error("%s", why);
 		goto fail;
 	}
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {

@@ -6,6 +6,7 @@
 
 #include <linux/kvm.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct kvm_host {
 	int fd;
@@ -24,6 +25,16 @@ struct kvm_host {
  * On failure logs one line with the cause and the fix and returns -errno. */
 int kvm_host_open(struct kvm_host *h);
 void kvm_host_close(struct kvm_host *h);
+
+/* How every line saying that VMs cannot run starts (the console and image
+ * tests look for it). */
+#define KVM_UNAVAILABLE "KVM is unavailable: "
+
+/* Whether VMs can run here: 0 when /dev/kvm (or $OSIO_KVM_DEVICE) opens
+ * read-write and speaks KVM API version 12; else -errno (-EPROTO for another
+ * API version) and, in why, one line starting with KVM_UNAVAILABLE that
+ * gives the reason and the fix, the same line kvm_host_open logs. */
+int kvm_check_access(char *why, size_t len);
 
 /* "kvm_intel" etc. from /sys/module, without opening the device. */
 const char *kvm_flavour(bool *hardware);
