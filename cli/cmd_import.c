@@ -110,7 +110,7 @@ static int copy_sparse(const char *src, const char *dst)
 		log_error("%s: cannot read it: %s", src, strerror(-r));
 		goto out;
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, store_file_mode(0600));
 	if (out < 0) {
 		r = -errno;
 		log_error("%s: cannot create it: %s", dst, strerror(errno));

@@ -7,6 +7,7 @@
 #include "hypervisor/ctlclient.h"
 #include "hypervisor/log.h"
 #include "hypervisor/runtime_dir.h"
+#include "hypervisor/store.h"
 #include "hypervisor/vmstore.h"
 #include "hypervisor/worker.h"
 
@@ -81,7 +82,8 @@ static int open_log(const char *name, bool restore, char *path, size_t size, off
 		if (rename(path, old) < 0)
 			log_warn("%s: cannot move it to %s: %s", path, old, strerror(errno));
 	}
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		      store_file_mode(0600));
 	if (fd < 0)
 		return -errno;
 	time_t now = time(NULL);

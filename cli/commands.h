@@ -9,6 +9,10 @@ struct command {
 	int (*fn)(int argc, char **argv);
 };
 
+/* osio autostart / autostop (cmd_autostart.c): the VMs marked autostart at
+ * the host's boot, each running VM's stop_action at its shutdown. */
+int cmd_autostart(int argc, char **argv);
+int cmd_autostop(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_create(int argc, char **argv);

@@ -3,8 +3,10 @@
 
 #include "console/console.h"
 #include "hypervisor/log.h"
+#include "hypervisor/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +36,10 @@ static const struct command commands[] = {
 	{ "checkpoint", "create, list, apply and delete a VM's checkpoints", cmd_checkpoint },
 	{ "disk", "create, inspect, convert, grow and check virtual hard disks", cmd_disk },
 	{ "switch", "create, list, show and delete virtual switches", cmd_switch },
+	{ "autostart", "start the VMs marked autostart, in order (osio.service at boot)",
+	  cmd_autostart },
+	{ "autostop", "apply each running VM's stop_action (osio.service at shutdown)",
+	  cmd_autostop },
 	{ "console", "the osio console, a terminal VM manager (also: osio with no arguments)",
 	  console_main },
 	{ "version", "print osio's version", cmd_version },
@@ -41,7 +47,10 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: osio COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: osio COMMAND [ARGS...]\n"
+		   "       osio --system COMMAND [ARGS...]\n\n"
+		   "  --system   the system's VMs (/var/lib/osio), for members of the group osio\n"
+		   "             (also OSIO_SYSTEM=1; root uses them by default)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n'osio COMMAND --help' tells more about each.\n");
@@ -55,7 +64,21 @@ int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	char err[512];
+
 	log_init();
+	/* Global options, before the command. The environment carries system
+	 * mode to the commands and workers osio runs. */
+	while (argc >= 2 && strcmp(argv[1], "--system") == 0) {
+		setenv("OSIO_SYSTEM", "1", 1);
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	if (store_system_enter(err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	/* osio alone on a terminal opens the console, like Hyper-V Manager. */
 	if (argc < 2 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
 		return console_main(1, argv);

@@ -9,6 +9,7 @@
 #include "devices/chardev.h"
 
 #include "hypervisor/log.h"
+#include "hypervisor/runtime_dir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -274,7 +275,8 @@ int chardev_socket_open(struct chardev *c)
 		goto err_close;
 	}
 	/* Before listen(): nobody can connect while the mode is still wider. */
-	if (chmod(c->path, 0600) < 0 || stat(c->path, &st) < 0 || listen(fd, 4) < 0) {
+	if (chmod(c->path, runtime_socket_mode(c->path)) < 0 || stat(c->path, &st) < 0 ||
+	    listen(fd, 4) < 0) {
 		r = -errno;
 		goto err_unlink;
 	}

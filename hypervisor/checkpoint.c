@@ -274,7 +274,7 @@ int ckpt_copy_file(const char *from, const char *to, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
 		goto out;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, store_file_mode(0600));
 	if (out < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
@@ -471,7 +471,7 @@ int ckpt_plan_create(const struct ckpt_vm *vm, const char *label, struct ckpt_pl
 		snprintf(err, errlen, "%s: the VM's folder path is too long", vm->dir);
 		goto out;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(dir, store_file_mode(0700)) < 0 && errno != EEXIST) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
 	}

@@ -5,6 +5,7 @@
 
 #include "hypervisor/evloop.h"
 #include "hypervisor/log.h"
+#include "hypervisor/runtime_dir.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -437,8 +438,9 @@ static int listen_at(struct control *ctl)
 				  strerror(e));
 		return -e;
 	}
-	/* The directory is private already; the socket is too. */
-	if (chmod(ctl->path, 0600) < 0 || lstat(ctl->path, &st) < 0 ||
+	/* The directory is private already; the socket is too (in system mode
+	 * the group's: its members manage the VM, issue 9). */
+	if (chmod(ctl->path, runtime_socket_mode(ctl->path)) < 0 || lstat(ctl->path, &st) < 0 ||
 	    listen(ctl->listen_fd, 16) < 0) {
 		int e = errno;
 		log_error("%s: %s", ctl->path, strerror(e));

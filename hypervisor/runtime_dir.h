@@ -1,5 +1,5 @@
 /* Where running workers keep their sockets: $OSIO_RUNTIME_DIR if set (tests
- * keep their VMs apart with it), else /run/osio as root,
+ * keep their VMs apart with it), else /run/osio in system mode (store.h),
  * $XDG_RUNTIME_DIR/osio for users, /tmp/osio-UID without it; and the
  * control socket of a VM by name. */
 #ifndef OSIO_RUNTIME_DIR_H
@@ -8,12 +8,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define RUNTIME_SYSTEM_DIR "/run/osio"
+
 /* The directory's path (not created). -ENAMETOOLONG if it does not fit. */
 int runtime_dir_path(char *buf, size_t size);
 /* Creates the directory (mode 0700) if needed and checks it is a directory
- * of ours that nobody else can write to; logs one line saying what is wrong
- * and returns -errno otherwise. */
+ * of ours that nobody else can write to (in system mode also: root's, of a
+ * group we are in, not writable by others; made root:GROUP 2770 when root
+ * makes /run/osio); logs one line saying what is wrong and returns -errno
+ * otherwise. */
 int runtime_dir_create(char *buf, size_t size);
+/* The mode of a socket made at path: 0600, or 0660 in system mode when its
+ * folder is the group's (rwx for the group, as /run/osio): the group's
+ * members reach the VMs' sockets there. */
+unsigned runtime_socket_mode(const char *path);
 /* The control socket of the VM called name: DIR/NAME.sock. */
 int control_socket_path(const char *name, char *buf, size_t size);
 /* What a user names on the command line (osio connect NAME|SOCKET): a path

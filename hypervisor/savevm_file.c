@@ -313,6 +313,8 @@ int savevm_file_write(const char *path, const char *vm_name, unsigned cpus, cons
 		return -EINVAL;
 	}
 	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd >= 0 && store_system_mode())
+		fchmod(fd, store_file_mode(0600));
 	if (fd < 0) {
 		int r = -errno;
 		snprintf(err, errlen, "%s: cannot create the saved state in %s: %s", path, dir,

@@ -162,6 +162,14 @@ int vmstore_new_dir(const char *name, char *buf, size_t size, char *err, size_t 
 		snprintf(err, errlen, "%s: cannot create a folder there: %s", vms, strerror(errno));
 		return r;
 	}
+	/* mkdtemp makes it 0700: the group's too in system mode, and what is
+	 * made in it stays the group's (setgid, as the store's folders). */
+	if (store_system_mode() && chmod(buf, store_file_mode(0700) | S_ISGID) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+		rmdir(buf);
+		return r;
+	}
 	return 0;
 }
 
@@ -269,7 +277,8 @@ static int lock_file(const char *name, const char *sub, int *fd, int *holder)
 	if (r < 0)
 		return r;
 	for (int tries = 0; tries < 10; tries++) {
-		int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int f =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, store_file_mode(0600));
 		if (f < 0)
 			return -errno;
 		/* osio list and vmstore_worker_alive hold it for a moment:

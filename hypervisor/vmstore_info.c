@@ -234,7 +234,8 @@ static void sample_write(const char *name, const struct sample *s)
 		     "%d %" PRIu64 " %" PRIu64 " %" PRIu64 " %d %" PRIu64 " %u %s\n", s->pid,
 		     s->start_ns, s->at_ns, s->cpu_ns, s->state, s->memory, s->cpus,
 		     s->vnc[0] ? s->vnc : "-");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd =
+	    open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, store_file_mode(0600));
 	if (fd < 0)
 		return;
 	bool ok = write(fd, text, (size_t)n) == n;

@@ -25,6 +25,7 @@ static const char *const adapter_choices[] = {"vga", "none", NULL};
 static const char *const format_choices[] = {"auto", "raw", "vhdx", "vhd", "qcow2", NULL};
 static const char *const on_disk_error_choices[] = {"report", "pause", NULL};
 static const char *const rng_choices[] = {"none", "virtio", NULL};
+static const char *const stop_action_choices[] = {"shutdown", "save", "off", NULL};
 
 static const struct vmconfig_key_info vm_keys[] = {
     {.key = "name", .type = VMCONFIG_T_NAME, .def = "vm", .help = "the VM's name"},
@@ -68,6 +69,38 @@ static const struct vmconfig_key_info vm_keys[] = {
      .type = VMCONFIG_T_NAME,
      .help = "started as root, the worker becomes this user (default: osio when it exists; "
 	     "root: stay root)"},
+    /* Autostart and autostop (osio autostart/autostop, run by osio.service
+     * at the host's boot and shutdown), as Hyper-V's automatic start and stop
+     * actions. */
+    {.key = "autostart",
+     .type = VMCONFIG_T_BOOL,
+     .def = "no",
+     .help = "start the VM when the host boots (osio autostart) if it is off or saved"},
+    {.key = "autostart_order",
+     .type = VMCONFIG_T_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 999,
+     .help = "where the VM comes in osio autostart's order: 0-999, lower first, ties by name"},
+    {.key = "autostart_delay",
+     .type = VMCONFIG_T_UINT,
+     .def = "0",
+     .min = 0,
+     .max = 3600,
+     .help = "seconds osio autostart waits before starting this VM (0-3600)"},
+    {.key = "stop_action",
+     .type = VMCONFIG_T_ENUM,
+     .def = "shutdown",
+     .choices = stop_action_choices,
+     .help = "at the host's shutdown (osio autostop): shutdown (the ACPI power button, then "
+	     "save after stop_timeout), save, or off"},
+    {.key = "stop_timeout",
+     .type = VMCONFIG_T_UINT,
+     .def = "120",
+     .min = 1,
+     .max = 3600,
+     .help = "seconds the guest has to shut down at the host's shutdown before it is saved "
+	     "(1-3600)"},
 };
 
 static const struct vmconfig_key_info boot_keys[] = {

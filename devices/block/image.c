@@ -4,6 +4,7 @@
 #include "devices/block/block.h"
 
 #include "devices/block/block_driver.h"
+#include "hypervisor/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +92,8 @@ int block_create_with(const char *path, const struct block_driver *drv,
 		r = -EINVAL;
 		goto out;
 	}
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+	int fd =
+	    open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, store_file_mode(0644));
 	if (fd < 0) {
 		r = -errno;
 		if (r == -EEXIST)
