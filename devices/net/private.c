@@ -687,7 +687,8 @@ static int priv_bind(struct priv *st, const char *base, const char *swname)
 			continue;
 		return r;
 	}
-	fchmodat(st->dirfd, st->self, 0600, 0);
+	if (fchmodat(st->dirfd, st->self, 0600, 0) < 0)
+		return -errno;
 	return listen(st->lfd, PRIV_BACKLOG) < 0 ? -errno : 0;
 }
 
