@@ -26,7 +26,7 @@ packages=(
 	# real VNC clients and a display server for the connection tests
 	gvncviewer tigervnc-viewer novnc xvfb xdotool x11-utils x11-xkb-utils chromium
 	# packaging and the bootable root image (scripts/make-deb.sh, scripts/make-root-image.sh)
-	dpkg-dev fakeroot lintian bash-completion debootstrap squashfs-tools grub-pc-bin grub-common
+	dpkg-dev fakeroot lintian man-db bash-completion debootstrap squashfs-tools grub-pc-bin grub-common
 	mtools fdisk e2fsprogs
 	# test tooling
 	procps time jq iproute2 python3

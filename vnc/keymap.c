@@ -447,11 +447,13 @@ static unsigned search_dirs(char (*store)[PATH_MAX], unsigned max)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			if (n < max &&
-			    snprintf(store[n], PATH_MAX, "%s/../share/keymaps", exe) < PATH_MAX)
-				n++;
+			/* Installed (PREFIX/bin/osio) first, then a build folder
+			 * inside the source tree (build/osio). */
 			if (n < max && snprintf(store[n], PATH_MAX, "%s/../share/osio/keymaps",
 						exe) < PATH_MAX)
+				n++;
+			if (n < max &&
+			    snprintf(store[n], PATH_MAX, "%s/../share/keymaps", exe) < PATH_MAX)
 				n++;
 		}
 	}
