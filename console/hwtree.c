@@ -394,6 +394,24 @@ static void management(struct hwtree *t)
 		snprintf(it->value, sizeof(it->value), "reboot: %s",
 			 hwtree_value(t, "vm", NULL, "on_reboot"));
 	}
+	/* Hyper-V's Automatic Start and Stop Actions: what osio.service
+	 * (osio autostart / autostop) does with the VM at boot and shutdown. */
+	if ((it = add(t, HW_AUTOSTART, 1, "Automatic Start Action"))) {
+		bool on = false;
+		set_section(it, "vm", NULL, true);
+		vmconfig_parse_bool(hwtree_value(t, "vm", NULL, "autostart"), &on, NULL, 0);
+		if (on)
+			snprintf(it->value, sizeof(it->value), "start (order %s, delay %s s)",
+				 hwtree_value(t, "vm", NULL, "autostart_order"),
+				 hwtree_value(t, "vm", NULL, "autostart_delay"));
+		else
+			snprintf(it->value, sizeof(it->value), "nothing");
+	}
+	if ((it = add(t, HW_AUTOSTOP, 1, "Automatic Stop Action"))) {
+		set_section(it, "vm", NULL, true);
+		snprintf(it->value, sizeof(it->value), "%s",
+			 hwtree_value(t, "vm", NULL, "stop_action"));
+	}
 	if ((it = add(t, HW_SERVICES, 1, "Integration Services"))) {
 		set_section(it, "vm", NULL, true);
 		snprintf(it->value, sizeof(it->value), "rng: %s",
@@ -548,6 +566,17 @@ unsigned hwtree_summary(const struct hwtree *t, const struct hw_item *it, char l
 		break;
 	case HW_SERVICES:
 		LINE("Entropy source (rng): %s", hwtree_value(t, "vm", NULL, "rng"));
+		break;
+	case HW_AUTOSTART:
+		LINE("Start when the host starts: %s", hwtree_value(t, "vm", NULL, "autostart"));
+		LINE("Order: %s (lower first)", hwtree_value(t, "vm", NULL, "autostart_order"));
+		LINE("Delay: %s s", hwtree_value(t, "vm", NULL, "autostart_delay"));
+		LINE("osio.service runs osio autostart at boot.");
+		break;
+	case HW_AUTOSTOP:
+		LINE("When the host shuts down: %s", hwtree_value(t, "vm", NULL, "stop_action"));
+		LINE("Shut down waits %s s, then saves.",
+		     hwtree_value(t, "vm", NULL, "stop_timeout"));
 		break;
 	}
 	if (it->kind != HW_HEADER && it->kind != HW_IDE && it->kind != HW_VIRTIO &&

@@ -38,6 +38,8 @@ enum hw_kind {
 	HW_WORKER_USER, /* [vm] worker_user */
 	HW_ACTIONS,	/* [vm] on_reboot, on_disk_error */
 	HW_SERVICES,	/* [vm] rng */
+	HW_AUTOSTART,	/* [vm] autostart, autostart_order, autostart_delay */
+	HW_AUTOSTOP,	/* [vm] stop_action, stop_timeout */
 };
 
 struct hw_item {

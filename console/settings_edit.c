@@ -63,6 +63,9 @@ static const struct keyref kr_forward = {"nic", "forward", true};
 static const struct keyref kr_vnc = {"display", "vnc", false};
 static const struct keyref kr_keymap = {"display", "keymap", false};
 static const struct keyref kr_user = {"vm", "worker_user", true};
+static const struct keyref kr_order = {"vm", "autostart_order", false};
+static const struct keyref kr_delay = {"vm", "autostart_delay", false};
+static const struct keyref kr_timeout = {"vm", "stop_timeout", false};
 
 static const char *const *choices_of(const char *section, const char *key, unsigned *n)
 {
@@ -274,6 +277,59 @@ static void edit_user(struct ed *e)
 		   "Empty: osio when that user exists; root: stay root");
 	e->apply = apply_user;
 	run_form(e, "Worker User", "Started by root, the VM's worker process becomes this user.",
+		 ok_cancel, 2, NULL);
+}
+
+static int apply_autostart(struct ed *e, int button, char *why, size_t whylen, int *bad)
+{
+	struct chg ch = {0};
+
+	chg(e, &ch, "autostart", e->check ? "yes" : "no");
+	chg(e, &ch, "autostart_order", e->text[0]);
+	chg(e, &ch, "autostart_delay", e->text[1]);
+	return commit(e, &ch, why, whylen);
+}
+
+static void edit_autostart(struct ed *e)
+{
+	struct field *f = add_field(e, FIELD_CHECK, "Start this VM when the host starts");
+
+	f->check = &e->check;
+	vmconfig_parse_bool(hwtree_value(&e->s->t, "vm", NULL, "autostart"), &e->check, NULL, 0);
+	snprintf(e->text[0], sizeof(e->text[0]), "%s",
+		 hwtree_value(&e->s->t, "vm", NULL, "autostart_order"));
+	text_field(e, "Order:", e->text[0], sizeof(e->text[0]), &kr_order,
+		   "0 to 999: lower numbers start first, equal ones by name");
+	snprintf(e->text[1], sizeof(e->text[1]), "%s",
+		 hwtree_value(&e->s->t, "vm", NULL, "autostart_delay"));
+	text_field(e, "Delay (s):", e->text[1], sizeof(e->text[1]), &kr_delay,
+		   "Seconds to wait before starting this VM (0 to 3600)");
+	e->apply = apply_autostart;
+	run_form(e, "Automatic Start Action",
+		 "What osio.service does with this VM when the host boots (osio autostart).",
+		 ok_cancel, 2, NULL);
+}
+
+static int apply_autostop(struct ed *e, int button, char *why, size_t whylen, int *bad)
+{
+	struct chg ch = {0};
+
+	chg(e, &ch, "stop_action", e->f[0].items[e->choice[0]]);
+	chg(e, &ch, "stop_timeout", e->text[0]);
+	return commit(e, &ch, why, whylen);
+}
+
+static void edit_autostop(struct ed *e)
+{
+	enum_field(e, "When the host shuts down:", "stop_action", &e->choice[0]);
+	snprintf(e->text[0], sizeof(e->text[0]), "%s",
+		 hwtree_value(&e->s->t, "vm", NULL, "stop_timeout"));
+	text_field(e, "Shut down timeout (s):", e->text[0], sizeof(e->text[0]), &kr_timeout,
+		   "How long shutdown waits for the guest before saving it (1 to 3600)");
+	e->apply = apply_autostop;
+	run_form(e, "Automatic Stop Action",
+		 "shutdown: the ACPI power button, then save after the timeout; save; off: "
+		 "power off at once (osio autostop).",
 		 ok_cancel, 2, NULL);
 }
 
@@ -713,6 +769,12 @@ bool settings_edit(struct settings *s, const struct hw_item *it)
 			   "What osio does when the guest reboots, and when a disk on the host "
 			   "fails (disk full).",
 			   action_keys, action_labels, 2);
+		break;
+	case HW_AUTOSTART:
+		edit_autostart(e);
+		break;
+	case HW_AUTOSTOP:
+		edit_autostop(e);
 		break;
 	case HW_SERVICES:
 		edit_enums(e, "Integration Services",

@@ -192,6 +192,39 @@ static void test_edits_saved_with_comments(void **st)
 	hwtree_close(&t);
 }
 
+/* Hyper-V's Automatic Start and Stop Actions: the [vm] keys osio autostart
+ * and autostop read, shown in the tree and written back; a bad order is
+ * refused with the vmconfig's message. */
+static void test_automatic_actions(void **st)
+{
+	struct hwtree t;
+	char msg[512];
+
+	(void)st;
+	assert_int_equal(hwtree_open(&t, "web", HW_MODE_OFF, msg, sizeof(msg)), 0);
+	assert_string_equal(find(&t, HW_AUTOSTART, NULL)->value, "nothing");
+	assert_string_equal(find(&t, HW_AUTOSTOP, NULL)->value, "shutdown");
+	struct hw_change start[] = {{"autostart", "yes"}, {"autostart_order", "5"},
+				    {"autostart_delay", "30"}};
+	assert_int_equal(hwtree_apply(&t, "vm", NULL, start, 3, msg, sizeof(msg)), 0);
+	assert_string_equal(find(&t, HW_AUTOSTART, NULL)->value, "start (order 5, delay 30 s)");
+	struct hw_change stop = {"stop_action", "save"};
+	assert_int_equal(hwtree_apply(&t, "vm", NULL, &stop, 1, msg, sizeof(msg)), 0);
+	assert_string_equal(find(&t, HW_AUTOSTOP, NULL)->value, "save");
+	struct hw_change bad = {"autostart_order", "1000"};
+	assert_int_not_equal(hwtree_apply(&t, "vm", NULL, &bad, 1, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "autostart_order"));
+	assert_int_equal(hwtree_save(&t, msg, sizeof(msg)), 0);
+	hwtree_close(&t);
+
+	char *text = file_text();
+	assert_non_null(strstr(text, "autostart = yes\n"));
+	assert_non_null(strstr(text, "autostart_order = 5\n"));
+	assert_non_null(strstr(text, "stop_action = save\n"));
+	assert_non_null(strstr(text, "memory = 1G        # enough for the web server\n"));
+	free(text);
+}
+
 static void test_ide_positions_kept(void **st)
 {
 	struct hwtree t;
@@ -423,6 +456,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_edits_saved_with_comments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ide_positions_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_automatic_actions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_running_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changed_behind, setup, teardown),
