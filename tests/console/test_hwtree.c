@@ -204,8 +204,8 @@ static void test_automatic_actions(void **st)
 	assert_int_equal(hwtree_open(&t, "web", HW_MODE_OFF, msg, sizeof(msg)), 0);
 	assert_string_equal(find(&t, HW_AUTOSTART, NULL)->value, "nothing");
 	assert_string_equal(find(&t, HW_AUTOSTOP, NULL)->value, "shutdown");
-	struct hw_change start[] = {{"autostart", "yes"}, {"autostart_order", "5"},
-				    {"autostart_delay", "30"}};
+	struct hw_change start[] = {
+	    {"autostart", "yes"}, {"autostart_order", "5"}, {"autostart_delay", "30"}};
 	assert_int_equal(hwtree_apply(&t, "vm", NULL, start, 3, msg, sizeof(msg)), 0);
 	assert_string_equal(find(&t, HW_AUTOSTART, NULL)->value, "start (order 5, delay 30 s)");
 	struct hw_change stop = {"stop_action", "save"};
