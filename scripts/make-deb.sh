@@ -54,7 +54,7 @@ umask 022
 # warn_unused_result checks must pass too.
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
 cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
-cflags="$cflags -ffile-prefix-map=$src=."
+cflags="$cflags -ffile-prefix-map=$src=. -ffile-prefix-map=$build=build"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 echo "$me: building osio in $build" >&2
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOSIO_SANITIZE=OFF \
@@ -236,5 +236,8 @@ EOF
 	xargs -0 md5sum >DEBIAN/md5sums)
 
 deb=$out/osio_${version}_${arch}.deb
+# Reproducible: the files' times clamped to the commit's (dpkg-deb reads SOURCE_DATE_EPOCH).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git_ log -1 --format=%ct || date +%s)}
+find "$stage" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 "${fakeroot[@]}" dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >&2
 echo "$deb"
