@@ -224,6 +224,24 @@ static bool startable(enum vm_state s)
 	return s == VM_OFF || s == VM_SAVED;
 }
 
+/* --dry-run (-n) and --help, the only options of both commands: -1 to go on, else the exit
+ * status (0 after --help, 2 for anything else). */
+static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE *), bool *dry)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
+			*dry = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			log_error("unknown argument '%s' (see osio %s --help)", argv[i], cmd);
+			return 2;
+		}
+	}
+	return -1;
+}
+
 int cmd_autostart(int argc, char **argv)
 {
 	bool dry = false;
@@ -231,17 +249,9 @@ int cmd_autostart(int argc, char **argv)
 	char why[512];
 
 	log_set_prog("osio autostart");
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
-			dry = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			autostart_usage(stdout);
-			return 0;
-		} else {
-			log_error("unknown argument '%s' (see osio autostart --help)", argv[i]);
-			return 2;
-		}
-	}
+	int st = parse_args(argc, argv, "autostart", autostart_usage, &dry);
+	if (st >= 0)
+		return st;
 	int n = read_store(&vms);
 	if (n < 0)
 		return 1;
@@ -389,17 +399,9 @@ int cmd_autostop(int argc, char **argv)
 	struct auto_vm *vms;
 
 	log_set_prog("osio autostop");
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
-			dry = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			autostop_usage(stdout);
-			return 0;
-		} else {
-			log_error("unknown argument '%s' (see osio autostop --help)", argv[i]);
-			return 2;
-		}
-	}
+	int st = parse_args(argc, argv, "autostop", autostop_usage, &dry);
+	if (st >= 0)
+		return st;
 	int n = read_store(&vms);
 	if (n < 0)
 		return 1;

@@ -45,18 +45,9 @@ esac
 [ -n "$outdir" ] && [ -n "$osio" ] || { usage >&2; exit 2; }
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || { echo "$me: --timeout '$timeout_s' is not seconds" >&2; exit 2; }
 
-if [ -n "${OSIO_ROOT_IMAGE-}" ]; then
-	image=$OSIO_ROOT_IMAGE
-	[ -f "$image" ] && image=$(dirname "$image")
-fi
-iso=$image/osio-root.iso img=$image/osio-root.img
-want=$iso
-[ "$medium" = dvd ] || want=$img
-if [ ! -s "$want" ]; then
-	echo "SKIP: no osio image at $want: run scripts/make-root-image.sh first (as root; it" \
-		"downloads about 150 MB from Debian) or set OSIO_ROOT_IMAGE"
-	exit 77
-fi
+# shellcheck source=tests/image/lib.sh
+. "$here/lib.sh"
+image_find
 hardware=yes
 [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ] || hardware=''
 [ -x "$osio" ] || { echo "FAIL: no osio binary at $osio"; exit 1; }
@@ -103,13 +94,6 @@ if [ -z "$hardware" ]; then
 		"time here (image/boot-* boot it in QEMU)"
 	exit 77
 fi
-
-# strip FILE: a terminal log without escape sequences and white space (curses moves the cursor
-# over blanks instead of writing them).
-strip() {
-	sed -e 's|\x1b\[[0-9;?]*[ -/]*[@-~]||g' -e 's/\x1b[()][0-9A-Za-z]//g' \
-		-e 's/\x1b[=>78c]//g' -e 's/\x0f//g; s/\x0e//g' "$1" | tr -d ' \t\r\n'
-}
 
 # The boot: osio run in the background; the screen's text is taken when the VM ends (below, or
 # at the timeout).

@@ -50,18 +50,9 @@ esac
 [ -n "$outdir" ] || { usage >&2; exit 2; }
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || { echo "$me: --timeout '$timeout_s' is not seconds" >&2; exit 2; }
 
-if [ -n "${OSIO_ROOT_IMAGE-}" ]; then
-	image=$OSIO_ROOT_IMAGE
-	[ -f "$image" ] && image=$(dirname "$image")
-fi
-iso=$image/osio-root.iso img=$image/osio-root.img
-want=$iso
-[ "$medium" = dvd ] || want=$img
-if [ ! -s "$want" ]; then
-	echo "SKIP: no osio image at $want: run scripts/make-root-image.sh first (as root; it" \
-		"downloads about 150 MB from Debian) or set OSIO_ROOT_IMAGE"
-	exit 77
-fi
+# shellcheck source=tests/image/lib.sh
+. "$here/lib.sh"
+image_find
 for tool in qemu-system-x86_64 debugfs dumpe2fs sfdisk od; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "FAIL: $tool not found: install qemu-system-x86 e2fsprogs fdisk (scripts/install-deps.sh)"
@@ -97,13 +88,6 @@ fi
 fail() {
 	echo "FAIL: $*"
 	exit 1
-}
-
-# strip FILE: the text of a terminal log without escape sequences, carriage returns and white
-# space (curses moves the cursor over blanks instead of writing them).
-strip() {
-	sed -e 's|\x1b\[[0-9;?]*[ -/]*[@-~]||g' -e 's/\x1b[()][0-9A-Za-z]//g' \
-		-e 's/\x1b[=>78c]//g' -e 's/\x0f//g; s/\x0e//g' "$1" | tr -d ' \t\r\n'
 }
 
 # vga_text BIN: the 80x25 cells of a VGA text screen (pmemsave of 0xb8000) as 25 lines of text.
