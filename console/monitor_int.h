@@ -119,14 +119,12 @@ bool mon_pool_submit(struct mon_pool *p, const char *name);
 struct mon_result *mon_pool_take(struct mon_pool *p);
 void mon_pool_free_results(struct mon_result *r);
 
-/* monitor_pool.c: what a worker's replies say. query-status into v->status;
- * stats' vCPU time ("cpu-time-ns", else the sum of each vCPU's "time-ns")
- * and uptime (false when it has no CPU figure); and info (what was posted
+/* monitor_pool.c: what a worker's replies say. query-status into v->status
+ * (stats' figures come from vmstore_stats_cpu); and info (what was posted
  * last) brought up to date with them: state, memory, vCPUs, VNC, uptime,
  * and CPU %, the vCPU time over the uptime between two samples at least
  * 200 ms apart (until there are two, info's stays). */
 void mon_read_status(struct mon_vm *v, json_t *ret);
-bool mon_read_stats(json_t *ret, uint64_t *cpu_ns, uint64_t *up_ns);
 void mon_apply_sample(struct mon_vm *v, struct vm_info *info, uint64_t cpu_ns, uint64_t up_ns);
 
 /* monitor.c: hand results to the console (wakes it). */

@@ -199,45 +199,15 @@ static uint64_t json_u64(json_t *o, const char *key)
 
 /* As vmstore_info reads query-status: "running", "resetting" and "off"
  * (ending) are a worker that is up. */
-static enum vm_state state_of(const char *s)
-{
-	if (!s || strcmp(s, "starting") == 0)
-		return VM_STARTING;
-	if (strcmp(s, "paused") == 0)
-		return VM_PAUSED;
-	if (strcmp(s, "saving") == 0)
-		return VM_SAVING;
-	return VM_RUNNING;
-}
-
 void mon_read_status(struct mon_vm *v, json_t *ret)
 {
 	const char *vnc = json_string_value(json_object_get(ret, "vnc"));
 
 	v->status.ok = true;
-	v->status.state = state_of(json_string_value(json_object_get(ret, "state")));
+	v->status.state = vmstore_worker_state(json_string_value(json_object_get(ret, "state")));
 	v->status.memory = json_u64(ret, "memory");
 	v->status.cpus = (unsigned)json_u64(ret, "cpus");
 	snprintf(v->status.vnc, sizeof(v->status.vnc), "%s", vnc ? vnc : "");
-}
-
-/* stats' vCPU time ("cpu-time-ns", else the sum of each vCPU's "time-ns")
- * and uptime; false when it has neither CPU figure. */
-bool mon_read_stats(json_t *ret, uint64_t *cpu_ns, uint64_t *up_ns)
-{
-	json_t *vcpus = json_object_get(ret, "vcpus"), *e;
-	size_t i;
-
-	*up_ns = json_u64(ret, "uptime-ns");
-	if (json_is_integer(json_object_get(ret, "cpu-time-ns"))) {
-		*cpu_ns = json_u64(ret, "cpu-time-ns");
-		return true;
-	}
-	if (!json_is_array(vcpus))
-		return false;
-	*cpu_ns = 0;
-	json_array_foreach(vcpus, i, e) *cpu_ns += json_u64(e, "time-ns");
-	return true;
 }
 
 void mon_apply_sample(struct mon_vm *v, struct vm_info *info, uint64_t cpu_ns, uint64_t up_ns)

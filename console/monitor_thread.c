@@ -375,7 +375,7 @@ static void on_reply(void *opaque, long long id, json_t *ret, const char *cls, c
 			mon_read_status(v, ret);
 	} else if (id == v->stats_id) {
 		v->stats_id = 0;
-		if (!ret || !mon_read_stats(ret, &cpu_ns, &up_ns))
+		if (!ret || !vmstore_stats_cpu(ret, &cpu_ns, &up_ns))
 			v->no_stats = true; /* an older worker: unknown-command */
 		else if (v->status.ok && v->has_info)
 			refreshed(v->mon, v, cpu_ns, up_ns);

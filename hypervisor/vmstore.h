@@ -81,6 +81,15 @@ enum vm_state {
 /* "Off", "Starting", ... as osio list shows them. */
 const char *vm_state_name(enum vm_state s);
 
+/* For clients of a running worker's control socket (osio list, the console):
+ * query-status's "state" as a vm_state (starting, paused, saving; anything
+ * else means the worker is up: Running), and stats' vCPU time
+ * ("cpu-time-ns", else the sum of each vCPU's "time-ns") and the worker's
+ * uptime; false when stats has neither CPU figure. */
+struct json_t;
+enum vm_state vmstore_worker_state(const char *status_state);
+bool vmstore_stats_cpu(struct json_t *stats, uint64_t *cpu_ns, uint64_t *uptime_ns);
+
 struct vm_info {
 	char name[65];
 	enum vm_state state;

@@ -277,9 +277,19 @@ static uint64_t json_u64(json_t *o, const char *key)
 	return 0;
 }
 
-/* stats: the vCPUs' CPU time ("cpu-time-ns", else the sum of each vCPU's
- * "time-ns") and the worker's uptime. */
-static bool stats_cpu(json_t *ret, uint64_t *cpu_ns, uint64_t *uptime_ns)
+enum vm_state vmstore_worker_state(const char *s)
+{
+	if (!s || strcmp(s, "starting") == 0)
+		return VM_STARTING;
+	if (strcmp(s, "paused") == 0)
+		return VM_PAUSED;
+	if (strcmp(s, "saving") == 0)
+		return VM_SAVING;
+	/* running, resetting (a reboot), off (ending): the worker is up. */
+	return VM_RUNNING;
+}
+
+bool vmstore_stats_cpu(json_t *ret, uint64_t *cpu_ns, uint64_t *uptime_ns)
 {
 	json_t *vcpus = json_object_get(ret, "vcpus"), *v;
 	size_t i;
@@ -294,18 +304,6 @@ static bool stats_cpu(json_t *ret, uint64_t *cpu_ns, uint64_t *uptime_ns)
 	*cpu_ns = 0;
 	json_array_foreach(vcpus, i, v) *cpu_ns += json_u64(v, "time-ns");
 	return true;
-}
-
-static enum vm_state state_of(const char *s)
-{
-	if (!s || strcmp(s, "starting") == 0)
-		return VM_STARTING;
-	if (strcmp(s, "paused") == 0)
-		return VM_PAUSED;
-	if (strcmp(s, "saving") == 0)
-		return VM_SAVING;
-	/* running, resetting (a reboot), off (ending): the worker is up. */
-	return VM_RUNNING;
 }
 
 /* Connects to the worker's control socket, waiting at most until deadline
@@ -335,7 +333,7 @@ static bool query_worker(const char *name, struct vm_info *info, uint64_t *cpu_n
 	int left = (int)(deadline - (long long)(vmstore_now_ns(CLOCK_MONOTONIC) / 1000000));
 	if (left <= 0 || ctl_call(c, "query-status", NULL, &ret, NULL, left) < 0)
 		goto out;
-	info->state = state_of(json_string_value(json_object_get(ret, "state")));
+	info->state = vmstore_worker_state(json_string_value(json_object_get(ret, "state")));
 	if (json_u64(ret, "memory"))
 		info->memory = json_u64(ret, "memory");
 	if (json_u64(ret, "cpus"))
@@ -348,7 +346,7 @@ static bool query_worker(const char *name, struct vm_info *info, uint64_t *cpu_n
 	/* stats (protocol 2): older workers answer unknown-command. */
 	left = (int)(deadline - (long long)(vmstore_now_ns(CLOCK_MONOTONIC) / 1000000));
 	if (left > 0 && ctl_call(c, "stats", NULL, &ret, NULL, left) == 0)
-		*have_cpu = stats_cpu(ret, cpu_ns, uptime_ns);
+		*have_cpu = vmstore_stats_cpu(ret, cpu_ns, uptime_ns);
 out:
 	json_decref(ret);
 	ctl_close(c);
