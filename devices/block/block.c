@@ -82,9 +82,10 @@ static const struct block_driver *best_driver(const uint8_t *head, size_t headle
 
 /* The driver for an image by its contents: the most confident probe, or
  * raw. */
-static int probe_format(const char *path, const struct block_driver **out, char *err, size_t errlen)
+static int probe_format(const char *path, int given_fd, const struct block_driver **out, char *err,
+			size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = given_fd >= 0 ? given_fd : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
@@ -108,7 +109,8 @@ static int probe_format(const char *path, const struct block_driver **out, char 
 		ssize_t n = pread(fd, head, sizeof(head), 0);
 		headlen = n > 0 ? (size_t)n : 0;
 	}
-	close(fd);
+	if (fd != given_fd)
+		close(fd);
 	*out = best_driver(head, headlen, tail, taillen);
 	return 0;
 }
@@ -118,7 +120,7 @@ int block_attach(struct block_dev *bd, const struct block_driver *drv, const cha
 {
 	struct stat st;
 	int r;
-	if (stat(path, &st) < 0) {
+	if (bd->src_given ? fstat(bd->src_fd, &st) < 0 : stat(path, &st) < 0) {
 		r = -errno;
 		block_set_err(err, errlen, "%s: cannot open: %s", path, strerror(-r));
 		return r;
@@ -179,37 +181,61 @@ void block_detach(struct block_dev *bd)
 	bd->path = NULL;
 }
 
-static int open_chain(const char *path, const char *format, unsigned flags, struct block_dev *child,
-		      struct block_dev **out, char *err, size_t errlen)
+/* The driver for path: format's, or the one its contents (read through fd
+ * when that is not -1) say. */
+static int pick_driver(const char *path, int fd, const char *format,
+		       const struct block_driver **drv, char *err, size_t errlen)
 {
-	*out = NULL;
 	block_set_err(err, errlen, "%s: cannot open", path ? path : "(null)");
 	if (!path || !*path) {
 		block_set_err(err, errlen, "no image file given");
 		return -EINVAL;
 	}
-	const struct block_driver *drv = NULL;
-	int r;
-	if (!format || !*format || strcmp(format, "auto") == 0) {
-		if ((r = probe_format(path, &drv, err, errlen)) < 0)
-			return r;
-	} else {
-		drv = block_driver_find(format);
-		if (!drv) {
-			block_set_err(
-			    err, errlen,
-			    "%s: unknown image format '%s' (known: raw, vhdx, vhd, qcow2)", path,
-			    format);
-			return -EINVAL;
-		}
+	if (!format || !*format || strcmp(format, "auto") == 0)
+		return probe_format(path, fd, drv, err, errlen);
+	*drv = block_driver_find(format);
+	if (!*drv) {
+		block_set_err(err, errlen,
+			      "%s: unknown image format '%s' (known: raw, vhdx, vhd, qcow2)", path,
+			      format);
+		return -EINVAL;
 	}
-	struct block_dev *bd = calloc(1, sizeof(*bd));
-	if (!bd)
-		return -ENOMEM;
+	return 0;
+}
+
+/* fd: the image's descriptor (taken over, closed on failure), or -1 to open
+ * path. */
+static int open_chain(const char *path, int fd, const char *format, unsigned flags,
+		      struct block_dev *child, struct block_dev **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	const struct block_driver *drv = NULL;
+	struct block_dev *bd = NULL;
+	int r = pick_driver(path, fd, format, &drv, err, errlen);
+	if (r == 0 && !(bd = calloc(1, sizeof(*bd))))
+		r = -ENOMEM;
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
 	pthread_mutex_init(&bd->lock, NULL);
 	pthread_cond_init(&bd->idle, NULL);
+	/* A probed raw image keeps a read-only descriptor for block_submit's
+	 * check; with a given one, a duplicate made before the driver takes it. */
+	int probe_dup = -1;
+	if (fd >= 0) {
+		bd->src_given = true;
+		bd->src_fd = fd;
+		probe_dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	}
 	r = block_attach(bd, drv, path, flags, child, err, errlen);
+	if (bd->src_given) /* block_attach failed before the driver took it */
+		close(bd->src_fd);
+	bd->src_given = false;
 	if (r < 0) {
+		if (probe_dup >= 0)
+			close(probe_dup);
 		pthread_cond_destroy(&bd->idle);
 		pthread_mutex_destroy(&bd->lock);
 		free(bd);
@@ -217,8 +243,10 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 	}
 	bool probed = !format || !*format || strcmp(format, "auto") == 0;
 	bd->probed_raw = probed && drv == &block_raw_driver && !bd->readonly;
-	if (bd->probed_raw)
-		bd->probe_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY); /* -1: refuse */
+	if (bd->probed_raw) /* -1: refuse */
+		bd->probe_fd = fd >= 0 ? probe_dup : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	else if (probe_dup >= 0)
+		close(probe_dup);
 	*out = bd;
 	return 0;
 }
@@ -227,10 +255,10 @@ static int open_chain(const char *path, const char *format, unsigned flags, stru
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct block_dev *open_list;
 
-int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
-	       char *err, size_t errlen)
+static int open_listed(const char *path, int fd, const char *format, unsigned flags,
+		       struct block_dev **out, char *err, size_t errlen)
 {
-	int r = open_chain(path, format, flags, NULL, out, err, errlen);
+	int r = open_chain(path, fd, format, flags, NULL, out, err, errlen);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&open_lock);
@@ -241,6 +269,23 @@ int block_open(const char *path, const char *format, unsigned flags, struct bloc
 	(*out)->listed = true;
 	pthread_mutex_unlock(&open_lock);
 	return 0;
+}
+
+int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
+	       char *err, size_t errlen)
+{
+	return open_listed(path, -1, format, flags, out, err, errlen);
+}
+
+int block_open_fd(int fd, const char *path, const char *format, unsigned flags,
+		  struct block_dev **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (fd < 0) {
+		block_set_err(err, errlen, "%s: no descriptor given", path ? path : "(null)");
+		return -EBADF;
+	}
+	return open_listed(path, fd, format, flags, out, err, errlen);
 }
 
 void block_for_each_open(void (*fn)(struct block_dev *bd, void *opaque), void *opaque)
@@ -317,7 +362,7 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 		}
 	struct block_dev *parent;
 	char perr[512];
-	int r = open_chain(path, format, BLOCK_RDONLY | (bd->share ? BLOCK_SHARE : 0), bd, &parent,
+	int r = open_chain(path, -1, format, BLOCK_RDONLY | (bd->share ? BLOCK_SHARE : 0), bd, &parent,
 			   perr, sizeof(perr));
 	if (r == -ELOOP) {
 		block_set_err(err, errlen, "%s", perr); /* names the image where it went wrong */

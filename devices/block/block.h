@@ -70,6 +70,14 @@ struct block_req {
  * without a trailing newline. */
 int block_open(const char *path, const char *format, unsigned flags, struct block_dev **out,
 	       char *err, size_t errlen);
+/* The same for an image the caller opened: fd (taken over, closed on
+ * failure) must be open for reading, and for writing too unless flags has
+ * BLOCK_RDONLY. path is the name it goes by (messages, block_path) and what
+ * a parent's relative name is resolved against; it is not opened. For a
+ * worker that cannot open the file itself: its client passes the
+ * descriptor. */
+int block_open_fd(int fd, const char *path, const char *format, unsigned flags,
+		  struct block_dev **out, char *err, size_t errlen);
 /* Waits for requests in flight, then closes. NULL is ignored. */
 void block_close(struct block_dev *bd);
 

@@ -72,6 +72,10 @@ struct block_dev {
 	bool probed_raw;	 /* raw because no driver recognized it: see block_submit */
 	int probe_fd;		 /* probed_raw: the image, read-only, for the check */
 	bool share;		 /* opened with BLOCK_SHARE, and so are its parents */
+	/* block_open_fd: the image's descriptor, which the driver's
+	 * block_file_open takes instead of opening path (src_given false then). */
+	bool src_given;
+	int src_fd;
 	unsigned logical_sector; /* 512 unless the driver says otherwise */
 	dev_t dev;		 /* the image file, for loops in parent chains */
 	ino_t ino;
@@ -149,14 +153,16 @@ void block_check_vreport(struct block_check *res, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 /* Host files of images. block_file_open opens path read-only or read-write
- * with O_CLOEXEC, refuses anything but a regular file or block device, and
+ * with O_CLOEXEC (or takes over bd's descriptor from block_open_fd when
+ * there is one, checking that it is open for what flags ask; bd may be
+ * NULL), refuses anything but a regular file or block device, and
  * takes the image lock (exclusive for read-write, shared for read-only, none
  * with BLOCK_SHARE),
  * writing a message that names the file (and who holds the lock) on error.
  * The lock goes with the last close of fd. *st: the file's stat, with
  * st_size set to a block device's size. */
-int block_file_open(const char *path, unsigned flags, int *fd, struct stat *st, char *err,
-		    size_t errlen);
+int block_file_open(struct block_dev *bd, const char *path, unsigned flags, int *fd, struct stat *st,
+		    char *err, size_t errlen);
 /* Whole-length pread/pwrite: 0, or -errno; a read that reaches the end of
  * the file is -EIO (for metadata: the image is truncated). */
 int block_file_pread(int fd, void *buf, size_t len, uint64_t off);

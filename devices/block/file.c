@@ -152,12 +152,42 @@ static int take_lock(int fd, const char *path, const struct stat *st, bool reado
 
 /* --- open ------------------------------------------------------------------ */
 
-int block_file_open(const char *path, unsigned flags, int *fdp, struct stat *st, char *err,
-		    size_t errlen)
+/* Takes over bd's descriptor from block_open_fd: -errno when it is not open
+ * for what the image needs. */
+static int take_given(struct block_dev *bd, const char *path, bool ro, char *err, size_t errlen)
+{
+	int fd = bd->src_fd;
+	bd->src_given = false;
+	bd->src_fd = -1;
+	int fl = fcntl(fd, F_GETFL);
+	int mode = fl < 0 ? -1 : fl & O_ACCMODE;
+	if (mode == O_RDWR || (ro && mode == O_RDONLY))
+		return fd;
+	if (fl < 0)
+		snprintf(err, errlen, "%s: the descriptor given for it is not usable: %s", path,
+			 strerror(errno));
+	else
+		snprintf(err, errlen, "%s: the descriptor given for it is open %s; it must be open "
+			 "for %s",
+			 path, mode == O_WRONLY ? "for writing only" : "for reading only",
+			 ro ? "reading" : "reading and writing");
+	close(fd);
+	return fl < 0 ? -EBADF : -EACCES;
+}
+
+int block_file_open(struct block_dev *bd, const char *path, unsigned flags, int *fdp,
+		    struct stat *st, char *err, size_t errlen)
 {
 	bool ro = flags & BLOCK_RDONLY;
 	*fdp = -1;
-	int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	int fd;
+	if (bd && bd->src_given) {
+		fd = take_given(bd, path, ro, err, errlen);
+		if (fd < 0)
+			return fd;
+	} else {
+		fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	}
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)

@@ -385,7 +385,7 @@ static int qcow2_open(struct block_dev *bd, const char *path, unsigned flags, ch
 	q->fd = -1;
 	struct stat st;
 	uint8_t *h = NULL;
-	int r = block_file_open(path, flags, &q->fd, &st, err, errlen);
+	int r = block_file_open(bd, path, flags, &q->fd, &st, err, errlen);
 	if (r < 0)
 		goto fail;
 	q->file_size = (uint64_t)st.st_size;

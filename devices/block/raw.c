@@ -36,7 +36,7 @@ static int raw_open(struct block_dev *bd, const char *path, unsigned flags, char
 {
 	int fd;
 	struct stat st;
-	int r = block_file_open(path, flags, &fd, &st, err, errlen);
+	int r = block_file_open(bd, path, flags, &fd, &st, err, errlen);
 	if (r < 0)
 		return r;
 	struct raw *raw = calloc(1, sizeof(*raw));

@@ -544,7 +544,7 @@ static int vhd_open(struct block_dev *bd, const char *path, unsigned flags, char
 	struct stat st;
 	int fd;
 	bool ro = flags & BLOCK_RDONLY;
-	int r = block_file_open(path, flags, &fd, &st, err, errlen);
+	int r = block_file_open(bd, path, flags, &fd, &st, err, errlen);
 	if (r < 0)
 		return r;
 	struct vhd *s = calloc(1, sizeof(*s));

@@ -540,7 +540,7 @@ static int vhdx_open(struct block_dev *bd, const char *path, unsigned flags, cha
 	bool ro = flags & BLOCK_RDONLY;
 	struct stat st;
 	int fd;
-	int r = block_file_open(path, flags, &fd, &st, err, errlen);
+	int r = block_file_open(bd, path, flags, &fd, &st, err, errlen);
 	if (r < 0)
 		return r;
 	struct vhdx *v = calloc(1, sizeof(*v));

@@ -403,6 +403,101 @@ static void test_open_errors(void **state)
 	assert_int_equal(block_open("", NULL, 0, &bd, err, sizeof(err)), -EINVAL);
 }
 
+/* An image the caller opened (block_open_fd): the path is only its name,
+ * the descriptor's access mode is checked, a failure closes it. */
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static void test_open_fd(void **state)
+{
+	(void)state;
+	char path[64];
+	make_image(path, sizeof(path), 8192);
+	const char *label = "/nonexistent/given.img"; /* never opened */
+	struct block_dev *bd = NULL;
+	char err[256];
+	uint8_t buf[512];
+
+	/* Read-only, by a descriptor of a file nobody else may open. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(chmod(path, 0), 0);
+	assert_int_equal(block_open_fd(fd, label, NULL, BLOCK_RDONLY, &bd, err, sizeof(err)), 0);
+	assert_string_equal(block_path(bd), label);
+	assert_int_equal(block_size(bd), 8192);
+	assert_int_equal(block_pread(bd, buf, 512, 4096), 0);
+	for (unsigned i = 0; i < 512; i++)
+		assert_int_equal(buf[i], pattern(4096 + i, 0));
+	block_close(bd);
+	assert_false(fd_open(fd));
+
+	/* A read-only descriptor for a read-write open is refused, and closed. */
+	assert_int_equal(chmod(path, 0600), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(block_open_fd(fd, label, NULL, 0, &bd, err, sizeof(err)), -EACCES);
+	assert_null(bd);
+	assert_non_null(strstr(err, label));
+	assert_non_null(strstr(err, "reading and writing"));
+	assert_false(fd_open(fd));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_int_equal(block_open_fd(fd, label, "raw", BLOCK_RDONLY, &bd, err, sizeof(err)),
+			 -EACCES);
+	assert_non_null(strstr(err, "writing only"));
+	assert_false(fd_open(fd));
+
+	/* Read-write: writes reach the file; a probed raw image still may not
+	 * be made to look like another format. */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_int_equal(block_open_fd(fd, label, NULL, 0, &bd, err, sizeof(err)), 0);
+	memset(buf, 0xa5, sizeof(buf));
+	assert_int_equal(block_pwrite(bd, buf, 512, 512), 0);
+	uint8_t qcow2[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
+	assert_int_equal(block_pwrite(bd, qcow2, 512, 0), -EPERM);
+	block_close(bd);
+	uint8_t back[512];
+	int rfd = open(path, O_RDONLY);
+	assert_int_equal(pread(rfd, back, 512, 512), 512);
+	close(rfd);
+	assert_memory_equal(back, buf, 512);
+
+	/* A descriptor of something that is no image, and none at all. */
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(block_open_fd(fd, "/tmp", NULL, BLOCK_RDONLY, &bd, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "directory"));
+	assert_false(fd_open(fd));
+	assert_int_equal(block_open_fd(-1, label, NULL, BLOCK_RDONLY, &bd, err, sizeof(err)),
+			 -EBADF);
+	unlink(path);
+}
+
+/* A VHDX given by descriptor is recognised from its contents and used. */
+static void test_open_fd_vhdx(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/osio-blkfd-%d.vhdx", (int)getpid());
+	unlink(path);
+	struct block_create_opts o = {.size = 4 << 20};
+	char err[256];
+	assert_int_equal(block_create(path, "vhdx", &o, err, sizeof(err)), 0);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct block_dev *bd = NULL;
+	assert_int_equal(block_open_fd(fd, path, NULL, 0, &bd, err, sizeof(err)), 0);
+	assert_string_equal(block_format(bd), "vhdx");
+	assert_int_equal(block_size(bd), 4 << 20);
+	uint8_t buf[512], back[512];
+	fill(buf, sizeof(buf), 1 << 20, 3);
+	assert_int_equal(block_pwrite(bd, buf, 512, 1 << 20), 0);
+	block_close(bd);
+	assert_int_equal(block_open(path, NULL, BLOCK_RDONLY, &bd, err, sizeof(err)), 0);
+	assert_int_equal(block_pread(bd, back, 512, 1 << 20), 0);
+	assert_memory_equal(back, buf, 512);
+	block_close(bd);
+	unlink(path);
+}
+
 /* A partial trailing sector is not part of the device. */
 static void test_odd_size(void **state)
 {
@@ -501,6 +596,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_waits, setup, teardown),
 	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_open_fd),
+	    cmocka_unit_test(test_open_fd_vhdx),
 	    cmocka_unit_test(test_odd_size),
 	    cmocka_unit_test_setup_teardown(test_lock_same_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lock_other_process, setup, teardown),
