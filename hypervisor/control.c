@@ -1,6 +1,6 @@
 /* The control socket's core: the listening socket, clients with their line
  * buffers and output queues (file descriptors travel with the first byte of
- * their line), request dispatch, events, and query-status. */
+ * their line, both ways), request dispatch, events, and query-status. */
 #include "hypervisor/control.h"
 
 #include "hypervisor/evloop.h"
@@ -27,6 +27,8 @@
 #define MAX_COMMANDS 32
 #define MAX_SLOTS    4
 #define MAX_CLEANUPS 4
+/* Descriptors a client sent ahead of the requests that take them. */
+#define MAX_IN_FDS 8
 
 struct chunk {
 	struct chunk *next;
@@ -53,6 +55,15 @@ struct control_client {
 	bool dead;	 /* drop at the next reap */
 	bool closing;	 /* drop once the output is out */
 	struct slot slots[MAX_SLOTS];
+	/* Received descriptors not yet claimed by a request, in order, each with
+	 * the stream offset just past the bytes that came with it. */
+	struct {
+		int fd;
+		unsigned long long pos;
+	} in_fds[MAX_IN_FDS];
+	unsigned n_in_fds;
+	unsigned long long in_base; /* the stream offset of in[0] */
+	int req_fd; /* the running request's ("fd": true), until taken */
 };
 
 struct command {
@@ -213,6 +224,10 @@ static void client_free(struct control_client *c)
 			close(k->fd);
 		free(k);
 	}
+	for (unsigned i = 0; i < c->n_in_fds; i++)
+		close(c->in_fds[i].fd);
+	if (c->req_fd >= 0)
+		close(c->req_fd);
 	free(c->in);
 	free(c);
 }
@@ -241,6 +256,13 @@ static void reply_error(struct control_client *c, json_t *id, const char *cls, c
 		send_msg(c, msg, -1);
 }
 
+int control_take_fd(struct control_client *c)
+{
+	int fd = c->req_fd;
+	c->req_fd = -1;
+	return fd;
+}
+
 int control_fail(struct control_client *c, const char *cls, const char *fmt, ...)
 {
 	struct control *ctl = c->ctl;
@@ -264,7 +286,24 @@ static int query_status(struct control_client *c, json_t *args, struct control_r
 	return reply->ret ? 0 : control_fail(c, CONTROL_E_FAILED, "out of memory");
 }
 
-static void dispatch(struct control_client *c, const char *line, size_t len)
+static int pop_fd(struct control_client *c)
+{
+	int fd = c->in_fds[0].fd;
+	c->n_in_fds--;
+	memmove(c->in_fds, c->in_fds + 1, c->n_in_fds * sizeof(c->in_fds[0]));
+	return fd;
+}
+
+/* Descriptors that came with this line or earlier ones and that no request
+ * claimed: closed, so that they cannot be taken by a later request. */
+static void drop_unclaimed(struct control_client *c, unsigned long long line_end)
+{
+	while (c->n_in_fds && c->in_fds[0].pos <= line_end)
+		close(pop_fd(c));
+}
+
+static void dispatch(struct control_client *c, const char *line, size_t len,
+		     unsigned long long line_end)
 {
 	struct control *ctl = c->ctl;
 	json_error_t err;
@@ -300,11 +339,24 @@ static void dispatch(struct control_client *c, const char *line, size_t len)
 		reply_error(c, id, "unknown-command", desc);
 		goto out;
 	}
+	if (args && json_is_true(json_object_get(args, "fd"))) {
+		if (c->n_in_fds == 0 || c->in_fds[0].pos > line_end) {
+			reply_error(c, id, "bad-request",
+				    "the request says \"fd\": true, but no descriptor came with it "
+				    "(send it as SCM_RIGHTS with the line's bytes)");
+			goto out;
+		}
+		c->req_fd = pop_fd(c);
+	}
 	json_t *empty = args ? NULL : json_object();
 	struct control_reply r = {.ret = NULL, .fd = -1};
 	ctl->fail_class[0] = 0;
 	int rc = cmd->fn(c, args ? args : empty, &r, cmd->opaque);
 	json_decref(empty);
+	if (c->req_fd >= 0) { /* not the command's to take */
+		close(c->req_fd);
+		c->req_fd = -1;
+	}
 	if (rc < 0) {
 		if (r.fd >= 0)
 			close(r.fd);
@@ -328,6 +380,52 @@ out:
 	json_decref(req);
 }
 
+/* Reads what the client sent into its line buffer and the descriptors
+ * that came with it into its queue. A client that sends more descriptors
+ * than its requests take is told so and dropped. */
+static ssize_t receive(struct control_client *c)
+{
+	struct iovec iov = {.iov_base = c->in + c->in_len,
+			    .iov_len = LINE_MAX_BYTES + 1 - c->in_len};
+	union {
+		char buf[CMSG_SPACE(MAX_IN_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return n;
+	bool overflow = msg.msg_flags & MSG_CTRUNC;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->n_in_fds < MAX_IN_FDS) {
+				c->in_fds[c->n_in_fds].fd = fd;
+				c->in_fds[c->n_in_fds].pos = c->in_base + c->in_len + (size_t)n;
+				c->n_in_fds++;
+			} else {
+				close(fd);
+				overflow = true;
+			}
+		}
+	}
+	if (overflow) {
+		reply_error(c, NULL, "bad-request",
+			    "more descriptors than requests that take them: closing the "
+			    "connection");
+		c->closing = true;
+		flush(c);
+		errno = EAGAIN; /* not dead yet: the error goes out first */
+		return -1;
+	}
+	return n;
+}
+
 static void on_client(void *opaque, uint32_t events)
 {
 	struct control_client *c = opaque;
@@ -335,7 +433,7 @@ static void on_client(void *opaque, uint32_t events)
 	if (events & EPOLLOUT)
 		flush(c);
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->dead && !c->closing) {
-		ssize_t n = read(c->fd, c->in + c->in_len, LINE_MAX_BYTES + 1 - c->in_len);
+		ssize_t n = receive(c);
 		if (n <= 0) {
 			if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				c->dead = true;
@@ -346,11 +444,13 @@ static void on_client(void *opaque, uint32_t events)
 				if (c->in[i] != '\n')
 					continue;
 				if (i > start)
-					dispatch(c, c->in + start, i - start);
+					dispatch(c, c->in + start, i - start, c->in_base + i + 1);
+				drop_unclaimed(c, c->in_base + i + 1);
 				start = i + 1;
 			}
 			memmove(c->in, c->in + start, c->in_len - start);
 			c->in_len -= start;
+			c->in_base += start;
 			if (c->in_len > LINE_MAX_BYTES) {
 				reply_error(
 				    c, NULL, "bad-request",
@@ -382,6 +482,7 @@ static void on_accept(void *opaque, uint32_t events)
 	}
 	c->ctl = ctl;
 	c->fd = fd;
+	c->req_fd = -1;
 	c->in = in;
 	c->events = EPOLLIN;
 	c->next = ctl->clients;

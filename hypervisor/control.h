@@ -61,6 +61,10 @@ void control_free(struct control *ctl);
  * handler. */
 int control_fail(struct control_client *c, const char *cls, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The descriptor that came with the running request (its arguments say
+ * "fd": true), now the caller's; -1 when there is none or it was taken.
+ * One the handler does not take is closed after it. */
+int control_take_fd(struct control_client *c);
 struct machine *control_machine(struct control_client *c);
 struct control *control_of(struct control_client *c);
 /* Sends an event to this client only (data taken over, fd too: -1 none).

@@ -403,10 +403,27 @@ int ctl_read(struct ctl_client *c, int timeout_ms)
 
 /* --- sending -------------------------------------------------------------- */
 
-static int write_all(struct ctl_client *c, const char *p, size_t n)
+/* Writes n bytes, with pass_fd (when not -1) as SCM_RIGHTS on the first. */
+static int write_all(struct ctl_client *c, const char *p, size_t n, int pass_fd)
 {
 	while (n) {
-		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (pass_fd >= 0) {
+			memset(&u, 0, sizeof(u));
+			msg.msg_control = u.buf;
+			msg.msg_controllen = sizeof(u.buf);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		}
+		ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -419,14 +436,19 @@ static int write_all(struct ctl_client *c, const char *p, size_t n)
 						   : strerror(errno));
 		p += w;
 		n -= (size_t)w;
+		pass_fd = -1; /* it went with these bytes */
 	}
 	return 0;
 }
 
-int ctl_send(struct ctl_client *c, const char *command, json_t *args, long long *id)
+int ctl_send_fd(struct ctl_client *c, const char *command, json_t *args, int pass_fd,
+		long long *id)
 {
 	json_t *req = json_object();
+	if (pass_fd >= 0 && !args)
+		args = json_object();
 	if (!req || json_object_set_new(req, "execute", json_string(command)) < 0 ||
+	    (pass_fd >= 0 && (!args || json_object_set_new(args, "fd", json_true()) < 0)) ||
 	    (args && json_object_set_new(req, "arguments", args) < 0)) {
 		json_decref(req);
 		return fail(c, -ENOMEM, "out of memory");
@@ -449,7 +471,7 @@ int ctl_send(struct ctl_client *c, const char *command, json_t *args, long long 
 	text[len] = '\n'; /* over the terminator: the length is kept */
 	/* Counted before it goes: the reply may come back at once. */
 	atomic_store(&c->sent, n);
-	r = write_all(c, text, len + 1);
+	r = write_all(c, text, len + 1, pass_fd);
 	if (r < 0)
 		atomic_store(&c->broken, true);
 	else if (id)
@@ -461,15 +483,26 @@ out:
 	return r;
 }
 
+int ctl_send(struct ctl_client *c, const char *command, json_t *args, long long *id)
+{
+	return ctl_send_fd(c, command, args, -1, id);
+}
+
 int ctl_call(struct ctl_client *c, const char *command, json_t *args, json_t **ret, int *fd,
 	     int timeout_ms)
+{
+	return ctl_call_fd(c, command, args, -1, ret, fd, timeout_ms);
+}
+
+int ctl_call_fd(struct ctl_client *c, const char *command, json_t *args, int pass_fd,
+		json_t **ret, int *fd, int timeout_ms)
 {
 	if (ret)
 		*ret = NULL;
 	if (fd)
 		*fd = -1;
 	long long id;
-	int r = ctl_send(c, command, args, &id);
+	int r = ctl_send_fd(c, command, args, pass_fd, &id);
 	if (r < 0)
 		return r;
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
@@ -636,6 +669,12 @@ int ctl_open(const char *name_or_path, const struct ctl_handlers *handlers, stru
 int ctl_query(const char *name, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
 	      char *err, size_t errlen)
 {
+	return ctl_query_fd(name, cmd, args, -1, ret, timeout_ms, err, errlen);
+}
+
+int ctl_query_fd(const char *name, const char *cmd, json_t *args, int pass_fd, json_t **ret,
+		 int timeout_ms, char *err, size_t errlen)
+{
 	struct ctl_client *c;
 	long long deadline = now_ms() + timeout_ms;
 	if (ret)
@@ -646,7 +685,7 @@ int ctl_query(const char *name, const char *cmd, json_t *args, json_t **ret, int
 		return r;
 	}
 	int left = remaining_ms(deadline);
-	r = ctl_call(c, cmd, args, ret, NULL, left > 0 ? left : 1);
+	r = ctl_call_fd(c, cmd, args, pass_fd, ret, NULL, left > 0 ? left : 1);
 	if (r < 0 && errlen)
 		snprintf(err, errlen, "%s", c->err);
 	ctl_close(c);

@@ -64,10 +64,19 @@ const char *ctl_error_class(const struct ctl_client *c);
  * while another thread runs ctl_read. */
 int ctl_call(struct ctl_client *c, const char *command, json_t *args, json_t **ret, int *fd,
 	     int timeout_ms);
+/* The same, passing pass_fd (not -1) to the worker with the request: its
+ * arguments get "fd": true and the descriptor goes as SCM_RIGHTS with the
+ * line (pass_fd stays the caller's: the worker gets its own). For what the
+ * worker, confined or another user, cannot open itself. */
+int ctl_call_fd(struct ctl_client *c, const char *command, json_t *args, int pass_fd,
+		json_t **ret, int *fd, int timeout_ms);
 /* Sends command with args (taken over) without waiting: its reply goes to
  * handlers->reply. *id (if not NULL) is the request's id. Safe from one
  * thread while another runs ctl_read. */
 int ctl_send(struct ctl_client *c, const char *command, json_t *args, long long *id);
+/* The same with pass_fd, as ctl_call_fd. */
+int ctl_send_fd(struct ctl_client *c, const char *command, json_t *args, int pass_fd,
+		long long *id);
 /* Waits up to timeout_ms (-1: forever) for data and handles every
  * complete message in it. 1 when something came, 0 on timeout,
  * -ECONNRESET when the VM closed the connection (or ctl_shutdown), -EPROTO
@@ -84,6 +93,9 @@ void ctl_shutdown(struct ctl_client *c);
  * err (-EREMOTEIO: the VM's error desc). For vmstore_info and scripts. */
 int ctl_query(const char *name, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
 	      char *err, size_t errlen);
+/* The same with pass_fd, as ctl_call_fd. */
+int ctl_query_fd(const char *name, const char *cmd, json_t *args, int pass_fd, json_t **ret,
+		 int timeout_ms, char *err, size_t errlen);
 
 /* The socket's descriptor, for a poll loop that calls ctl_read(c, 0) when
  * it is readable (still owned by c). */

@@ -212,6 +212,27 @@ static void cl_send(struct cl *c, const char *text)
 	assert_int_equal(write(c->fd, text, len), (ssize_t)len);
 }
 
+/* Sends text with n descriptors as SCM_RIGHTS on its bytes. */
+static void cl_send_fds(struct cl *c, const char *text, const int *fds, unsigned n)
+{
+	union {
+		char b[CMSG_SPACE(16 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = strlen(text)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.b,
+			     .msg_controllen = CMSG_SPACE(n * sizeof(int))};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	assert_int_equal(sendmsg(c->fd, &msg, 0), (ssize_t)strlen(text));
+}
+
 /* Sends a request line and returns the reply (events before it skipped). */
 static json_t *cl_call(struct cl *c, const char *line)
 {
@@ -593,6 +614,96 @@ static void test_display(void **state)
 
 /* A second server on the same path finds the live one; after the first one
  * is gone (its socket left behind, as by a crash), the path is taken over. */
+/* Whether the other end of pipe p[0] is closed everywhere: no writer. */
+static bool writers_gone(int rfd)
+{
+	struct pollfd p = {.fd = rfd, .events = POLLIN};
+	for (int i = 0; i < 100; i++) {
+		if (poll(&p, 1, 50) == 1 && (p.revents & POLLHUP))
+			return true;
+	}
+	return false;
+}
+
+/* Descriptors from the client: taken by the request that says "fd": true,
+ * in order; one no request claims is closed, not handed to a later one. */
+static void test_fd_passing(void **state)
+{
+	struct fx *f = *state;
+	draw(f->s, 1, 1, 0x00ffffff);
+	struct cl *c = cl_greeted(f);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/shot.png", f->dir);
+
+	/* A screenshot into a file the client opened. */
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	cl_send_fds(c, "{\"execute\":\"screenshot\",\"arguments\":{\"fd\":true},\"id\":1}\n",
+		    &fd, 1);
+	json_t *r = cl_read(c, 5000);
+	json_t *ret = json_object_get(r, "return");
+	assert_non_null(ret);
+	assert_int_equal(json_integer_value(json_object_get(ret, "width")), 64);
+	json_decref(r);
+	unsigned char sig[8];
+	assert_int_equal(pread(fd, sig, 8, 0), 8);
+	assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+	close(fd);
+	unlink(path);
+
+	/* "fd": true with none: refused. */
+	r = cl_call(c, "{\"execute\":\"screenshot\",\"arguments\":{\"fd\":true},\"id\":2}");
+	assert_string_equal(error_class(r), "bad-request");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"),
+								 "desc")),
+			       "no descriptor"));
+	json_decref(r);
+
+	/* One sent with a request that does not take it is closed, and the
+	 * next request that says "fd": true without one does not get it. */
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	cl_send_fds(c, "{\"execute\":\"query-status\",\"id\":3}\n", &p[1], 1);
+	close(p[1]);
+	r = cl_read(c, 5000);
+	assert_non_null(json_object_get(r, "return"));
+	json_decref(r);
+	assert_true(writers_gone(p[0]));
+	close(p[0]);
+	r = cl_call(c, "{\"execute\":\"screenshot\",\"arguments\":{\"fd\":true},\"id\":4}");
+	assert_string_equal(error_class(r), "bad-request");
+	json_decref(r);
+
+	/* A descriptor the command cannot use: its error. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cl_send_fds(c, "{\"execute\":\"screenshot\",\"arguments\":{\"fd\":true},\"id\":5}\n",
+		    &fd, 1);
+	close(fd);
+	r = cl_read(c, 5000);
+	assert_string_equal(error_class(r), "failed");
+	json_decref(r);
+
+	/* Still usable; then a flood of descriptors ends the connection. */
+	r = cl_call(c, "{\"execute\":\"query-status\",\"id\":6}");
+	assert_non_null(json_object_get(r, "return"));
+	json_decref(r);
+	int many[12];
+	for (int i = 0; i < 12; i++)
+		many[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cl_send_fds(c, "{\"execute\":\"query-status\",\"id\":7}\n", many, 12);
+	for (int i = 0; i < 12; i++)
+		close(many[i]);
+	bool told = false;
+	while ((r = cl_read(c, 5000))) {
+		const char *d = json_string_value(
+		    json_object_get(json_object_get(r, "error"), "desc"));
+		told |= d && strstr(d, "more descriptors");
+		json_decref(r);
+	}
+	assert_true(told);
+	cl_close(c);
+}
+
 static void test_live_and_stale_sockets(void **state)
 {
 	struct fx *f = *state;
@@ -636,6 +747,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keys_released_on_disconnect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pointer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_display, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_passing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_and_stale_sockets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
