@@ -11,6 +11,7 @@
 #include "hypervisor/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -209,18 +210,52 @@ static int dvd_usage(int argc, char **argv)
 	return 2;
 }
 
+/* Opens the ISO image file for reading as the caller; its absolute path
+ * into abs. -1 after one line saying what is wrong. */
+static int open_iso(const char *file, char abs[PATH_MAX])
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st = {0};
+	if (fd < 0 || !realpath(file, abs)) {
+		int e = errno;
+		if (e == ENOENT)
+			log_error("%s: no such file; give the path of an ISO image", file);
+		else if (e == EACCES)
+			log_error("%s: you may not read it (%s); fix its permissions or copy it "
+				  "somewhere you can read",
+				  file, strerror(e));
+		else
+			log_error("%s: %s; give the path of an ISO image", file, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		log_error("%s: %s, not an ISO image; give the path of an .iso file", file,
+			  S_ISDIR(st.st_mode) ? "a folder" : "a special file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int do_dvd(struct vmctl *v, int argc, char **argv)
 {
 	char abs[PATH_MAX];
 	json_t *ret = NULL;
 	bool insert = strcmp(argv[2], "insert") == 0;
 
-	if (insert && !realpath(argv[3], abs)) {
-		log_error("%s: %s; give the path of an ISO image", argv[3], strerror(errno));
+	int fd = -1;
+	if (insert && (fd = open_iso(argv[3], abs)) < 0)
 		return 1;
-	}
-	if (vmctl_call(v, insert ? "dvd-insert" : "dvd-eject",
-		       insert ? json_pack("{s:s}", "path", abs) : NULL, &ret, CTL_TIMEOUT_MS) < 0)
+	/* The file goes to the worker open: it may run as another user (osio,
+	 * for a VM root started) or be confined, and reads what we can. */
+	int r = vmctl_call_fd(v, insert ? "dvd-insert" : "dvd-eject",
+			      insert ? json_pack("{s:s}", "path", abs) : NULL, fd, &ret,
+			      CTL_TIMEOUT_MS);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
 		return 1;
 	const char *drive = json_string_value(json_object_get(ret, "drive"));
 	if (!drive || strlen(drive) != 6 || strncmp(drive, "ide", 3) != 0 || drive[4] != ':' ||
@@ -240,6 +275,62 @@ static int do_dvd(struct vmctl *v, int argc, char **argv)
 			       insert ? abs : "");
 	json_decref(ret);
 	return 0;
+}
+
+/* --- screenshot ------------------------------------------------------------- */
+
+/* The worker writes the PNG into a file this command made beside FILE (as
+ * the caller, whoever the worker runs as), which then replaces FILE; "-" is
+ * standard output. */
+static int do_screenshot(struct vmctl *v, int argc, char **argv)
+{
+	(void)argc;
+	const char *file = argv[2];
+	bool to_stdout = strcmp(file, "-") == 0;
+	char tmp[PATH_MAX];
+	int fd = 1;
+	if (!to_stdout) {
+		const char *slash = strrchr(file, '/');
+		int dirlen = slash ? (int)(slash - file) + 1 : 0;
+		if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", dirlen, file,
+			     slash ? slash + 1 : file) >= (int)sizeof(tmp)) {
+			log_error("%s: the name is too long", file);
+			return 1;
+		}
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0) {
+			log_error("%s: cannot write there: %s; give a file in a folder you may "
+				  "write to",
+				  file, strerror(errno));
+			return 1;
+		}
+		mode_t mask = umask(0);
+		umask(mask);
+		if (fchmod(fd, 0666 & ~mask) < 0)
+			log_warn("%s: cannot set its mode: %s", tmp, strerror(errno));
+	}
+	json_t *ret = NULL;
+	int r = vmctl_call_fd(v, "screenshot", json_pack("{s:s}", "file", to_stdout ? "-" : file),
+			      fd, &ret, CTL_TIMEOUT_MS);
+	if (!to_stdout) {
+		if (r == 0 && fsync(fd) < 0) {
+			log_error("%s: %s", file, strerror(errno));
+			r = -errno;
+		}
+		close(fd);
+		if (r == 0 && rename(tmp, file) < 0) {
+			log_error("%s: %s", file, strerror(errno));
+			r = -1;
+		}
+		if (r < 0)
+			unlink(tmp);
+	}
+	if (r == 0 && !to_stdout)
+		printf("VM '%s': its screen (%lldx%lld) is in %s\n", v->name,
+		       (long long)json_integer_value(json_object_get(ret, "width")),
+		       (long long)json_integer_value(json_object_get(ret, "height")), file);
+	json_decref(ret);
+	return r < 0 ? 1 : 0;
 }
 
 /* --- status ---------------------------------------------------------------- */
@@ -385,6 +476,9 @@ static const struct vmctl_cmd cmds[] = {
      "Puts the ISO image FILE into the VM's (first) DVD drive, or takes the disc out;\n"
      "the change is kept in its vmconfig.",
      do_dvd},
+    {"screenshot", "NAME FILE.png",
+     "Writes the VM's screen into FILE.png (- for standard output) as a PNG image.",
+     do_screenshot},
     {"status", "NAME [--json]", "Shows the VM's state and what it uses.", NULL},
 };
 
@@ -436,7 +530,7 @@ int cmd_vmctl(int argc, char **argv)
 		r = shutdown_options(argc, argv);
 	else if (strcmp(cmd->name, "dvd") == 0)
 		r = dvd_usage(argc, argv);
-	else if (argc != 2) {
+	else if (argc != (strcmp(cmd->name, "screenshot") == 0 ? 3 : 2)) {
 		fprintf(stderr, "usage: osio %s %s\n", cmd->name, cmd->args);
 		r = 2;
 	}

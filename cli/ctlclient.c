@@ -117,7 +117,13 @@ void vmctl_close(struct vmctl *v)
 
 int vmctl_call(struct vmctl *v, const char *cmd, json_t *args, json_t **ret, int timeout_ms)
 {
-	int r = ctl_call(v->c, cmd, args, ret, NULL, timeout_ms);
+	return vmctl_call_fd(v, cmd, args, -1, ret, timeout_ms);
+}
+
+int vmctl_call_fd(struct vmctl *v, const char *cmd, json_t *args, int pass_fd, json_t **ret,
+		  int timeout_ms)
+{
+	int r = ctl_call_fd(v->c, cmd, args, pass_fd, ret, NULL, timeout_ms);
 	if (r == -ECONNRESET)
 		v->closed = true;
 	if (r < 0)

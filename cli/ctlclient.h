@@ -31,6 +31,11 @@ void vmctl_close(struct vmctl *v);
  * timeout_ms (-1: forever) for its reply (*ret: the caller's reference,
  * ret may be NULL). -errno after one line on stderr naming the VM. */
 int vmctl_call(struct vmctl *v, const char *cmd, json_t *args, json_t **ret, int timeout_ms);
+/* The same, passing pass_fd (not -1; still the caller's) with the request
+ * as ctl_call_fd does: a file this command opened as its user, for a worker
+ * that runs as another user or may not open files. */
+int vmctl_call_fd(struct vmctl *v, const char *cmd, json_t *args, int pass_fd, json_t **ret,
+		  int timeout_ms);
 
 /* Waits up to timeout_ms until the VM is in state ("off" also when the
  * worker closes the connection) or, when command is not NULL, an "error"

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "save", "save a VM's state and stop it; osio start resumes it", cmd_vmctl },
 	{ "status", "show a VM's state and what it uses", cmd_vmctl },
 	{ "dvd", "insert a disc into a running VM's DVD drive or eject it", cmd_vmctl },
+	{ "screenshot", "write a running VM's screen into a PNG file", cmd_vmctl },
 	{ "checkpoint", "create, list, apply and delete a VM's checkpoints", cmd_checkpoint },
 	{ "disk", "create, inspect, convert, grow and check virtual hard disks", cmd_disk },
 	{ "switch", "create, list, show and delete virtual switches", cmd_switch },

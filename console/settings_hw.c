@@ -11,11 +11,13 @@
 #include "hypervisor/ctlclient.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LIVE_TIMEOUT_MS 5000
 
@@ -221,8 +223,19 @@ int settings_live_dvd(struct settings *s, const struct hw_item *it, const char *
 	snprintf(drive, sizeof(drive), "ide%d:%d", it->ide / 2, it->ide % 2);
 	json_t *args = abs[0] ? json_pack("{s:s,s:s}", "path", abs, "drive", drive)
 			      : json_pack("{s:s}", "drive", drive);
-	r = ctl_query(s->t.vm, abs[0] ? "dvd-insert" : "dvd-eject", args, NULL, LIVE_TIMEOUT_MS,
-		      err, sizeof(err));
+	/* Open, as osio dvd passes it: the worker may run as another user. */
+	int fd = abs[0] ? open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+	if (abs[0] && fd < 0) {
+		r = -errno;
+		json_decref(args);
+		snprintf(why, whylen, "%s: %s; choose an ISO image you may read", abs,
+			 strerror(errno));
+		return r;
+	}
+	r = ctl_query_fd(s->t.vm, abs[0] ? "dvd-insert" : "dvd-eject", args, fd, NULL,
+			 LIVE_TIMEOUT_MS, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
 	if (r < 0) {
 		snprintf(why, whylen, "%s", err);
 		return r;

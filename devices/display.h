@@ -93,5 +93,9 @@ unsigned display_consumer_take(struct display_consumer *c, struct display_rect *
 /* Saves the current picture (after a refresh) as an 8-bit RGB PNG. Errors
  * are logged naming the file; returns 0 or -errno. */
 int display_save_png(struct display_surface *s, const char *path);
+/* The same into fd (taken over, closed; open for writing), which goes by
+ * name in messages. What was written stays on failure: the caller that
+ * opened it removes it. */
+int display_save_png_fd(struct display_surface *s, int fd, const char *name);
 
 #endif

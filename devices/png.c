@@ -58,14 +58,16 @@ static int encode(struct png_job *job)
 	return 0;
 }
 
-int display_save_png(struct display_surface *s, const char *path)
+/* Writes the picture to f (closed here), which is path or, when path is
+ * NULL, the descriptor called name. */
+static int save_to(struct display_surface *s, FILE *f, const char *path, const char *name)
 {
 	display_refresh(s);
 
 	/* Copy out under the lock; compress without it. */
 	struct display_view v;
 	display_lock(s, &v);
-	struct png_job job = {.path = path, .width = v.width, .height = v.height};
+	struct png_job job = {.path = name, .f = f, .width = v.width, .height = v.height};
 	uint8_t *rgb = malloc((size_t)v.width * v.height * 3);
 	if (rgb) {
 		for (unsigned y = 0; y < v.height; y++) {
@@ -81,39 +83,56 @@ int display_save_png(struct display_surface *s, const char *path)
 	}
 	display_unlock(s);
 	if (!rgb) {
-		log_error("cannot save the screenshot %s: out of memory", path);
+		log_error("cannot save the screenshot %s: out of memory", name);
+		fclose(f);
 		return -ENOMEM;
 	}
 	job.rgb = rgb;
 
-	int r = 0;
-	job.f = fopen(path, "wb");
-	if (!job.f) {
-		r = -errno;
-		log_error("cannot write the screenshot %s: %s", path, strerror(errno));
-		free(rgb);
-		return r;
-	}
-	/* A partial file is removed on failure; a device (/dev/stdout) is not. */
+	/* A partial file at path is removed on failure; a device (/dev/stdout)
+	 * is not. */
 	struct stat st;
-	bool regular = fstat(fileno(job.f), &st) == 0 && S_ISREG(st.st_mode);
-	r = encode(&job);
-	if (fflush(job.f) != 0 || ferror(job.f)) {
+	bool regular = path && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+	int r = encode(&job);
+	if (fflush(f) != 0 || ferror(f)) {
 		if (r == 0) {
 			r = -(errno ? errno : EIO);
 			snprintf(job.error, sizeof(job.error), "%s", strerror(-r));
 		}
 	}
-	if (fclose(job.f) != 0 && r == 0) {
+	if (fclose(f) != 0 && r == 0) {
 		r = -errno;
 		snprintf(job.error, sizeof(job.error), "%s", strerror(errno));
 	}
 	if (r < 0) {
-		log_error("cannot write the screenshot %s: %s", path,
+		log_error("cannot write the screenshot %s: %s", name,
 			  job.error[0] ? job.error : strerror(-r));
 		if (regular)
 			unlink(path);
 	}
 	free(rgb);
 	return r;
+}
+
+int display_save_png(struct display_surface *s, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		int r = -errno;
+		log_error("cannot write the screenshot %s: %s", path, strerror(errno));
+		return r;
+	}
+	return save_to(s, f, path, path);
+}
+
+int display_save_png_fd(struct display_surface *s, int fd, const char *name)
+{
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		int r = -errno;
+		log_error("cannot write the screenshot %s: %s", name, strerror(errno));
+		close(fd);
+		return r;
+	}
+	return save_to(s, f, NULL, name);
 }

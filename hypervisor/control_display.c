@@ -277,14 +277,20 @@ static int screenshot_cmd(struct control_client *c, json_t *args, struct control
 {
 	struct control_display *d = opaque;
 	const char *file = json_string_value(json_object_get(args, "file"));
-	if (!file || file[0] != '/')
-		return control_fail(c, CONTROL_E_INVALID, "file: an absolute path is needed");
-	if (!d->s)
+	int fd = control_take_fd(c);
+	if (fd < 0 && (!file || file[0] != '/'))
+		return control_fail(c, CONTROL_E_INVALID,
+				    "file: an absolute path is needed (or \"fd\": true)");
+	if (!d->s) {
+		if (fd >= 0)
+			close(fd);
 		return control_fail(c, CONTROL_E_UNAVAILABLE, "this VM has no display adapter");
+	}
 	display_refresh(d->s);
-	int r = display_save_png(d->s, file);
+	const char *name = file ? file : "(the client's file)";
+	int r = fd >= 0 ? display_save_png_fd(d->s, fd, name) : display_save_png(d->s, file);
 	if (r < 0)
-		return control_fail(c, CONTROL_E_FAILED, "%s: %s", file, strerror(-r));
+		return control_fail(c, CONTROL_E_FAILED, "%s: %s", name, strerror(-r));
 	struct display_view v;
 	display_lock(d->s, &v);
 	reply->ret = json_pack("{s:i,s:i}", "width", v.width, "height", v.height);

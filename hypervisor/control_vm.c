@@ -238,17 +238,30 @@ static const char *position_name(unsigned pos, char buf[8])
 	return buf;
 }
 
-/* Puts path into (path NULL: ejects the disc of) the drive args name;
- * name: its position. 0, or -1 with the error sent. */
+/* Puts path into (path NULL: ejects the disc of) the drive args name,
+ * through fd when it is not -1 (taken over); name: its position. 0, or -1
+ * with the error sent. */
 static int dvd_change(struct control_client *c, struct control_vm *cv, json_t *args,
-		      const char *path, char name[8])
+		      const char *path, int fd, char name[8])
 {
 	unsigned pos = 0;
 
-	if (dvd_position(c, cv, args, &pos) < 0)
+	if (dvd_position(c, cv, args, &pos) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	void *ide = machine_device(worker_machine(cv->w), "ide");
-	int r = !ide ? -ENODEV : path ? ide_dvd_insert(ide, pos, path) : ide_dvd_eject(ide, pos);
+	int r;
+	if (!ide) {
+		r = -ENODEV;
+		if (fd >= 0)
+			close(fd);
+	} else if (path) {
+		r = ide_dvd_insert_fd(ide, pos, path, fd);
+	} else {
+		r = ide_dvd_eject(ide, pos);
+	}
 	position_name(pos, name);
 	if (r == -ENODEV)
 		return control_fail(c, CONTROL_E_INVALID, "the VM has no DVD drive at %s", name);
@@ -260,6 +273,11 @@ static int dvd_change(struct control_client *c, struct control_vm *cv, json_t *a
 		    "the guest has locked the tray of %s; it was asked to eject the "
 		    "disc: try again once it has",
 		    name);
+	if ((r == -EACCES || r == -EPERM) && path && fd < 0 && geteuid() != 0)
+		return control_fail(c, CONTROL_E_FAILED,
+				    "%s: %s (the VM's worker runs as uid %u; send the file open "
+				    "with \"fd\": true, as osio dvd does)",
+				    path, strerror(-r), (unsigned)geteuid());
 	if (r < 0)
 		return control_fail(c, CONTROL_E_FAILED, "%s: %s", path ? path : name,
 				    strerror(-r));
@@ -275,9 +293,11 @@ static int dvd_insert_cmd(struct control_client *c, json_t *args, struct control
 	if (!path || path[0] != '/')
 		return control_fail(c, CONTROL_E_INVALID,
 				    "\"path\" must be the ISO image's absolute path");
-	if (dvd_change(c, opaque, args, path, name) < 0)
+	int fd = control_take_fd(c);
+	if (dvd_change(c, opaque, args, path, fd, name) < 0)
 		return -1;
-	log_info("%s: the DVD drive has %s now", name, path);
+	log_info("%s: the DVD drive has %s now%s", name, path,
+		 fd >= 0 ? " (opened by the client)" : "");
 	reply->ret = json_pack("{s:s,s:s}", "drive", name, "path", path);
 	return 0;
 }
@@ -287,7 +307,7 @@ static int dvd_eject_cmd(struct control_client *c, json_t *args, struct control_
 {
 	char name[8];
 
-	if (dvd_change(c, opaque, args, NULL, name) < 0)
+	if (dvd_change(c, opaque, args, NULL, -1, name) < 0)
 		return -1;
 	log_info("%s: the DVD drive is empty now", name);
 	reply->ret = json_pack("{s:s}", "drive", name);

@@ -11,6 +11,10 @@
  * no DVD drive there; -EBUSY: the guest has locked the tray (it gets an
  * eject request event); other -errno: the file cannot be used (logged). */
 int ide_dvd_insert(void *ide, unsigned position, const char *path);
+/* The same with the image's descriptor fd (taken over, closed on failure;
+ * open for reading): path is only its name. For a worker that cannot open
+ * the file itself. */
+int ide_dvd_insert_fd(void *ide, unsigned position, const char *path, int fd);
 /* Takes the disc out: -ENODEV as above, -ENOMEDIUM when the drive is
  * empty, -EBUSY when the guest has locked the tray (it gets an eject
  * request event, as when the button is pressed). */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define PIIX_IDETIM   0x40 /* primary; secondary at 0x42 */
 #define PIIX_SIDETIM  0x44
@@ -110,12 +111,15 @@ struct drive_opts {
 	const char *format, *serial, *origin, *on_error;
 };
 
-static int open_image(unsigned pos, const char *what, const char *path, bool ro, uint32_t sector,
-		      const struct drive_opts *o, struct block_dev **out)
+/* fd: the image's descriptor (taken over), or -1 to open path. */
+static int open_image(unsigned pos, const char *what, const char *path, int fd, bool ro,
+		      uint32_t sector, const struct drive_opts *o, struct block_dev **out)
 {
 	char err[512], where[32];
 	position_name(pos, where, sizeof(where));
-	int r = block_open(path, o->format, ro ? BLOCK_RDONLY : 0, out, err, sizeof(err));
+	unsigned flags = ro ? BLOCK_RDONLY : 0;
+	int r = fd >= 0 ? block_open_fd(fd, path, o->format, flags, out, err, sizeof(err))
+			: block_open(path, o->format, flags, out, err, sizeof(err));
 	if (r < 0) {
 		if (o->origin)
 			log_error("piix-ide: %s: %s (the drive configured at %s)", where, err,
@@ -172,7 +176,7 @@ static int add_drive(struct piix_ide *ide, unsigned pos, const char *spec,
 		return -EINVAL;
 	}
 	if (*path) {
-		int r = open_image(pos, dvd ? "disc image" : "disk image", path, ro,
+		int r = open_image(pos, dvd ? "disc image" : "disk image", path, -1, ro,
 				   dvd ? CD_SECTOR : ATA_SECTOR, o, &d->blk);
 		if (r < 0)
 			return r;
@@ -223,12 +227,20 @@ static struct ide_drive *dvd_at(struct piix_ide *ide, unsigned position)
 
 int ide_dvd_insert(void *state, unsigned position, const char *path)
 {
+	return ide_dvd_insert_fd(state, position, path, -1);
+}
+
+int ide_dvd_insert_fd(void *state, unsigned position, const char *path, int fd)
+{
 	struct ide_drive *d = dvd_at(state, position);
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return -ENODEV;
+	}
 	struct block_dev *disc, *old = NULL;
 	static const struct drive_opts none;
-	int r = open_image(position, "disc image", path, true, CD_SECTOR, &none, &disc);
+	int r = open_image(position, "disc image", path, fd, true, CD_SECTOR, &none, &disc);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&d->ch->lock);

@@ -141,9 +141,29 @@ ok "dvd eject" "^VM 'lc': ide1:0 is empty now$" -- "$osio" dvd lc eject
 grep -Eq '^file = (""|)$' "$cfg" && pass "dvd eject is kept in the vmconfig" ||
 	fail "dvd eject: the vmconfig has $(grep -A3 '^\[dvd' "$cfg")"
 expect_error "dvd eject of an empty drive" 1 "ide1:0 is empty" -- "$osio" dvd lc eject
-expect_error "dvd insert of a missing file" 1 "$tmp/nope.iso: No such file" -- \
+expect_error "dvd insert of a missing file" 1 "$tmp/nope.iso: no such file; give the path" -- \
 	"$osio" dvd lc insert "$tmp/nope.iso"
+expect_error "dvd insert of a folder" 1 "$tmp: a folder, not an ISO image" -- \
+	"$osio" dvd lc insert "$tmp"
 expect_error "dvd usage" 2 "usage: osio dvd" -- "$osio" dvd lc spin
+
+# --- screenshot: a PNG of the screen, written beside the file and renamed over it ---
+echo old >"$tmp/shot.png"
+ok "screenshot" "^VM 'lc': its screen \([0-9]+x[0-9]+\) is in $tmp/shot.png$" -- \
+	"$osio" screenshot lc "$tmp/shot.png"
+dims=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24)
+print("%dx%d" % struct.unpack(">II", d[16:24]) if d[:8] == b"\x89PNG\r\n\x1a\n" else "no PNG")' \
+	"$tmp/shot.png")
+grep -q "its screen ($dims)" "$tmp/out" && pass "the file is a PNG of that size ($dims)" ||
+	fail "screenshot: the file is $dims, the command said $(cat "$tmp/out")"
+ls -A "$tmp" | grep -q '^\.shot\.png\.' && fail "screenshot left its temporary file" ||
+	pass "no temporary file is left"
+"$osio" screenshot lc - >"$tmp/stdout.png" 2>"$tmp/err"
+cmp -s <(head -c 8 "$tmp/stdout.png") <(printf '\x89PNG\r\n\x1a\n') &&
+	pass "screenshot to standard output" || fail "screenshot -: $(head -2 "$tmp/err")"
+expect_error "screenshot into a missing folder" 1 "$tmp/no/shot.png: cannot write there" -- \
+	"$osio" screenshot lc "$tmp/no/shot.png"
+expect_error "screenshot usage" 2 "usage: osio screenshot NAME FILE.png" -- "$osio" screenshot lc
 
 # --- shutdown: the guest powers off on the button ---
 ok "shutdown" "^VM 'lc' shut down$" -- "$osio" shutdown lc --timeout 60
