@@ -4,6 +4,7 @@
 #include "vnc/vnc_int.h"
 
 #include "hypervisor/log.h"
+#include "hypervisor/runtime_dir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -246,16 +247,19 @@ static int listen_unix(const struct vnc_spec *spec, struct vnc_listen *l)
 		log_error("VNC: socket: %s", strerror(errno));
 		return e;
 	}
-	/* Linux gives the socket file the socket's mode: owner only, from the
-	 * start (no window where others could connect). */
-	fchmod(fd, 0600);
+	/* Linux gives the socket file the socket's mode: owner only (in system
+	 * mode with a folder of the group, such as /run/osio: the group's too,
+	 * whose members manage the VM), from the start (no window where others
+	 * could connect). A setgid folder gives the socket its group. */
+	unsigned mode = runtime_socket_mode(path);
+	fchmod(fd, mode);
 	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 || listen(fd, BACKLOG) < 0) {
 		int e = -errno;
 		log_error("VNC: cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return e;
 	}
-	chmod(path, 0600);
+	chmod(path, mode);
 	if (stat(path, &st) == 0) {
 		l->unix_dev = st.st_dev;
 		l->unix_ino = st.st_ino;

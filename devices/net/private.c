@@ -1,110 +1,26 @@
 /* The private switch: VMs on the same switch reach each other and nothing
  * else, with no daemon and no privileges. Every port listens on a Unix
- * socket in RUNTIME/switches/NAME/; ports connect to each other when they
- * first send (a mesh of SOCK_SEQPACKET connections, one frame per message),
- * and a frame goes over the connection that leads to its destination MAC
- * (learned from the frames received) or over every one. */
-#include "devices/net/net_switch.h"
+ * socket in RUNTIME/switches/NAME/ (private_dir.c); ports connect to each
+ * other when they first send (a mesh of SOCK_SEQPACKET connections, one
+ * frame per message), and a frame goes over the connection that leads to
+ * its destination MAC (learned from the frames received, private_rx.c) or
+ * over every one. */
+#include "devices/net/private_int.h"
 
-#include "hypervisor/evloop.h"
 #include "hypervisor/log.h"
 #include "hypervisor/runtime_dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
-
-/* Connected sockets, unlike unconnected datagram ones, have no queue
- * length limit (net.unix.max_dgram_qlen, 10 by default): only the sender's
- * buffer bounds a burst. */
-#define PRIV_SOCKBUF  (4 << 20)
-#define PRIV_BACKLOG  128
-#define PRIV_EVENTS   (EPOLLIN | EPOLLRDHUP)
-#define PRIV_HELLO    "osio-private-1 " /* + the port's name: the first message of a connection */
-#define PRIV_NAME_MAX 40		/* a port's socket name: MAC.PID.N */
-#define PRIV_BATCH    32		/* frames per recvmmsg */
-#define PRIV_BUDGET   256		/* frames per wake-up, so that the loop serves others too */
-#define PRIV_FDB_MAX  256
-#define PRIV_AGE_NS   (300ull * 1000000000ull) /* a Linux bridge's ageing time */
-#define PRIV_RX_MAX   (NET_FRAME_MAX + 1)      /* one more: a longer frame shows as too long */
-
-struct priv;
-
-/* A connection to another port of the switch. */
-struct pconn {
-	struct pconn *next;
-	struct priv *st;
-	int fd;
-	bool registered;    /* on the loop (loop thread only) */
-	bool named;	    /* name known: we connected, or its hello came */
-	atomic_bool broken; /* the peer left (EPIPE): the loop removes it */
-	char name[PRIV_NAME_MAX];
-};
-
-struct priv_fdb {
-	uint8_t mac[NET_MAC_LEN];
-	bool used;
-	uint64_t seen;
-	struct pconn *conn;
-};
-
-struct priv_peer {
-	char name[PRIV_NAME_MAX];
-};
-
-struct priv {
-	struct net_port *port;
-	struct evloop *loop;
-	int lfd; /* our listening socket, in the directory */
-	int dirfd;
-	int inofd; /* inotify on the directory: the name list is stale */
-	char self[PRIV_NAME_MAX];
-	char dir[PATH_MAX];
-	/* How to address a port: the directory's path, or /proc/self/fd/N/
-	 * when that would not fit in sun_path. */
-	char prefix[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	size_t prefix_len;
-
-	/* The connections and the name list: read-locked by senders, write-
-	 * locked to change them. Lock order: lock, then fdb_lock. */
-	pthread_rwlock_t lock;
-	struct pconn *conns;
-	DIR *dirp;
-	struct priv_peer *peers;
-	unsigned npeers, peers_cap;
-	bool peers_stale;
-
-	/* The learning table: MAC -> connection, from the frames received. */
-	pthread_mutex_t fdb_lock;
-	struct priv_fdb fdb[PRIV_FDB_MAX];
-
-	/* Receive, loop thread only: a batch of frames, of which those from
-	 * batch_pos on are not delivered yet (the adapter was full). */
-	bool paused, closed;
-	unsigned batch_pos, batch_n;
-	struct mmsghdr msgs[PRIV_BATCH];
-	struct iovec iovs[PRIV_BATCH];
-	uint8_t (*bufs)[PRIV_RX_MAX];
-
-	atomic_uint refs; /* the port, and calls posted to the loop */
-	atomic_bool resume_pending, register_pending;
-	atomic_uint_fast64_t full_drops; /* frames a full receiver refused */
-};
 
 static atomic_uint priv_serial;
 
-static bool priv_name_ok(const char *name)
+bool priv_name_ok(const char *name)
 {
 	if (!name[0] || name[0] == '.' || strlen(name) >= NET_NAME_MAX)
 		return false;
@@ -122,7 +38,7 @@ static void copy_name(char dst[PRIV_NAME_MAX], const char *src)
 	dst[n] = 0;
 }
 
-static void priv_unref(struct priv *st)
+void priv_unref(struct priv *st)
 {
 	if (atomic_fetch_sub(&st->refs, 1) != 1)
 		return;
@@ -133,8 +49,7 @@ static void priv_unref(struct priv *st)
 	free(st);
 }
 
-/* Runs fn in the loop thread; fn drops the reference taken here. */
-static void priv_post(struct priv *st, atomic_bool *pending, evloop_fn fn)
+void priv_post(struct priv *st, atomic_bool *pending, evloop_fn fn)
 {
 	if (atomic_exchange(pending, true))
 		return;
@@ -145,20 +60,9 @@ static void priv_post(struct priv *st, atomic_bool *pending, evloop_fn fn)
 	}
 }
 
-/* sun_path of the port called name; the address length. */
-static socklen_t priv_addr(const struct priv *st, const char *name, struct sockaddr_un *sa)
-{
-	size_t n = strlen(name);
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	memcpy(sa->sun_path, st->prefix, st->prefix_len);
-	memcpy(sa->sun_path + st->prefix_len, name, n + 1);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + st->prefix_len + n + 1);
-}
-
 /* ---- the learning table ---- */
 
-static void priv_fdb_learn(struct priv *st, const uint8_t mac[NET_MAC_LEN], struct pconn *c)
+void priv_fdb_learn(struct priv *st, const uint8_t mac[NET_MAC_LEN], struct pconn *c)
 {
 	uint64_t now = clock_ns();
 	struct priv_fdb *slot = NULL, *oldest = &st->fdb[0];
@@ -218,7 +122,7 @@ static void priv_fdb_forget(struct priv *st, const struct pconn *c)
 
 /* ---- connections ---- */
 
-static void set_bufs(int fd)
+void priv_set_bufs(int fd)
 {
 	/* Past net.core.wmem_max where we may (CAP_NET_ADMIN). */
 	int size = PRIV_SOCKBUF;
@@ -246,8 +150,8 @@ static int conn_send(struct pconn *c, const struct iovec *iov, unsigned iovcnt)
 }
 
 /* Connects to the port called name and says who we are; lock held for
- * writing. -ECONNREFUSED or -ENOENT when it is gone, -EAGAIN when it has
- * too many connections waiting. */
+ * writing. -ECONNREFUSED or -ENOENT when it is gone, -EPERM when it is not
+ * a port's socket, -EAGAIN when it has too many connections waiting. */
 static int conn_open(struct priv *st, const char *name, struct pconn **out)
 {
 	struct pconn *c = calloc(1, sizeof(*c));
@@ -261,16 +165,18 @@ static int conn_open(struct priv *st, const char *name, struct pconn **out)
 		free(c);
 		return -errno;
 	}
-	set_bufs(c->fd);
+	priv_set_bufs(c->fd);
 	struct sockaddr_un sa;
-	socklen_t salen = priv_addr(st, name, &sa);
-	int r = 0;
-	while (connect(c->fd, (struct sockaddr *)&sa, salen) < 0) {
+	socklen_t salen;
+	int pathfd;
+	int r = priv_peer_addr(st, name, &sa, &salen, &pathfd);
+	while (r == 0 && connect(c->fd, (struct sockaddr *)&sa, salen) < 0) {
 		if (errno == EINTR)
 			continue;
 		r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		break;
 	}
+	if (pathfd >= 0)
+		close(pathfd);
 	if (r == 0) {
 		char hello[sizeof(PRIV_HELLO) + PRIV_NAME_MAX];
 		int n = snprintf(hello, sizeof(hello), "%s%s", PRIV_HELLO, st->self);
@@ -296,31 +202,7 @@ static struct pconn *conn_by_name(struct priv *st, const char *name)
 	return NULL;
 }
 
-static void priv_readable(void *opaque, uint32_t events);
-
-/* Loop thread: watches the connections made since the last call. */
-static void conn_register(struct priv *st, struct pconn *c)
-{
-	if (evloop_add_fd(st->loop, c->fd, st->paused ? 0 : PRIV_EVENTS, priv_readable, c) == 0)
-		c->registered = true;
-}
-
-static void priv_do_register(void *opaque)
-{
-	struct priv *st = opaque;
-	atomic_store(&st->register_pending, false);
-	if (!st->closed) {
-		pthread_rwlock_rdlock(&st->lock);
-		for (struct pconn *c = st->conns; c; c = c->next)
-			if (!c->registered)
-				conn_register(st, c);
-		pthread_rwlock_unlock(&st->lock);
-	}
-	priv_unref(st);
-}
-
-/* Loop thread (or close): the peer left. */
-static void conn_destroy(struct priv *st, struct pconn *c)
+void priv_conn_destroy(struct priv *st, struct pconn *c)
 {
 	pthread_rwlock_wrlock(&st->lock);
 	for (struct pconn **pp = &st->conns; *pp; pp = &(*pp)->next) {
@@ -362,7 +244,7 @@ static void peers_rescan(struct priv *st)
 		if (d->d_name[0] == '.' || strlen(d->d_name) >= PRIV_NAME_MAX ||
 		    !strcmp(d->d_name, st->self))
 			continue;
-		if (d->d_type != DT_SOCK && d->d_type != DT_UNKNOWN)
+		if (!priv_entry_ok(st, d))
 			continue;
 		if (peers_add(st, d->d_name) < 0)
 			break; /* out of memory: flood to those we have */
@@ -401,9 +283,10 @@ static int priv_flood(struct priv *st, const struct iovec *iov, unsigned iovcnt)
 		if (conn_lost(r)) {
 			/* No connection, or its peer left: a new one. */
 			r = conn_open(st, name, &c);
-			if (r == -ECONNREFUSED || r == -ENOENT) {
+			if (r == -ECONNREFUSED || r == -ENOENT || r == -EPERM) {
 				/* Nobody listens: its process died. Removed for
-				 * every port of the switch. */
+				 * every port of the switch. (-EPERM: not a
+				 * port's socket, left alone.) */
 				if (r == -ECONNREFUSED)
 					unlinkat(st->dirfd, name, 0);
 				st->peers[i] = st->peers[--st->npeers];
@@ -469,228 +352,7 @@ static int priv_send(void *state, const struct net_hdr *hdr, const struct iovec 
 	return priv_flood(st, iov, iovcnt);
 }
 
-/* ---- receive (the machine's loop) ---- */
-
-static void priv_pause(struct priv *st)
-{
-	st->paused = true;
-	pthread_rwlock_rdlock(&st->lock);
-	for (struct pconn *c = st->conns; c; c = c->next)
-		if (c->registered)
-			evloop_mod_fd(st->loop, c->fd, 0);
-	pthread_rwlock_unlock(&st->lock);
-}
-
-/* Delivers what is left of the batch; false when the adapter filled up
- * (the port queued the frame it refused; the rest wait here). */
-static bool priv_drain_batch(struct priv *st)
-{
-	while (st->batch_pos < st->batch_n) {
-		unsigned i = st->batch_pos++;
-		struct iovec iov = {.iov_base = st->bufs[i], .iov_len = st->msgs[i].msg_len};
-		if (net_port_deliver(st->port, NULL, &iov, 1, iov.iov_len) == -EAGAIN) {
-			if (!st->paused)
-				priv_pause(st);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* The first message on a connection we accepted names the port that made
- * it. */
-static bool conn_hello(struct priv *st, struct pconn *c, const uint8_t *msg, size_t len)
-{
-	size_t hl = sizeof(PRIV_HELLO) - 1;
-	if (len <= hl || len - hl >= PRIV_NAME_MAX || memcmp(msg, PRIV_HELLO, hl))
-		return false;
-	char name[PRIV_NAME_MAX];
-	memcpy(name, msg + hl, len - hl);
-	name[len - hl] = 0;
-	if (!priv_name_ok(name))
-		return false;
-	pthread_rwlock_wrlock(&st->lock);
-	memcpy(c->name, name, sizeof(name));
-	c->named = true;
-	pthread_rwlock_unlock(&st->lock);
-	return true;
-}
-
-/* Reads a batch from c: frames kept from batch_pos on, their senders
- * learned. false when the connection is finished (closed, broken). */
-static bool conn_recv(struct priv *st, struct pconn *c)
-{
-	for (unsigned i = 0; i < PRIV_BATCH; i++) {
-		st->iovs[i] = (struct iovec){.iov_base = st->bufs[i], .iov_len = PRIV_RX_MAX};
-		st->msgs[i].msg_hdr = (struct msghdr){.msg_iov = &st->iovs[i], .msg_iovlen = 1};
-		st->msgs[i].msg_len = 0;
-	}
-	int n;
-	do
-		n = recvmmsg(c->fd, st->msgs, PRIV_BATCH, MSG_DONTWAIT, NULL);
-	while (n < 0 && errno == EINTR);
-	st->batch_pos = st->batch_n = 0;
-	if (n < 0)
-		return errno == EAGAIN;
-	bool alive = true;
-	unsigned keep = 0;
-	for (unsigned i = 0; i < (unsigned)n; i++) {
-		struct mmsghdr *m = &st->msgs[i];
-		size_t len = m->msg_len;
-		if (len == 0) { /* the end of the connection */
-			alive = false;
-			break;
-		}
-		if (!c->named) {
-			if (!conn_hello(st, c, st->bufs[i], len)) {
-				alive = false;
-				break;
-			}
-			continue;
-		}
-		if ((m->msg_hdr.msg_flags & MSG_TRUNC) || len > NET_FRAME_MAX || len < NET_ETH_MIN)
-			continue; /* not a frame a port sends */
-		if (!(st->bufs[i][6] & 1))
-			priv_fdb_learn(st, st->bufs[i] + 6, c);
-		if (keep != i) {
-			memcpy(st->bufs[keep], st->bufs[i], len);
-			st->msgs[keep].msg_len = (unsigned)len;
-		}
-		keep++;
-	}
-	st->batch_n = keep;
-	return alive;
-}
-
-static void priv_readable(void *opaque, uint32_t events)
-{
-	struct pconn *c = opaque;
-	struct priv *st = c->st;
-	unsigned budget = PRIV_BUDGET / PRIV_BATCH;
-	if (st->paused) {
-		/* Only a hang-up comes through while paused. */
-		if (events & (EPOLLHUP | EPOLLERR))
-			conn_destroy(st, c);
-		return;
-	}
-	while (budget--) {
-		bool alive = conn_recv(st, c);
-		unsigned got = st->batch_n;
-		bool room = priv_drain_batch(st);
-		if (!alive) {
-			conn_destroy(st, c);
-			return;
-		}
-		if (!room || got == 0)
-			return;
-	}
-}
-
-static void priv_do_resume(void *opaque)
-{
-	struct priv *st = opaque;
-	atomic_store(&st->resume_pending, false);
-	if (!st->closed && st->paused) {
-		st->paused = false;
-		if (priv_drain_batch(st)) {
-			pthread_rwlock_rdlock(&st->lock);
-			for (struct pconn *c = st->conns; c; c = c->next)
-				if (c->registered)
-					evloop_mod_fd(st->loop, c->fd, PRIV_EVENTS);
-			pthread_rwlock_unlock(&st->lock);
-		}
-	}
-	priv_unref(st);
-}
-
-static void priv_resume(void *state)
-{
-	struct priv *st = state;
-	priv_post(st, &st->resume_pending, priv_do_resume);
-}
-
-/* A port connects to us. */
-static void priv_accept(void *opaque, uint32_t events)
-{
-	struct priv *st = opaque;
-	(void)events;
-	for (;;) {
-		int fd = accept4(st->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return; /* EAGAIN; or out of fds: it waits in the backlog */
-		struct pconn *c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return;
-		}
-		c->st = st;
-		c->fd = fd;
-		set_bufs(fd);
-		pthread_rwlock_wrlock(&st->lock);
-		c->next = st->conns;
-		st->conns = c;
-		pthread_rwlock_unlock(&st->lock);
-		conn_register(st, c);
-	}
-}
-
 /* ---- open and close ---- */
-
-static int priv_mkdirs(struct priv *st, const char *base, const char *name)
-{
-	snprintf(st->dir, sizeof(st->dir), "%s/switches", base);
-	if (mkdir(st->dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(st->dir, sizeof(st->dir), "%s/switches/%s", base, name);
-	if (mkdir(st->dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Binds our socket in the directory (made again if the last port of the
- * switch removed it meanwhile). */
-static int priv_bind(struct priv *st, const char *base, const char *swname)
-{
-	for (int attempt = 0;; attempt++) {
-		int r = priv_mkdirs(st, base, swname);
-		if (r < 0)
-			return r;
-		if (st->dirfd >= 0)
-			close(st->dirfd);
-		st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (st->dirfd < 0)
-			return -errno;
-		struct stat sb;
-		if (fstat(st->dirfd, &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & 0077))
-			return -EPERM;
-		/* Too long for a socket address: through the directory's fd. */
-		size_t dlen = strlen(st->dir);
-		if (dlen + 1 + PRIV_NAME_MAX < sizeof(st->prefix)) {
-			memcpy(st->prefix, st->dir, dlen);
-			st->prefix[dlen] = '/';
-			st->prefix_len = dlen + 1;
-		} else {
-			snprintf(st->prefix, sizeof(st->prefix), "/proc/self/fd/%d/", st->dirfd);
-			st->prefix_len = strlen(st->prefix);
-		}
-		struct sockaddr_un sa;
-		socklen_t salen = priv_addr(st, st->self, &sa);
-		if (bind(st->lfd, (struct sockaddr *)&sa, salen) == 0)
-			break;
-		r = -errno;
-		if (r == -EADDRINUSE && attempt < 3) {
-			/* Left by a process of our pid that died: ours now. */
-			unlinkat(st->dirfd, st->self, 0);
-			continue;
-		}
-		if (r == -ENOENT && attempt < 3)
-			continue;
-		return r;
-	}
-	if (fchmodat(st->dirfd, st->self, 0600, 0) < 0)
-		return -errno;
-	return listen(st->lfd, PRIV_BACKLOG) < 0 ? -errno : 0;
-}
 
 static void priv_free_fds(struct priv *st)
 {
@@ -702,6 +364,8 @@ static void priv_free_fds(struct priv *st)
 		close(st->lfd);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
+	if (st->swfd >= 0)
+		close(st->swfd);
 }
 
 static int priv_open(struct net_port *p, const struct net_switch_cfg *cfg, void **state)
@@ -727,11 +391,12 @@ static int priv_open(struct net_port *p, const struct net_switch_cfg *cfg, void 
 	}
 	st->port = p;
 	st->loop = net_port_machine(p)->loop;
-	st->lfd = st->dirfd = st->inofd = -1;
+	st->lfd = st->dirfd = st->swfd = st->inofd = -1;
 	atomic_init(&st->refs, 1);
 	pthread_rwlock_init(&st->lock, NULL);
 	pthread_mutex_init(&st->fdb_lock, NULL);
 	st->peers_stale = true;
+	snprintf(st->name, sizeof(st->name), "%s", cfg->name);
 
 	uint8_t mac[NET_MAC_LEN];
 	net_port_mac(p, mac);
@@ -744,14 +409,20 @@ static int priv_open(struct net_port *p, const struct net_switch_cfg *cfg, void 
 		r = -errno;
 		goto fail;
 	}
-	what = st->dir;
-	r = priv_bind(st, base, cfg->name);
+	r = priv_dir_join(st, base); /* it says what is wrong */
 	if (r < 0)
-		goto fail;
+		goto fail_quiet;
+	what = st->dir;
+	/* Shared: the folder we checked, not whatever its path leads to now. */
+	char watch[sizeof(st->dir)];
+	if (st->shared)
+		snprintf(watch, sizeof(watch), "/proc/self/fd/%d", st->dirfd);
+	else
+		snprintf(watch, sizeof(watch), "%s", st->dir);
 	st->dirp = fdopendir(dup(st->dirfd));
 	st->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (!st->dirp || st->inofd < 0 ||
-	    inotify_add_watch(st->inofd, st->dir,
+	    inotify_add_watch(st->inofd, watch,
 			      IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) < 0) {
 		r = -errno;
 		goto fail_unlink;
@@ -767,6 +438,7 @@ fail_unlink:
 fail:
 	log_error("%s: cannot join the private switch '%s': %s: %s", id, cfg->name, what,
 		  strerror(-r));
+fail_quiet:
 	priv_free_fds(st);
 	priv_unref(st);
 	return r;
@@ -781,9 +453,9 @@ static void priv_close(void *state)
 	evloop_del_fd(st->loop, st->lfd);
 	unlinkat(st->dirfd, st->self, 0);
 	while (st->conns)
-		conn_destroy(st, st->conns);
+		priv_conn_destroy(st, st->conns);
 	/* The last port of the switch takes its directory with it. */
-	rmdir(st->dir);
+	unlinkat(st->swfd, st->name, AT_REMOVEDIR);
 	priv_free_fds(st);
 	uint64_t full = atomic_load(&st->full_drops);
 	if (full && tracing(TRACE_DEV))
