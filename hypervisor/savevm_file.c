@@ -4,6 +4,7 @@
 #include "hypervisor/savevm_file.h"
 
 #include "hypervisor/bytes.h"
+#include "hypervisor/fileio.h"
 #include "hypervisor/guestmem.h"
 #include "hypervisor/store.h"
 
@@ -90,73 +91,6 @@ static bool page_is_zero(const uint8_t *p)
 	return acc == 0;
 }
 
-static int pwrite_all(int fd, const void *buf, uint64_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		size_t n = len > (1u << 30) ? 1u << 30 : (size_t)len;
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (w == 0)
-			return -EIO;
-		p += w;
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, void *buf, uint64_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		size_t n = len > (1u << 30) ? 1u << 30 : (size_t)len;
-		ssize_t r = pread(fd, p, n, (off_t)off);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			return -ENODATA; /* the file shrank under us */
-		p += r;
-		off += (uint64_t)r;
-		len -= (uint64_t)r;
-	}
-	return 0;
-}
-
-/* Scattered memory to or from consecutive file bytes, all of it. */
-static int prw_iov(int fd, struct iovec *iov, int n, uint64_t off, bool write)
-{
-	while (n > 0) {
-		ssize_t k =
-		    write ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return write ? -EIO : -ENODATA;
-		off += (uint64_t)k;
-		while (n > 0 && (size_t)k >= iov->iov_len) {
-			k -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
-	}
-	return 0;
-}
-
 /* The writer's pass over RAM: non-zero pages gathered into iovecs written
  * in order at `off`, and the table of runs they make. */
 struct ram_writer {
@@ -175,7 +109,7 @@ static int flush_batch(struct ram_writer *w)
 	uint64_t bytes = 0;
 	for (int i = 0; i < w->n; i++)
 		bytes += w->iov[i].iov_len;
-	int r = prw_iov(w->fd, w->iov, w->n, w->off, true);
+	int r = file_prw_iov_all(w->fd, w->iov, w->n, w->off, true);
 	w->off += bytes;
 	w->n = 0;
 	w->batch_bytes = 0;
@@ -327,7 +261,7 @@ int savevm_file_write(const char *path, const char *vm_name, unsigned cpus, cons
 	if (!r) {
 		w->fd = fd;
 		w->off = s.data_offset;
-		r = pwrite_all(fd, state, state_len, s.state_offset);
+		r = file_pwrite_all(fd, state, state_len, s.state_offset);
 	}
 	if (!r && ram->low_size)
 		r = write_region(w, ram->low, ram->low_size, 0);
@@ -340,14 +274,14 @@ int savevm_file_write(const char *path, const char *vm_name, unsigned cpus, cons
 		s.table_offset = s.data_offset + s.data_len;
 		s.table_len = w->table_len;
 		s.table_crc = crc(0, w->table, w->table_len);
-		r = pwrite_all(fd, w->table, w->table_len, s.table_offset);
+		r = file_pwrite_all(fd, w->table, w->table_len, s.table_offset);
 	}
 	/* Without RAM data the state's padding is the file's end. */
 	if (!r && ftruncate(fd, (off_t)(s.table_offset + s.table_len)) < 0)
 		r = -errno;
 	if (!r) {
 		build_header(h, &s);
-		r = pwrite_all(fd, h, SAVEVM_HEADER_SIZE, 0);
+		r = file_pwrite_all(fd, h, SAVEVM_HEADER_SIZE, 0);
 	}
 	if (!r && fsync(fd) < 0)
 		r = -errno;
@@ -472,7 +406,7 @@ static int read_table(struct savevm_file *f, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no memory for its RAM table", path);
 		return -ENOMEM;
 	}
-	if ((r = pread_all(f->fd, f->table, s->table_len, s->table_offset)) < 0) {
+	if ((r = file_pread_all(f->fd, f->table, s->table_len, s->table_offset)) < 0) {
 		snprintf(err, errlen, "%s: cannot read it: %s", path, strerror(-r));
 		return r;
 	}
@@ -537,7 +471,7 @@ int savevm_file_open(const char *path, struct savevm_file *f, bool header_only, 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if ((r = pread_all(f->fd, h, SAVEVM_HEADER_SIZE, 0)) < 0) {
+	if ((r = file_pread_all(f->fd, h, SAVEVM_HEADER_SIZE, 0)) < 0) {
 		snprintf(err, errlen, "%s: cannot read it: %s", path, strerror(-r));
 		goto fail;
 	}
@@ -554,7 +488,7 @@ int savevm_file_open(const char *path, struct savevm_file *f, bool header_only, 
 			 (unsigned long long)f->h.state_len);
 		goto fail;
 	}
-	if ((r = pread_all(f->fd, f->state, f->h.state_len, f->h.state_offset)) < 0) {
+	if ((r = file_pread_all(f->fd, f->state, f->h.state_len, f->h.state_offset)) < 0) {
 		snprintf(err, errlen, "%s: cannot read it: %s", path, strerror(-r));
 		goto fail;
 	}
@@ -637,7 +571,7 @@ int savevm_file_read_ram(struct savevm_file *f, const struct savevm_ram *ram, ch
 		iov[n++] = (struct iovec){.iov_base = dst, .iov_len = len};
 		batch += len;
 		if (n == BATCH || i + RUN_SIZE == f->h.table_len) {
-			r = prw_iov(f->fd, iov, n, off, false);
+			r = file_prw_iov_all(f->fd, iov, n, off, false);
 			off += batch;
 			batch = 0;
 			n = 0;

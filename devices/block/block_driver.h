@@ -5,7 +5,9 @@
 #define OSIO_BLOCK_DRIVER_H
 
 #include "devices/block/block.h"
+#include "hypervisor/fileio.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -163,10 +165,19 @@ void block_check_vreport(struct block_check *res, const char *fmt, va_list ap)
  * st_size set to a block device's size. */
 int block_file_open(struct block_dev *bd, const char *path, unsigned flags, int *fd, struct stat *st,
 		    char *err, size_t errlen);
-/* Whole-length pread/pwrite: 0, or -errno; a read that reaches the end of
- * the file is -EIO (for metadata: the image is truncated). */
-int block_file_pread(int fd, void *buf, size_t len, uint64_t off);
-int block_file_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+/* Whole-length pread/pwrite (hypervisor/fileio.h): 0, or -errno; a read
+ * that reaches the end of the file is -EIO (for metadata: the image is
+ * truncated). */
+static inline int block_file_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	int r = file_pread_all(fd, buf, len, off);
+	return r == -ENODATA ? -EIO : r;
+}
+
+static inline int block_file_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return file_pwrite_all(fd, buf, len, off);
+}
 /* Writes len zero bytes at off (fallocate when the file system can). */
 int block_file_zero(int fd, uint64_t off, uint64_t len);
 

@@ -1,6 +1,6 @@
 /* Host files of disk images, for every format driver: opening with the
- * image lock (and a message naming whoever holds it), whole-length reads
- * and writes, and zeroing a range. */
+ * image lock (and a message naming whoever holds it) and zeroing a range
+ * (whole-length reads and writes: block_driver.h over hypervisor/fileio.h). */
 #include "devices/block/block_driver.h"
 
 #include <dirent.h>
@@ -236,44 +236,6 @@ fail:
 }
 
 /* --- whole-length I/O ------------------------------------------------------ */
-
-int block_file_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO; /* the end of the file: a truncated image */
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-int block_file_pwrite(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
 
 int block_file_zero(int fd, uint64_t off, uint64_t len)
 {
