@@ -4,6 +4,7 @@
  * following the table, and ioeventfds replayed to a new backend. */
 #include "devices/msix.h"
 #include "tests/devices/harness.h"
+#include "tests/devices/pci_testdev.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -19,96 +20,20 @@
 #define BAR   0xfebf0000ull
 #define NVEC  5
 
-/* A backend that records like KVM would act. */
-struct rec {
-	unsigned sends;
-	struct msi_msg last;
-	bool with_irqfd, with_ioeventfd;
-	unsigned nroutes;
-	unsigned gsis[16];
-	struct msi_msg msgs[16];
-	int irqfd_fd[64]; /* by gsi - MSI_GSI_BASE: bound fd, or -1 */
-	unsigned nio;
-	struct ioeventfd io[16];
-};
-
-static int rec_send(void *opaque, struct msi_msg msg)
-{
-	struct rec *r = opaque;
-	r->sends++;
-	r->last = msg;
-	return 0;
-}
-
-static int rec_routes(void *opaque, const unsigned *gsis, const struct msi_msg *msgs, unsigned n)
-{
-	struct rec *r = opaque;
-	assert_true(n <= 16);
-	r->nroutes = n;
-	memcpy(r->gsis, gsis, n * sizeof(*gsis));
-	memcpy(r->msgs, msgs, n * sizeof(*msgs));
-	return 0;
-}
-
-static int rec_irqfd(void *opaque, unsigned gsi, int fd, bool assign)
-{
-	struct rec *r = opaque;
-	if (!r->with_irqfd)
-		return -ENOTSUP;
-	assert_true(gsi >= MSI_GSI_BASE && gsi < MSI_GSI_BASE + 64);
-	r->irqfd_fd[gsi - MSI_GSI_BASE] = assign ? fd : -1;
-	return 0;
-}
-
-static int rec_ioeventfd(void *opaque, const struct ioeventfd *ev, bool assign)
-{
-	struct rec *r = opaque;
-	if (!r->with_ioeventfd)
-		return -ENOTSUP;
-	if (assign) {
-		assert_true(r->nio < 16);
-		r->io[r->nio++] = *ev;
-	} else {
-		for (unsigned i = 0; i < r->nio; i++)
-			if (r->io[i].addr == ev->addr && r->io[i].fd == ev->fd)
-				r->io[i] = r->io[--r->nio];
-	}
-	return 0;
-}
-
-static const struct msi_backend_ops rec_ops = {
-    .send = rec_send, .set_routes = rec_routes, .irqfd = rec_irqfd, .ioeventfd = rec_ioeventfd};
-
 struct t {
 	struct harness h;
-	struct pci_device pci;
-	struct msix x;
-	struct rec rec;
+	struct pci_testdev dev;
+	struct msi_rec rec;
 };
-
-static void msix_cfg_write(struct pci_device *d, unsigned off, uint32_t val, unsigned size)
-{
-	struct t *t = d->opaque;
-	msix_config_write(&t->x, off, size);
-}
-
-static const struct pci_device_ops ops = {.config_write = msix_cfg_write};
 
 static uint32_t cfg_read(struct harness *h, unsigned reg, unsigned size)
 {
-	houtl(h, 0xcf8, 0x80000000u | DEVFN << 8 | (reg & 0xfc));
-	if (size == 2)
-		return hinw(h, (uint16_t)(0xcfc + (reg & 2)));
-	return hinl(h, 0xcfc);
+	return pcitest_cfg_read(h, DEVFN, reg, size);
 }
 
 static void cfg_write(struct harness *h, unsigned reg, uint32_t v, unsigned size)
 {
-	houtl(h, 0xcf8, 0x80000000u | DEVFN << 8 | (reg & 0xfc));
-	if (size == 2)
-		houtw(h, (uint16_t)(0xcfc + (reg & 2)), (uint16_t)v);
-	else
-		houtl(h, 0xcfc, v);
+	pcitest_cfg_write(h, DEVFN, reg, v, size);
 }
 
 static int setup(void **state)
@@ -116,14 +41,11 @@ static int setup(void **state)
 	struct t *t = calloc(1, sizeof(*t));
 	harness_init(&t->h, 16 << 20);
 	harness_add(&t->h, "i440fx", "i440fx", NULL);
-	memset(t->rec.irqfd_fd, -1, sizeof(t->rec.irqfd_fd));
-	t->rec.with_irqfd = true;
-	msi_set_backend(&t->h.m, &rec_ops, &t->rec);
-	pci_device_init(&t->pci, "msixdev", 0x1234, 0x1111, 0xff0000, 0, 0, 0, 1);
-	t->pci.ops = &ops;
-	t->pci.opaque = t;
-	assert_int_equal(msix_init(&t->x, &t->pci, &t->h.m, NVEC, 2), 0);
-	assert_int_equal(pci_register(t->h.m.pci, &t->pci, 5, 0), 0);
+	msi_rec_init(&t->rec, true, false);
+	msi_set_backend(&t->h.m, &msi_rec_ops, &t->rec);
+	pci_testdev_init(&t->dev, "msixdev", 0x1234, 0x1111, 0xff0000, 0, 0, 0, 1);
+	pci_testdev_msix(&t->dev, &t->h.m, NVEC, 2);
+	assert_int_equal(pci_register(t->h.m.pci, &t->dev.pci, 5, 0), 0);
 	cfg_write(&t->h, PCI_BASE_ADDRESS_0 + 8, (uint32_t)BAR, 4);
 	cfg_write(&t->h, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 	*state = t;
@@ -133,8 +55,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct t *t = *state;
-	pci_unregister(&t->pci);
-	msix_destroy(&t->x);
+	pci_testdev_destroy(&t->dev);
 	msi_set_backend(&t->h.m, NULL, NULL);
 	harness_fini(&t->h);
 	free(t);
@@ -151,14 +72,14 @@ static void program(struct t *t, unsigned v, uint64_t addr, uint32_t data, bool 
 
 static void set_ctrl(struct t *t, bool enable, bool maskall)
 {
-	cfg_write(&t->h, t->x.cap + 2, (enable ? 0x8000 : 0) | (maskall ? 0x4000 : 0), 2);
+	cfg_write(&t->h, t->dev.x.cap + 2, (enable ? 0x8000 : 0) | (maskall ? 0x4000 : 0), 2);
 }
 
 static void test_capability(void **state)
 {
 	struct t *t = *state;
 	unsigned cap = cfg_read(&t->h, PCI_CAPABILITY_LIST, 2) & 0xff;
-	assert_int_equal(cap, t->x.cap);
+	assert_int_equal(cap, t->dev.x.cap);
 	assert_int_equal(cfg_read(&t->h, cap, 2) & 0xff, 0x11);
 	assert_int_equal(cfg_read(&t->h, cap + 2, 2), NVEC - 1);  /* size N-1, off */
 	assert_int_equal(cfg_read(&t->h, cap + 4, 4), 2);	  /* table at 0 in BAR 2 */
@@ -205,15 +126,15 @@ static void test_delivery_and_masks(void **state)
 	program(t, 0, 0xfee00000ull, 0x31, false);
 	program(t, 1, 0xfee00000ull, 0x32, true);
 	/* Disabled: the device must use INTx. */
-	assert_int_equal(msix_notify(&t->x, 0), -ENOTSUP);
+	assert_int_equal(msix_notify(&t->dev.x, 0), -ENOTSUP);
 	assert_int_equal(t->rec.sends, 0);
 	set_ctrl(t, true, false);
-	assert_true(msix_enabled(&t->x));
-	assert_int_equal(msix_notify(&t->x, NVEC), -EINVAL);
-	assert_int_equal(msix_notify(&t->x, 100000), -EINVAL);
+	assert_true(msix_enabled(&t->dev.x));
+	assert_int_equal(msix_notify(&t->dev.x, NVEC), -EINVAL);
+	assert_int_equal(msix_notify(&t->dev.x, 100000), -EINVAL);
 
 	/* Vector 0 goes out through its irqfd (the route is bound). */
-	assert_int_equal(msix_notify(&t->x, 0), 0);
+	assert_int_equal(msix_notify(&t->dev.x, 0), 0);
 	int fd = t->rec.irqfd_fd[0];
 	assert_true(fd >= 0);
 	uint64_t n = 0;
@@ -224,12 +145,12 @@ static void test_delivery_and_masks(void **state)
 	assert_int_equal(t->rec.msgs[0].data, 0x31);
 
 	/* Masked vector 1: pending, shown in the PBA, sent on unmask. */
-	assert_int_equal(msix_notify(&t->x, 1), 0);
-	assert_true(msix_pending(&t->x, 1));
+	assert_int_equal(msix_notify(&t->dev.x, 1), 0);
+	assert_true(msix_pending(&t->dev.x, 1));
 	assert_int_equal(hmmio_read(&t->h, BAR + 0x800, 8), 2);
 	assert_int_equal(t->rec.irqfd_fd[1], -1); /* never routed while masked */
 	hmmio_write(&t->h, BAR + 16 + 12, 0, 4);
-	assert_false(msix_pending(&t->x, 1));
+	assert_false(msix_pending(&t->dev.x, 1));
 	assert_int_equal(hmmio_read(&t->h, BAR + 0x800, 8), 0);
 	fd = t->rec.irqfd_fd[1];
 	assert_true(fd >= 0);
@@ -237,8 +158,8 @@ static void test_delivery_and_masks(void **state)
 
 	/* Function mask: everything pends, then goes out. */
 	set_ctrl(t, true, true);
-	msix_notify(&t->x, 0);
-	msix_notify(&t->x, 1);
+	msix_notify(&t->dev.x, 0);
+	msix_notify(&t->dev.x, 1);
 	assert_int_equal(hmmio_read(&t->h, BAR + 0x800, 8), 3);
 	assert_int_equal(read(t->rec.irqfd_fd[0], &n, 8), -1); /* nothing yet */
 	set_ctrl(t, true, false);
@@ -254,9 +175,9 @@ static void test_delivery_and_masks(void **state)
 	assert_true(found);
 
 	/* Reset: disabled, masked, nothing pending. */
-	msix_reset(&t->x);
-	assert_false(msix_enabled(&t->x));
-	assert_int_equal(cfg_read(&t->h, t->x.cap + 2, 2), NVEC - 1);
+	msix_reset(&t->dev.x);
+	assert_false(msix_enabled(&t->dev.x));
+	assert_int_equal(cfg_read(&t->h, t->dev.x.cap + 2, 2), NVEC - 1);
 	assert_int_equal(hmmio_read(&t->h, BAR + 12, 4), 1);
 }
 
@@ -267,16 +188,16 @@ static void test_without_irqfd(void **state)
 	 * userspace instead. */
 	msi_set_backend(&t->h.m, NULL, NULL);
 	t->rec.with_irqfd = false;
-	msi_set_backend(&t->h.m, &rec_ops, &t->rec);
+	msi_set_backend(&t->h.m, &msi_rec_ops, &t->rec);
 	program(t, 2, 0xfee02000ull, 0x55, false);
 	set_ctrl(t, true, false);
-	assert_int_equal(msix_notify(&t->x, 2), 0);
+	assert_int_equal(msix_notify(&t->dev.x, 2), 0);
 	assert_int_equal(t->rec.sends, 1);
 	assert_int_equal(t->rec.last.addr, 0xfee02000ull);
 	assert_int_equal(t->rec.last.data, 0x55);
 	/* No backend at all (between partitions): dropped, no crash. */
 	msi_set_backend(&t->h.m, NULL, NULL);
-	assert_int_equal(msix_notify(&t->x, 2), 0);
+	assert_int_equal(msix_notify(&t->dev.x, 2), 0);
 	assert_int_equal(t->rec.sends, 1);
 }
 
@@ -292,7 +213,7 @@ static void test_ioeventfd_replay(void **state)
 	/* A new backend (the partition of the next power-on) gets it. */
 	msi_set_backend(&t->h.m, NULL, NULL);
 	t->rec.with_ioeventfd = true;
-	msi_set_backend(&t->h.m, &rec_ops, &t->rec);
+	msi_set_backend(&t->h.m, &msi_rec_ops, &t->rec);
 	assert_int_equal(t->rec.nio, 1);
 	assert_int_equal(t->rec.io[0].addr, 0xfe003000);
 	struct ioeventfd pio = {

@@ -5,6 +5,7 @@
 #include "devices/i440fx.h"
 #include "devices/pci.h"
 #include "tests/devices/harness.h"
+#include "tests/devices/pci_testdev.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -14,68 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-/* A device of the test's own: an I/O BAR, an MMIO BAR, a 64-bit RAM BAR,
- * a ROM, INTA. */
-struct testdev {
-	struct pci_device pci;
-	uint8_t regs[256];
-	uint8_t *ram;
-	unsigned mapped_calls;
-};
-
-static uint64_t reg_read(void *opaque, uint64_t off, unsigned size)
-{
-	struct testdev *t = opaque;
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)t->regs[(off + i) & 0xff] << (8 * i);
-	return v;
-}
-
-static void reg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-	struct testdev *t = opaque;
-	for (unsigned i = 0; i < size; i++)
-		t->regs[(off + i) & 0xff] = (uint8_t)(val >> (8 * i));
-}
-
-static const struct bus_ops reg_ops = {reg_read, reg_write};
-
-static void mapped(struct pci_device *d, int bar, uint64_t addr, bool on)
-{
-	((struct testdev *)d->opaque)->mapped_calls++;
-}
-
-static const struct pci_device_ops testdev_ops = {.bar_mapped = mapped};
-
-static uint32_t cfg_read(struct harness *h, unsigned devfn, unsigned reg, unsigned size)
-{
-	houtl(h, 0xcf8, 0x80000000u | devfn << 8 | (reg & 0xfc));
-	switch (size) {
-	case 1:
-		return hinb(h, (uint16_t)(0xcfc + (reg & 3)));
-	case 2:
-		return hinw(h, (uint16_t)(0xcfc + (reg & 2)));
-	default:
-		return hinl(h, 0xcfc);
-	}
-}
-
-static void cfg_write(struct harness *h, unsigned devfn, unsigned reg, uint32_t v, unsigned size)
-{
-	houtl(h, 0xcf8, 0x80000000u | devfn << 8 | (reg & 0xfc));
-	switch (size) {
-	case 1:
-		houtb(h, (uint16_t)(0xcfc + (reg & 3)), (uint8_t)v);
-		break;
-	case 2:
-		houtw(h, (uint16_t)(0xcfc + (reg & 2)), (uint16_t)v);
-		break;
-	default:
-		houtl(h, 0xcfc, v);
-	}
-}
 
 static int setup(void **state)
 {
@@ -101,20 +40,21 @@ static void test_enumerate(void **state)
 {
 	struct harness *h = *state;
 	/* The way SeaBIOS walks bus 0: vendor/device of every function. */
-	assert_int_equal(cfg_read(h, PCI_DEVFN(0, 0), PCI_VENDOR_ID, 4), 0x12378086);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(0, 0), PCI_SUBSYSTEM_VENDOR_ID, 4), 0x11001af4);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(0, 0), PCI_CLASS_DEVICE, 2), 0x0600);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(1, 0), PCI_VENDOR_ID, 4), 0x70008086);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(1, 0), PCI_CLASS_DEVICE, 2), 0x0601);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(0, 0), PCI_VENDOR_ID, 4), 0x12378086);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(0, 0), PCI_SUBSYSTEM_VENDOR_ID, 4),
+			 0x11001af4);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(0, 0), PCI_CLASS_DEVICE, 2), 0x0600);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(1, 0), PCI_VENDOR_ID, 4), 0x70008086);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(1, 0), PCI_CLASS_DEVICE, 2), 0x0601);
 	/* Function 0 of slot 1 says the slot has more functions. */
-	assert_true(cfg_read(h, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1) & 0x80);
-	assert_false(cfg_read(h, PCI_DEVFN(0, 0), PCI_HEADER_TYPE, 1) & 0x80);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(1, 3), PCI_VENDOR_ID, 4), 0x71138086);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(1, 3), PCI_CLASS_DEVICE, 2), 0x0680);
+	assert_true(pcitest_cfg_read(h, PCI_DEVFN(1, 0), PCI_HEADER_TYPE, 1) & 0x80);
+	assert_false(pcitest_cfg_read(h, PCI_DEVFN(0, 0), PCI_HEADER_TYPE, 1) & 0x80);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(1, 3), PCI_VENDOR_ID, 4), 0x71138086);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(1, 3), PCI_CLASS_DEVICE, 2), 0x0680);
 	/* Nothing there: all-ones at every size. */
-	assert_int_equal(cfg_read(h, PCI_DEVFN(2, 0), PCI_VENDOR_ID, 4), 0xffffffffu);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(1, 1), PCI_VENDOR_ID, 2), 0xffff);
-	assert_int_equal(cfg_read(h, PCI_DEVFN(31, 7), 0x40, 1), 0xff);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(2, 0), PCI_VENDOR_ID, 4), 0xffffffffu);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(1, 1), PCI_VENDOR_ID, 2), 0xffff);
+	assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(31, 7), 0x40, 1), 0xff);
 	/* Other buses do not exist; a disabled address reads all-ones. */
 	houtl(h, 0xcf8, 0x80010000u);
 	assert_int_equal(hinl(h, 0xcfc), 0xffffffffu);
@@ -126,28 +66,19 @@ static void test_enumerate(void **state)
 	houtw(h, 0xcf8, 0x1234);
 	assert_int_equal(hinl(h, 0xcf8), 0x80000808u);
 	/* Read-only identification. */
-	cfg_write(h, 0, PCI_VENDOR_ID, 0xdeadbeef, 4);
-	assert_int_equal(cfg_read(h, 0, PCI_VENDOR_ID, 4), 0x12378086);
+	pcitest_cfg_write(h, 0, PCI_VENDOR_ID, 0xdeadbeef, 4);
+	assert_int_equal(pcitest_cfg_read(h, 0, PCI_VENDOR_ID, 4), 0x12378086);
 }
 
 static void test_bars(void **state)
 {
 	struct harness *h = *state;
-	struct testdev *t = calloc(1, sizeof(*t));
+	/* An I/O BAR, an MMIO BAR, a 64-bit RAM BAR, a ROM, INTA. */
+	struct pci_testdev *t = calloc(1, sizeof(*t));
 	t->ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	pci_device_init(&t->pci, "testdev", 0x1234, 0x5678, 0x020000, 1, 0x1af4, 1, 1);
-	t->pci.ops = &testdev_ops;
-	t->pci.opaque = t;
-	assert_int_equal(
-	    pci_bar_init(&t->pci, 0,
-			 &(struct pci_bar_desc){
-			     .size = 32, .type = PCI_BAR_IO, .ops = &reg_ops, .opaque = t}),
-	    0);
-	assert_int_equal(
-	    pci_bar_init(&t->pci, 1,
-			 &(struct pci_bar_desc){
-			     .size = 4096, .type = PCI_BAR_MEM32, .ops = &reg_ops, .opaque = t}),
-	    0);
+	pci_testdev_init(t, "testdev", 0x1234, 0x5678, 0x020000, 1, 0x1af4, 1, 1);
+	pci_testdev_regs_bar(t, 0, PCI_BAR_IO, 32);
+	pci_testdev_regs_bar(t, 1, PCI_BAR_MEM32, 4096);
 	assert_int_equal(
 	    pci_bar_init(&t->pci, 2,
 			 &(struct pci_bar_desc){.size = 0x10000,
@@ -155,10 +86,10 @@ static void test_bars(void **state)
 						.ram = t->ram,
 						.ram_flags = MEM_DIRTY_LOG}),
 	    0);
-	assert_int_equal(
-	    pci_bar_init(&t->pci, 5,
-			 &(struct pci_bar_desc){.size = 3, .type = PCI_BAR_IO, .ops = &reg_ops}),
-	    -EINVAL);
+	assert_int_equal(pci_bar_init(&t->pci, 5,
+				      &(struct pci_bar_desc){
+					  .size = 3, .type = PCI_BAR_IO, .ops = &pcitest_reg_ops}),
+			 -EINVAL);
 	uint8_t rom[3000];
 	memset(rom, 0x55, sizeof(rom));
 	rom[0] = 0x55, rom[1] = 0xaa;
@@ -168,28 +99,29 @@ static void test_bars(void **state)
 	unsigned dev = PCI_DEVFN(3, 0);
 
 	/* Sizing: all-ones in, size mask and type bits out. */
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0, 0xffffffff, 4);
-	assert_int_equal(cfg_read(h, dev, PCI_BASE_ADDRESS_0, 4), 0xffffffe1u);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 4, 0xffffffff, 4);
-	assert_int_equal(cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 4, 4), 0xfffff000u);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 8, 0xffffffff, 4);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 12, 0xffffffff, 4);
-	assert_int_equal(cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 8, 4), 0xffff000cu);
-	assert_int_equal(cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 12, 4), 0xffffffffu);
-	assert_int_equal(cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 16, 4), 0); /* unimplemented */
-	cfg_write(h, dev, PCI_ROM_ADDRESS, 0xfffff800, 4);
-	assert_int_equal(cfg_read(h, dev, PCI_ROM_ADDRESS, 4), 0xfffff000u);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0, 0xffffffff, 4);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_BASE_ADDRESS_0, 4), 0xffffffe1u);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 4, 0xffffffff, 4);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 4, 4), 0xfffff000u);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 8, 0xffffffff, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 12, 0xffffffff, 4);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 8, 4), 0xffff000cu);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 12, 4), 0xffffffffu);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_BASE_ADDRESS_0 + 16, 4),
+			 0); /* unimplemented */
+	pcitest_cfg_write(h, dev, PCI_ROM_ADDRESS, 0xfffff800, 4);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_ROM_ADDRESS, 4), 0xfffff000u);
 
 	/* Placement, then decoding on. */
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0, 0xc000, 4);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 4, 0xfebf0000, 4);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 8, 0xfd000000, 4);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 12, 0, 4);
-	cfg_write(h, dev, PCI_ROM_ADDRESS, 0xfeb00001, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0, 0xc000, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 4, 0xfebf0000, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 8, 0xfd000000, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 12, 0, 4);
+	pcitest_cfg_write(h, dev, PCI_ROM_ADDRESS, 0xfeb00001, 4);
 	houtb(h, 0xc004, 0x5a);
 	assert_int_equal(t->regs[4], 0); /* not decoding yet */
 	assert_null(gpa_to_hva(&h->m.mem, 0xfd000000, 1));
-	cfg_write(h, dev, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+	pcitest_cfg_write(h, dev, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
 	houtb(h, 0xc004, 0x5a);
 	assert_int_equal(t->regs[4], 0x5a);
 	hmmio_write(h, 0xfebf0010, 0x11223344, 4);
@@ -205,18 +137,18 @@ static void test_bars(void **state)
 	assert_true(calls >= 4);
 
 	/* Moving a BAR: the old place goes quiet. */
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0, 0xd000, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0, 0xd000, 4);
 	houtb(h, 0xc005, 0x77);
 	assert_int_equal(t->regs[5], 0);
 	houtb(h, 0xd005, 0x77);
 	assert_int_equal(t->regs[5], 0x77);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 8, 0x00000000, 4);
-	cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 12, 0x00000001, 4); /* 64-bit: above 4 GiB */
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 8, 0x00000000, 4);
+	pcitest_cfg_write(h, dev, PCI_BASE_ADDRESS_0 + 12, 0x00000001, 4); /* 64-bit: above 4 GiB */
 	assert_null(gpa_to_hva(&h->m.mem, 0xfd000000, 1));
 	assert_ptr_equal(gpa_to_hva(&h->m.mem, 0x100000000ull, 1), t->ram);
 
 	/* Memory decoding off: MMIO, RAM and ROM BARs all go. */
-	cfg_write(h, dev, PCI_COMMAND, PCI_COMMAND_IO, 2);
+	pcitest_cfg_write(h, dev, PCI_COMMAND, PCI_COMMAND_IO, 2);
 	assert_null(gpa_to_hva(&h->m.mem, 0x100000000ull, 1));
 	assert_null(gpa_to_hva_ro(&h->m.mem, 0xfeb00000, 1));
 	assert_int_equal(hmmio_read(h, 0xfebf0010, 4), 0xffffffffu);
@@ -225,13 +157,13 @@ static void test_bars(void **state)
 
 	/* Reset: no decoding, BARs unassigned. */
 	pci_device_reset(&t->pci);
-	assert_int_equal(cfg_read(h, dev, PCI_COMMAND, 2), 0);
-	assert_int_equal(cfg_read(h, dev, PCI_BASE_ADDRESS_0, 4), 0x1);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_COMMAND, 2), 0);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_BASE_ADDRESS_0, 4), 0x1);
 	houtb(h, 0xd007, 0x34);
 	assert_int_equal(t->regs[7], 0);
 
 	pci_unregister(&t->pci);
-	assert_int_equal(cfg_read(h, dev, PCI_VENDOR_ID, 4), 0xffffffffu);
+	assert_int_equal(pcitest_cfg_read(h, dev, PCI_VENDOR_ID, 4), 0xffffffffu);
 	munmap(t->ram, 0x10000);
 	free(t);
 }
@@ -239,20 +171,20 @@ static void test_bars(void **state)
 static void test_intx_routing(void **state)
 {
 	struct harness *h = *state;
-	struct testdev *t = calloc(1, sizeof(*t));
-	pci_device_init(&t->pci, "testdev", 0x1234, 0x5678, 0x020000, 1, 0, 0, 1 /* INTA */);
+	struct pci_testdev *t = calloc(1, sizeof(*t));
+	pci_testdev_init(t, "testdev", 0x1234, 0x5678, 0x020000, 1, 0, 0, 1 /* INTA */);
 	assert_int_equal(pci_register(h->m.pci, &t->pci, 3, 0), 0);
 	assert_int_equal(pci_slot_pirq(PCI_DEVFN(3, 0), 0), 2); /* slot 3 INTA: PIRQC */
 	/* Unrouted (power-on): nothing arrives. */
 	pci_set_irq(&t->pci, true);
 	for (int i = 0; i < HARNESS_IRQS; i++)
 		assert_false(h->irq_level[i]);
-	assert_true(cfg_read(h, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	assert_true(pcitest_cfg_read(h, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	/* SeaBIOS routes PIRQC to IRQ 11: the held line shows up there. */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 11, 1);
+	pcitest_cfg_write(h, PCI_DEVFN(1, 0), 0x62, 11, 1);
 	assert_true(h->irq_level[11]);
 	/* Rerouted while asserted: it moves. */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 10, 1);
+	pcitest_cfg_write(h, PCI_DEVFN(1, 0), 0x62, 10, 1);
 	assert_false(h->irq_level[11]);
 	assert_true(h->irq_level[10]);
 	/* A second device on the same link keeps it up when the first drops. */
@@ -267,15 +199,15 @@ static void test_intx_routing(void **state)
 	/* Interrupt disable in the command register masks the pin. */
 	pci_set_irq(&t->pci, true);
 	assert_true(h->irq_level[10]);
-	cfg_write(h, PCI_DEVFN(3, 0), PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
+	pcitest_cfg_write(h, PCI_DEVFN(3, 0), PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
 	assert_false(h->irq_level[10]);
-	assert_true(cfg_read(h, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
-	cfg_write(h, PCI_DEVFN(3, 0), PCI_COMMAND, 0, 2);
+	assert_true(pcitest_cfg_read(h, PCI_DEVFN(3, 0), PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	pcitest_cfg_write(h, PCI_DEVFN(3, 0), PCI_COMMAND, 0, 2);
 	assert_true(h->irq_level[10]);
 	/* Routing disabled again (bit 7), or to an IRQ a PIRQ cannot reach. */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 0x80 | 10, 1);
+	pcitest_cfg_write(h, PCI_DEVFN(1, 0), 0x62, 0x80 | 10, 1);
 	assert_false(h->irq_level[10]);
-	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 2, 1);
+	pcitest_cfg_write(h, PCI_DEVFN(1, 0), 0x62, 2, 1);
 	assert_false(h->irq_level[2]);
 	pci_set_irq(&t->pci, false);
 	pci_unregister(&d2);
@@ -303,18 +235,18 @@ static void test_pam(void **state)
 
 	/* SeaBIOS: PAM 0x33/0x30 (read-write RAM), copy, then read-only. */
 	uint8_t *ram = h->m.ram_low;
-	cfg_write(h, 0, 0x59, 0x30, 1);
+	pcitest_cfg_write(h, 0, 0x59, 0x30, 1);
 	for (unsigned r = 0x5a; r <= 0x5f; r++)
-		cfg_write(h, 0, r, 0x33, 1);
+		pcitest_cfg_write(h, 0, r, 0x33, 1);
 	assert_ptr_equal(gpa_to_hva(&h->m.mem, 0xf0000, 0x10000), ram + 0xf0000);
 	assert_ptr_equal(gpa_to_hva(&h->m.mem, 0xc0000, 0x4000), ram + 0xc0000);
 	assert_int_equal(guest_write(&h->m.mem, 0xffff0, "\xea\x5b\xe0\x00\xf0", 5), 0);
-	cfg_write(h, 0, 0x59, 0x10, 1);
+	pcitest_cfg_write(h, 0, 0x59, 0x10, 1);
 	assert_null(gpa_to_hva(&h->m.mem, 0xffff0, 1));
 	assert_ptr_equal(gpa_to_hva_ro(&h->m.mem, 0xffff0, 1), ram + 0xffff0);
 
 	/* Write-only: reads the ROM, writes land in RAM. */
-	cfg_write(h, 0, 0x5e, 0x22, 1); /* 0xE0000-0xE7FFF write-only */
+	pcitest_cfg_write(h, 0, 0x5e, 0x22, 1); /* 0xE0000-0xE7FFF write-only */
 	assert_int_equal(*(const uint8_t *)gpa_to_hva_ro(&h->m.mem, 0xe0000, 1), 0xb1);
 	ram[0xe0010] = 0;
 	hmmio_write(h, 0xe0010, 0xabcd, 2);
@@ -323,13 +255,13 @@ static void test_pam(void **state)
 
 	/* Reset: the ROM is back at the top of the first MiB. */
 	machine_reset_devices(&h->m);
-	assert_int_equal(cfg_read(h, 0, 0x59, 1), 0);
+	assert_int_equal(pcitest_cfg_read(h, 0, 0x59, 1), 0);
 	assert_null(gpa_to_hva(&h->m.mem, 0xf0000, 1));
 	assert_int_equal(*(const uint8_t *)gpa_to_hva_ro(&h->m.mem, 0xf0000, 1), 0xb1);
 
 	/* For kernels booted without firmware: shadow RAM, read-write. */
 	i440fx_shadow_ram(hb);
-	assert_int_equal(cfg_read(h, 0, 0x5f, 1), 0x33);
+	assert_int_equal(pcitest_cfg_read(h, 0, 0x5f, 1), 0x33);
 	assert_ptr_equal(gpa_to_hva(&h->m.mem, 0xe0000, 0x4000), ram + 0xe0000);
 	assert_ptr_equal(gpa_to_hva(&h->m.mem, 0xf0000, 0x10000), ram + 0xf0000);
 	/* Copies run across the segments. */
@@ -347,15 +279,15 @@ static void test_pm_placement_and_reset_control(void **state)
 	/* Not decoding until the firmware places it. */
 	assert_int_equal(hinw(h, 0x604), 0xffff);
 	/* SMM reported as set up, so SeaBIOS leaves it alone. */
-	assert_true(cfg_read(h, pm, 0x58, 4) & (1u << 25));
-	cfg_write(h, pm, 0x40, 0x0601, 4);
-	cfg_write(h, pm, 0x80, 0x01, 1);
-	assert_int_equal(cfg_read(h, pm, 0x40, 4), 0x0601);
+	assert_true(pcitest_cfg_read(h, pm, 0x58, 4) & (1u << 25));
+	pcitest_cfg_write(h, pm, 0x40, 0x0601, 4);
+	pcitest_cfg_write(h, pm, 0x80, 0x01, 1);
+	assert_int_equal(pcitest_cfg_read(h, pm, 0x40, 4), 0x0601);
 	assert_true(hinw(h, 0x604) & 1); /* SCI_EN */
-	cfg_write(h, pm, 0x40, 0xb001, 4);
+	pcitest_cfg_write(h, pm, 0x40, 0xb001, 4);
 	assert_int_equal(hinw(h, 0x604), 0xffff);
 	assert_true(hinw(h, 0xb004) & 1);
-	cfg_write(h, pm, 0x80, 0x00, 1);
+	pcitest_cfg_write(h, pm, 0x80, 0x00, 1);
 	assert_int_equal(hinw(h, 0xb004), 0xffff);
 
 	/* 0xCF9: the PIIX reset control register; RST_CPU resets. */

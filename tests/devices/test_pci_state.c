@@ -6,6 +6,7 @@
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "tests/devices/chipset_state.h"
+#include "tests/devices/pci_testdev.h"
 
 #include <errno.h>
 #include <sys/eventfd.h>
@@ -20,83 +21,11 @@
 #define MSIX_BAR 0xfebf0000u
 #define NVEC	 5
 
-/* A device of the test's own: I/O BAR 0, memory BAR 1, a ROM, INTA, and
- * MSI-X in BAR 2. */
-struct testdev {
-	struct pci_device pci;
-	struct msix x;
-	uint8_t regs[256];
-};
-
-static uint64_t reg_read(void *opaque, uint64_t off, unsigned size)
-{
-	struct testdev *t = opaque;
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)t->regs[(off + i) & 0xff] << (8 * i);
-	return v;
-}
-
-static void reg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-	struct testdev *t = opaque;
-	for (unsigned i = 0; i < size; i++)
-		t->regs[(off + i) & 0xff] = (uint8_t)(val >> (8 * i));
-}
-
-static const struct bus_ops reg_ops = {reg_read, reg_write};
-
-static void dev_config_write(struct pci_device *d, unsigned off, uint32_t val, unsigned size)
-{
-	struct testdev *t = d->opaque;
-	msix_config_write(&t->x, off, size);
-}
-
-static const struct pci_device_ops dev_ops = {.config_write = dev_config_write};
-
-/* A backend that records what KVM would be told. */
-struct rec {
-	unsigned nroutes;
-	unsigned gsis[16];
-	struct msi_msg msgs[16];
-	int irqfd_fd[64];
-};
-
-static int rec_send(void *opaque, struct msi_msg msg)
-{
-	return 0;
-}
-
-static int rec_routes(void *opaque, const unsigned *gsis, const struct msi_msg *msgs, unsigned n)
-{
-	struct rec *r = opaque;
-	assert_true(n <= 16);
-	r->nroutes = n;
-	memcpy(r->gsis, gsis, n * sizeof(*gsis));
-	memcpy(r->msgs, msgs, n * sizeof(*msgs));
-	return 0;
-}
-
-static int rec_irqfd(void *opaque, unsigned gsi, int fd, bool assign)
-{
-	struct rec *r = opaque;
-	assert_true(gsi >= MSI_GSI_BASE && gsi < MSI_GSI_BASE + 64);
-	r->irqfd_fd[gsi - MSI_GSI_BASE] = assign ? fd : -1;
-	return 0;
-}
-
-static int rec_ioeventfd(void *opaque, const struct ioeventfd *ev, bool assign)
-{
-	return -ENOTSUP;
-}
-
-static const struct msi_backend_ops rec_ops = {
-    .send = rec_send, .set_routes = rec_routes, .irqfd = rec_irqfd, .ioeventfd = rec_ioeventfd};
-
+/* The test device: I/O BAR 0, memory BAR 1, a ROM, INTA, and MSI-X in BAR 2. */
 struct machine_t {
 	struct harness h;
-	struct testdev dev;
-	struct rec rec;
+	struct pci_testdev dev;
+	struct msi_rec rec;
 	uint8_t *bios;
 };
 
@@ -114,51 +43,24 @@ static void build(struct machine_t *t)
 	assert_true(t->bios != MAP_FAILED);
 	memset(t->bios, 0xb1, 0x40000);
 	assert_int_equal(i440fx_set_bios(machine_device(&t->h.m, "i440fx"), t->bios, 0x40000), 0);
-	memset(t->rec.irqfd_fd, -1, sizeof(t->rec.irqfd_fd));
-	msi_set_backend(&t->h.m, &rec_ops, &t->rec);
+	msi_rec_init(&t->rec, true, false);
+	msi_set_backend(&t->h.m, &msi_rec_ops, &t->rec);
 
-	struct testdev *d = &t->dev;
-	pci_device_init(&d->pci, "testdev", 0x1234, 0x5678, 0x020000, 1, 0, 0, 1);
-	d->pci.ops = &dev_ops;
-	d->pci.opaque = d;
-	struct pci_bar_desc io = {.size = 32, .type = PCI_BAR_IO, .ops = &reg_ops, .opaque = d};
-	struct pci_bar_desc mem = {
-	    .size = 0x1000, .type = PCI_BAR_MEM32, .ops = &reg_ops, .opaque = d};
-	assert_int_equal(pci_bar_init(&d->pci, 0, &io), 0);
-	assert_int_equal(pci_bar_init(&d->pci, 1, &mem), 0);
+	struct pci_testdev *d = &t->dev;
+	pci_testdev_init(d, "testdev", 0x1234, 0x5678, 0x020000, 1, 0, 0, 1);
+	pci_testdev_regs_bar(d, 0, PCI_BAR_IO, 32);
+	pci_testdev_regs_bar(d, 1, PCI_BAR_MEM32, 0x1000);
 	assert_int_equal(pci_rom_init(&d->pci, rom_image, sizeof(rom_image)), 0);
-	assert_int_equal(msix_init(&d->x, &d->pci, &t->h.m, NVEC, 2), 0);
+	pci_testdev_msix(d, &t->h.m, NVEC, 2);
 	assert_int_equal(pci_register(t->h.m.pci, &d->pci, SLOT, 0), 0);
 }
 
 static void unbuild(struct machine_t *t)
 {
-	pci_unregister(&t->dev.pci);
-	msix_destroy(&t->dev.x);
+	pci_testdev_destroy(&t->dev);
 	msi_set_backend(&t->h.m, NULL, NULL);
 	harness_fini(&t->h);
 	munmap(t->bios, 0x40000);
-}
-
-static uint32_t cfg_read(struct harness *h, unsigned devfn, unsigned reg, unsigned size)
-{
-	houtl(h, 0xcf8, 0x80000000u | devfn << 8 | (reg & 0xfc));
-	if (size == 1)
-		return hinb(h, (uint16_t)(0xcfc + (reg & 3)));
-	if (size == 2)
-		return hinw(h, (uint16_t)(0xcfc + (reg & 2)));
-	return hinl(h, 0xcfc);
-}
-
-static void cfg_write(struct harness *h, unsigned devfn, unsigned reg, uint32_t v, unsigned size)
-{
-	houtl(h, 0xcf8, 0x80000000u | devfn << 8 | (reg & 0xfc));
-	if (size == 1)
-		houtb(h, (uint16_t)(0xcfc + (reg & 3)), (uint8_t)v);
-	else if (size == 2)
-		houtw(h, (uint16_t)(0xcfc + (reg & 2)), (uint16_t)v);
-	else
-		houtl(h, 0xcfc, v);
 }
 
 /* The machine's devices and then the test device's own section. */
@@ -210,20 +112,20 @@ static void load_fails(struct machine_t *t, const struct saved *s, const char *w
 static void drive(struct machine_t *t)
 {
 	struct harness *h = &t->h;
-	cfg_write(h, DEVFN, PCI_BASE_ADDRESS_0, IO_BASE, 4);
-	cfg_write(h, DEVFN, PCI_BASE_ADDRESS_0 + 4, MEM_BASE, 4);
-	cfg_write(h, DEVFN, PCI_BASE_ADDRESS_0 + 8, MSIX_BAR, 4);
-	cfg_write(h, DEVFN, PCI_ROM_ADDRESS, ROM_BASE | PCI_ROM_ADDRESS_ENABLE, 4);
-	cfg_write(h, DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
-		  2);
-	cfg_write(h, DEVFN, PCI_INTERRUPT_LINE, 11, 1);
-	cfg_write(h, DEVFN, PCI_LATENCY_TIMER, 0x40, 1);
-	cfg_write(h, PCI_DEVFN(1, 0), 0x62, 11, 1); /* PIRQC (slot 3 INTA) -> IRQ 11 */
-	cfg_write(h, PCI_DEVFN(1, 0), 0x4c, 0x5a, 1);
+	pcitest_cfg_write(h, DEVFN, PCI_BASE_ADDRESS_0, IO_BASE, 4);
+	pcitest_cfg_write(h, DEVFN, PCI_BASE_ADDRESS_0 + 4, MEM_BASE, 4);
+	pcitest_cfg_write(h, DEVFN, PCI_BASE_ADDRESS_0 + 8, MSIX_BAR, 4);
+	pcitest_cfg_write(h, DEVFN, PCI_ROM_ADDRESS, ROM_BASE | PCI_ROM_ADDRESS_ENABLE, 4);
+	pcitest_cfg_write(h, DEVFN, PCI_COMMAND,
+			  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	pcitest_cfg_write(h, DEVFN, PCI_INTERRUPT_LINE, 11, 1);
+	pcitest_cfg_write(h, DEVFN, PCI_LATENCY_TIMER, 0x40, 1);
+	pcitest_cfg_write(h, PCI_DEVFN(1, 0), 0x62, 11, 1); /* PIRQC (slot 3 INTA) -> IRQ 11 */
+	pcitest_cfg_write(h, PCI_DEVFN(1, 0), 0x4c, 0x5a, 1);
 	/* SeaBIOS's shadowing: F segment read-only RAM, C0000 read-write. */
-	cfg_write(h, 0, 0x59, 0x10, 1);
-	cfg_write(h, 0, 0x5a, 0x33, 1);
-	cfg_write(h, 0, 0x72, 0x0a, 1);
+	pcitest_cfg_write(h, 0, 0x59, 0x10, 1);
+	pcitest_cfg_write(h, 0, 0x5a, 0x33, 1);
+	pcitest_cfg_write(h, 0, 0x72, 0x0a, 1);
 	houtw(h, IO_BASE + 2, 0xbeef);
 	pci_set_irq(&t->dev.pci, true);
 	assert_true(h->irq_level[11]);
@@ -233,7 +135,7 @@ static void drive(struct machine_t *t)
 	hmmio_write(h, MSIX_BAR + 12, 0, 4);
 	hmmio_write(h, MSIX_BAR + 48, 0xfee01000u, 4);
 	hmmio_write(h, MSIX_BAR + 56, 0x44, 4);
-	cfg_write(h, DEVFN, t->dev.x.cap + 2, MSIX_CTRL_ENABLE, 2);
+	pcitest_cfg_write(h, DEVFN, t->dev.x.cap + 2, MSIX_CTRL_ENABLE, 2);
 	assert_int_equal(msix_notify(&t->dev.x, 3), 0);
 	assert_true(msix_pending(&t->dev.x, 3));
 	houtl(h, 0xcf8, 0x80000000u | DEVFN << 8 | 0x10);
@@ -246,9 +148,9 @@ static void test_round_trip(void **state)
 	drive(a);
 	uint32_t cfg[3][64];
 	for (unsigned i = 0; i < 64; i++) {
-		cfg[0][i] = cfg_read(&a->h, 0, 4 * i, 4);
-		cfg[1][i] = cfg_read(&a->h, PCI_DEVFN(1, 0), 4 * i, 4);
-		cfg[2][i] = cfg_read(&a->h, DEVFN, 4 * i, 4);
+		cfg[0][i] = pcitest_cfg_read(&a->h, 0, 4 * i, 4);
+		cfg[1][i] = pcitest_cfg_read(&a->h, PCI_DEVFN(1, 0), 4 * i, 4);
+		cfg[2][i] = pcitest_cfg_read(&a->h, DEVFN, 4 * i, 4);
 	}
 	houtl(&a->h, 0xcf8, 0x80000000u | DEVFN << 8 | 0x10);
 	struct saved s;
@@ -265,9 +167,9 @@ static void test_round_trip(void **state)
 	/* The latch, then every configuration register reads as before. */
 	assert_int_equal(hinl(h, 0xcf8), 0x80000000u | DEVFN << 8 | 0x10);
 	for (unsigned i = 0; i < 64; i++) {
-		assert_int_equal(cfg_read(h, 0, 4 * i, 4), cfg[0][i]);
-		assert_int_equal(cfg_read(h, PCI_DEVFN(1, 0), 4 * i, 4), cfg[1][i]);
-		assert_int_equal(cfg_read(h, DEVFN, 4 * i, 4), cfg[2][i]);
+		assert_int_equal(pcitest_cfg_read(h, 0, 4 * i, 4), cfg[0][i]);
+		assert_int_equal(pcitest_cfg_read(h, PCI_DEVFN(1, 0), 4 * i, 4), cfg[1][i]);
+		assert_int_equal(pcitest_cfg_read(h, DEVFN, 4 * i, 4), cfg[2][i]);
 	}
 	/* The BARs and the ROM decode where they did. */
 	b->dev.regs[2] = 0xef;
