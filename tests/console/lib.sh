@@ -49,6 +49,9 @@ con_kill() {
 # detached tmux window of that size, with the test's store, TERM=tmux-256color (the keys tmux
 # sends), LANG=C.UTF-8; its stderr goes to $ARTIFACTS/console.stderr. The pane stays when the
 # console exits, so that what it printed can be seen.
+# With CON_STATUS_FILE set, the console runs under sh, which writes its exit status into that
+# file (tmux 3.3 at times reports no pane_dead_status, seen after the console exited 0); the
+# pane's process (con_pid) is then that sh.
 con_start() {
 	local cols=$1 rows=$2 cmd a
 	shift 2
@@ -61,7 +64,7 @@ con_start() {
 		trap "con_kill; $prev" EXIT
 		CON_TRAPPED=1
 	fi
-	cmd="exec env OSIO_STORE_DIR=$(printf %q "$OSIO_STORE_DIR")"
+	cmd="env OSIO_STORE_DIR=$(printf %q "$OSIO_STORE_DIR")"
 	cmd+=" OSIO_RUNTIME_DIR=$(printf %q "$OSIO_RUNTIME_DIR")"
 	cmd+=" TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
 	if [[ -n ${OSIO_CONSOLE_TRACE:-} ]]; then
@@ -70,6 +73,11 @@ con_start() {
 	cmd+=" $(printf %q "$OSIO")"
 	for a in "$@"; do cmd+=" $(printf %q "$a")"; done
 	cmd+=" 2>>$(printf %q "$ARTIFACTS/console.stderr")"
+	if [[ -n ${CON_STATUS_FILE:-} ]]; then
+		cmd="sh -c $(printf %q "$cmd; echo \$? >$(printf %q "$CON_STATUS_FILE")")"
+	else
+		cmd="exec $cmd"
+	fi
 	con_tmux -f /dev/null new-session -d -s "$CON_TARGET" -x "$cols" -y "$rows" "$cmd" || {
 		fail "tmux cannot start the console"
 		return 1
@@ -78,7 +86,8 @@ con_start() {
 	con_tmux set-option -t "$CON_TARGET" window-size manual >/dev/null 2>&1
 }
 
-# con_pid: the console's process id (the pane's, as the command was exec'd).
+# con_pid: the console's process id (the pane's, as the command was exec'd; without
+# CON_STATUS_FILE).
 con_pid() {
 	con_tmux display-message -p -t "$CON_TARGET" '#{pane_pid}'
 }

@@ -7,27 +7,20 @@
 # usage: scenario.sh OSIO [ARTIFACTS]
 set -u
 
-osio=$(realpath "$1")
-artifacts=${2:-}
+OSIO=$(realpath "$1")
 iso=/usr/lib/grub-rescue/grub-rescue-cdrom.iso
 vm=scen1
+# shellcheck source=tests/console/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
+con_need_tmux
 [[ -r $iso ]] || { echo "SKIP: $iso missing (apt-get install grub-rescue-pc)"; exit 77; }
 
 tmp=$(mktemp -d /tmp/osio-scenario.XXXXXX)
-[[ -n $artifacts ]] || artifacts=$tmp/artifacts
-mkdir -p "$artifacts" && rm -f "$artifacts"/*.txt
-export OSIO_STORE_DIR=$tmp/store OSIO_RUNTIME_DIR=$tmp/run
-mkdir "$OSIO_STORE_DIR" && mkdir -m 700 "$OSIO_RUNTIME_DIR"
-cfg=$OSIO_STORE_DIR/vms/$vm/$vm.vmconfig
-kvm=1
-[[ -r /dev/kvm && -w /dev/kvm ]] || kvm=0
-
-tm=(tmux -L "osio-scenario-$$" -f /dev/null)
-shot=0
-passed=()
-problems=()
+ARTIFACTS=${2:-$tmp/artifacts}
+artifacts=$ARTIFACTS
+con_dirs
+rm -f "$artifacts"/*.txt "$artifacts/console.stderr"
 
 kill_workers() {
 	local f pid
@@ -37,7 +30,7 @@ kill_workers() {
 	done
 }
 cleanup() {
-	"${tm[@]}" kill-server 2>/dev/null
+	con_kill
 	kill_workers
 	sleep 0.5
 	rm -rf "$tmp/store" "$tmp/run"
@@ -45,28 +38,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# pane dead|dead_status|pid: the console's pane (the console runs in it itself).
-pane() { "${tm[@]}" display-message -p -t scenario "#{pane_$1}" 2>/dev/null; }
-screen() { "${tm[@]}" capture-pane -p -t scenario 2>/dev/null; }
-keys() { "${tm[@]}" send-keys -t scenario "$@"; }
-type_text() { "${tm[@]}" send-keys -t scenario -l "$1"; }
+cfg=$OSIO_STORE_DIR/vms/$vm/$vm.vmconfig
+kvm=1
+[[ -r /dev/kvm && -w /dev/kvm ]] || kvm=0
+
+shot=0
+passed=()
+problems=()
+
+# pane dead|dead_status: the console's pane.
+pane() { con_tmux display-message -p -t "$CON_TARGET" "#{pane_$1}" 2>/dev/null; }
 
 # capture NAME: the screen into ARTIFACTS/NN-NAME.txt.
 capture() {
 	shot=$((shot + 1))
-	screen >"$artifacts/$(printf %02d "$shot")-$1.txt"
+	con_screen >"$artifacts/$(printf %02d "$shot")-$1.txt"
 }
 
 # fail WHAT: the step failed: the screen is shown and kept, the steps that passed listed.
 fail() {
 	echo "FAIL: $step: $*"
 	capture "FAILED-${step// /-}"
-	screen | sed 's/^/    | /'
+	con_screen | sed 's/^/    | /'
 	[[ $(pane dead) == 1 ]] && echo "    the console ended (status $(pane dead_status))"
 	[[ -f $OSIO_STORE_DIR/vms/$vm/worker.log ]] &&
 		tail -5 "$OSIO_STORE_DIR/vms/$vm/worker.log" | sed 's/^/    worker.log: /'
-	"$osio" list 2>&1 | sed 's/^/    osio list: /'
-	[[ -s $tmp/console.err ]] && sed 's/^/    stderr: /' "$tmp/console.err" | tail -20
+	"$OSIO" list 2>&1 | sed 's/^/    osio list: /'
+	[[ -s $artifacts/console.stderr ]] &&
+		sed 's/^/    stderr: /' "$artifacts/console.stderr" | tail -20
 	echo "passed before it: ${passed[*]:-none}"
 	exit 1
 }
@@ -92,35 +91,25 @@ problem() {
 dismiss_failure() {
 	local i
 	for ((i = 0; i < 20; i++)); do
-		screen | grep -Eq ' failed ─' && screen | grep -Fq '[ OK ]' && break
+		con_screen | grep -Eq ' failed ─' && con_screen | grep -Fq '[ OK ]' && break
 		sleep 0.1
 	done
 	((i < 20)) || return 0
-	problem "the console says: $(screen | grep -E -A1 ' failed ─' |
+	problem "the console says: $(con_screen | grep -E -A1 ' failed ─' |
 		sed -e 's/.*─ \(.* failed\) ─.*/\1:/' -e 's/^[^│]*│[^│]*│ *\([^│]*[^ │]\) *│.*/\1/' |
 		tr '\n' ' ')"
-	keys Enter
+	con_keys Enter
 	sleep 0.3
 }
 
-# wait_text REGEX [SECONDS]: until the screen matches (grep -E).
+# wait_text REGEX [SECONDS]: until the screen matches (grep -E; 10 s by default).
 wait_text() {
-	local i n=$(((${2:-10}) * 10))
-	for ((i = 0; i < n; i++)); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	fail "the screen never showed /$1/"
+	con_wait_text "$1" "${2:-10}" >/dev/null || fail "the screen never showed /$1/"
 }
 
 # wait_gone REGEX [SECONDS]: until the screen no longer matches.
 wait_gone() {
-	local i n=$(((${2:-10}) * 10))
-	for ((i = 0; i < n; i++)); do
-		screen | grep -Eq -- "$1" || return 0
-		sleep 0.1
-	done
-	fail "the screen still shows /$1/"
+	con_wait_gone "$1" "${2:-10}" >/dev/null || fail "the screen still shows /$1/"
 }
 
 # wait_file TEST PATH PATTERN [SECONDS]: until grep -E PATTERN PATH succeeds (TEST "has") or
@@ -143,15 +132,15 @@ wait_file() {
 act() {
 	local i n=$(((${3:-30}) * 10))
 	for ((i = 0; i < n; i++)); do
-		((i % 20 == 0)) && keys "$1"
-		screen | grep -Eq -- "$2" && return 0
+		((i % 20 == 0)) && con_keys "$1"
+		con_screen | grep -Eq -- "$2" && return 0
 		sleep 0.1
 	done
 	fail "pressing $1 never showed /$2/"
 }
 
 # vm_row: the VM's row in the list.
-vm_row() { screen | grep -E "^.?.? ?$vm " | head -1; }
+vm_row() { con_screen | grep -E "^.?.? ?$vm " | head -1; }
 
 worker_pid() {
 	local pid
@@ -159,55 +148,51 @@ worker_pid() {
 }
 
 step="console starts"
-# The console's exit status goes to a file: tmux 3.3 at times reports no status for this pane
-# (seen after the console exited 0, by this very file).
-"${tm[@]}" new-session -d -s scenario -x 100 -y 30 \
-	"env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 OSIO_STORE_DIR=$OSIO_STORE_DIR \
-	OSIO_RUNTIME_DIR=$OSIO_RUNTIME_DIR sh -c '$osio 2>$tmp/console.err; echo \$? >$tmp/console.status'"
-"${tm[@]}" set-option -t scenario remain-on-exit on >/dev/null
+# Its exit status goes to a file (lib.sh's CON_STATUS_FILE).
+CON_STATUS_FILE=$tmp/console.status con_start 100 30 || exit 1
 wait_text 'Quit' 15
 capture start
 ok
 
 step="New VM wizard"
-keys n
+con_keys n
 wait_text 'Before You Begin'
 capture wizard-begin
-keys Enter
+con_keys Enter
 wait_text 'Specify Name and Location'
-type_text "$vm"
-keys Enter
+con_text "$vm"
+con_keys Enter
 wait_text 'Specify Generation'
 wait_text 'Generation 2: UEFI - not available yet'
-keys Enter
+con_keys Enter
 wait_text 'Assign Memory'
-keys C-u
-type_text 256M
-keys Enter
+con_keys C-u
+con_text 256M
+con_keys Enter
 wait_text 'Assign Processors'
-keys C-u
-type_text 1
-keys Enter
+con_keys C-u
+con_text 1
+con_keys Enter
 wait_text 'Configure Networking'
 wait_text 'Connection: +< *default'
 # Adapter, Connection, then the buttons from "< Back": Next.
-keys Tab Tab Right Enter
+con_keys Tab Tab Right Enter
 wait_text 'Connect Virtual Hard Disk'
 capture wizard-disk
-keys Enter
+con_keys Enter
 wait_text 'Installation Options'
 # The radio's focus is on its chosen item (the image file); past the network item, the file.
-keys Tab Tab
-keys C-u
-type_text "$iso"
-keys Enter
+con_keys Tab Tab
+con_keys C-u
+con_text "$iso"
+con_keys Enter
 wait_text 'Summary'
 wait_text "Install from: $iso"
 wait_text "Hard disk: new $vm.vhdx, 40G"
 wait_text 'Memory: 256M'
-((kvm)) || keys Space # without KVM: create it, do not start it
+((kvm)) || con_keys Space # without KVM: create it, do not start it
 capture wizard-summary
-keys Enter
+con_keys Enter
 wait_gone 'New Virtual Machine( - | ─)' 60
 # osio create runs under a busy box ("Working...") with the same title.
 wait_gone 'Working\.\.\.' 60
@@ -226,9 +211,9 @@ if ((!kvm)); then
 	echo "skip: the steps that run the VM: /dev/kvm cannot be used here"
 	step="delete (no KVM)"
 	act x 'Delete Virtual Machine'
-	keys Home Enter
+	con_keys Home Enter
 	wait_text "Delete '$vm' and every disk"
-	keys Left Enter
+	con_keys Left Enter
 	wait_gone "^.?.? ?$vm " 30
 	[[ -e $OSIO_STORE_DIR/vms/$vm ]] && fail "the VM's folder is still there"
 	capture deleted
@@ -256,13 +241,13 @@ ok
 # Down until the item described at the right is the DVD drive.
 dvd_settings() {
 	local i j before
-	screen | grep -q "Settings for $vm" || act e "Settings for $vm"
+	con_screen | grep -q "Settings for $vm" || act e "Settings for $vm"
 	for ((i = 0; i < 30; i++)); do
-		screen | grep -q 'DVD drive' && return 0
-		before=$(screen)
-		keys Down
+		con_screen | grep -q 'DVD drive' && return 0
+		before=$(con_screen)
+		con_keys Down
 		for ((j = 0; j < 30; j++)); do
-			[[ $(screen) != "$before" ]] && break
+			[[ $(con_screen) != "$before" ]] && break
 			sleep 0.1
 		done
 	done
@@ -273,12 +258,12 @@ step="DVD ejected and inserted while running"
 editor='An ISO image; empty for an empty drive' # the DVD editor's help line
 dvd_settings
 capture settings
-keys Enter
+con_keys Enter
 wait_text "$editor"
 wait_text "Media: +$iso"
 capture settings-dvd
 # An empty drive: the media cleared, OK; osio dvd eject runs.
-keys C-u Enter
+con_keys C-u Enter
 wait_gone "$editor" 30
 wait_gone 'Working' 30
 wait_file lacks "$cfg" "^file = \"?$iso"
@@ -286,26 +271,26 @@ wait_text 'DVD Drive +None|drive is empty|empty drive\)|DVD: +IDE 1:0 +empty'
 [[ $(worker_pid) ]] || fail "the VM stopped"
 capture dvd-ejected
 dvd_settings
-keys Enter
+con_keys Enter
 wait_text "$editor"
-type_text "$iso"
-keys Enter
+con_text "$iso"
+con_keys Enter
 wait_gone "$editor" 30
 wait_gone 'Working' 30
 wait_file has "$cfg" "^file = \"?$iso\"?$"
 wait_text 'DVD Drive +grub-rescue|Disc: /usr|Media: /usr|DVD: +IDE 1:0 +grub-rescue'
 capture dvd-inserted
-screen | grep -q "Settings for $vm" && keys Escape
+con_screen | grep -q "Settings for $vm" && con_keys Escape
 wait_gone "Settings for $vm"
 wait_text "$vm +Running"
 ok
 
 step="checkpoint"
-keys Escape Escape
+con_keys Escape Escape
 wait_text 'Quit'
 act k 'A name for the checkpoint'
-type_text before-test
-keys Enter
+con_text before-test
+con_keys Enter
 wait_file has "$OSIO_STORE_DIR/vms/$vm/checkpoints/checkpoints.json" 'before-test' 120
 wait_gone 'Taking a checkpoint\.\.\.' 60
 wait_text "$vm +Running" 60
@@ -314,7 +299,7 @@ ok
 
 step="revert"
 act b "Revert '$vm' to its last checkpoint, 'before-test'"
-keys Left Enter
+con_keys Left Enter
 wait_gone 'Revert Virtual Machine'
 # A checkpoint of a running VM holds its state: reverted, the VM is Saved there, and Start
 # resumes it.
@@ -337,9 +322,9 @@ wait_text "$vm +Crashed" 20
 [[ $(pane dead) == 0 ]] || fail "the console ended with its VM's worker"
 [[ -f $OSIO_STORE_DIR/vms/$vm/.crashed ]] || fail "the store does not say Crashed (.crashed)"
 capture crashed
-keys '?'
+con_keys '?'
 wait_text 'Help|Keys'
-keys Escape
+con_keys Escape
 wait_text 'Quit'
 ok
 
@@ -347,7 +332,7 @@ step="start again, shut down, turn off"
 act s "$vm +(Starting|Running)"
 wait_text "$vm +Running" 60
 act h 'Press the power button'
-keys Left Enter
+con_keys Left Enter
 wait_text 'Shutting down' 10
 # GRUB does not answer ACPI: the VM keeps running while osio shutdown waits; Turn Off cuts it
 # short, as in Hyper-V.
@@ -355,7 +340,7 @@ sleep 5
 vm_row | grep -Eq "$vm +Running" || fail "the guest should ignore the power button: $(vm_row)"
 capture shutting-down
 act o "Turn '$vm' off"
-keys Left Enter
+con_keys Left Enter
 wait_text "$vm +Off" 60
 [[ -e $OSIO_STORE_DIR/vms/$vm/.running ]] && fail ".running is still there"
 wait_gone 'Turning off\.\.\.' 30
@@ -365,9 +350,9 @@ ok
 
 step="delete"
 act x 'Delete Virtual Machine'
-keys Home Enter
+con_keys Home Enter
 wait_text "Delete '$vm' and every disk"
-keys Left Enter
+con_keys Left Enter
 wait_gone "^.?.? ?$vm " 30
 [[ -e $OSIO_STORE_DIR/vms/$vm ]] && fail "the VM's folder is still there"
 capture deleted
@@ -376,7 +361,7 @@ ok
 step="quit"
 for ((i = 0; i < 100; i++)); do
 	[[ $(pane dead) == 1 ]] && break
-	((i % 30 == 0)) && keys q
+	((i % 30 == 0)) && con_keys q
 	sleep 0.1
 done
 [[ $(pane dead) == 1 ]] || fail "the console did not end on q"
@@ -386,7 +371,8 @@ for ((i = 0; i < 100; i++)); do
 done
 [[ $(cat "$tmp/console.status" 2>/dev/null) == 0 ]] ||
 	fail "the console ended with status '$(cat "$tmp/console.status" 2>/dev/null)'"
-grep -Eq 'Sanitizer|runtime error' "$tmp/console.err" && fail "the console reported: $(head -5 "$tmp/console.err")"
+grep -Eq 'Sanitizer|runtime error' "$artifacts/console.stderr" &&
+	fail "the console reported: $(head -5 "$artifacts/console.stderr")"
 ok
 echo "steps passed: ${passed[*]}"
 if ((${#problems[@]})); then
