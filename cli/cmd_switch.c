@@ -1,10 +1,14 @@
 /* `osio switch`: the virtual switches in the VM store (create, list, show,
- * delete), as devices/net/switchdef.h keeps them. */
+ * delete, which refuses a switch that VMs use or disconnects them first), as
+ * devices/net/switchdef.h keeps them. */
 #include "cli/commands.h"
 #include "cli/store_common.h"
 
 #include "devices/net/switchdef.h"
+#include "hypervisor/ctlclient.h"
 #include "hypervisor/log.h"
+#include "hypervisor/vmstore.h"
+#include "vmconfig/vmconfig.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +32,7 @@ static void switch_usage(FILE *f)
 	    "  create NAME --type TYPE    a new switch: nat, private, internal or external\n"
 	    "  list [--json]              every switch (\"default\", the built-in NAT, first)\n"
 	    "  show NAME [--json]         one switch's settings\n"
-	    "  delete NAME                remove a switch\n"
+	    "  delete NAME [--force]      remove a switch (--force: disconnect its VMs)\n"
 	    "\n"
 	    "Types: nat (the VMs reach the host's networks through NAT, with DHCP and DNS),\n"
 	    "private (VMs on it reach each other only), internal (VMs and the host, on a host\n"
@@ -459,30 +463,218 @@ static int switch_show(int argc, char **argv)
 
 static void delete_usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: osio switch delete NAME\n"
-	    "\n"
-	    "Removes a virtual switch from the VM store. Running VMs keep their connections;\n"
-	    "VMs that name it cannot start until it exists again. Deleting a stored \"default\"\n"
-	    "brings back the built-in NAT switch.\n"
-	    "\n"
-	    "  -h, --help   this text\n");
+	fprintf(f, "usage: osio switch delete NAME [--force]\n"
+		   "\n"
+		   "Removes a virtual switch from the VM store. A switch that VMs use (a [nic]\n"
+		   "section's switch = NAME in their vmconfig, or an adapter of a running VM\n"
+		   "plugged into it) is refused, naming those VMs. Deleting a stored \"default\"\n"
+		   "brings back the built-in NAT switch; the built-in one cannot be deleted.\n"
+		   "\n"
+		   "  -f, --force  disconnect the VMs first: their adapters on NAME get\n"
+		   "               connected = no and lose their switch line (the rest of\n"
+		   "               each vmconfig as it was), and running VMs' adapters are\n"
+		   "               unplugged now\n"
+		   "  -h, --help   this text\n");
+}
+
+#define SWITCH_QUERY_MS 3000
+
+/* A VM that uses the switch: adapters naming it in its vmconfig, and
+ * whether its worker has adapters plugged into it now. */
+struct sw_user {
+	char name[72];
+	unsigned in_config;
+	bool live;
+	int lock;
+};
+
+/* How many [nic] sections of cfg name switch sw (no switch key: "default"). */
+static unsigned config_uses(const struct vmconfig *cfg, const char *sw)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < vmconfig_count(cfg, "nic"); k++) {
+		const char *nm = vmconfig_section_name(cfg, "nic", k);
+		const char *v = vmconfig_get(cfg, "nic", nm[0] ? nm : NULL, "switch");
+
+		n += strcmp(v ? v : "default", sw) == 0;
+	}
+	return n;
+}
+
+/* The adapters of VM name's running worker that are plugged into sw (the
+ * control API's nics), as a JSON array of their ids; NULL when it does not
+ * run, does not answer, or has none there. */
+static json_t *live_on(const char *name, const char *sw)
+{
+	json_t *ret = NULL, *ids, *nic;
+	char err[512];
+	size_t i;
+
+	if (!vmstore_worker_alive(name, NULL) ||
+	    ctl_query(name, "nics", NULL, &ret, SWITCH_QUERY_MS, err, sizeof(err)) < 0)
+		return NULL;
+	ids = json_array();
+	json_array_foreach(json_object_get(ret, "nics"), i, nic)
+	{
+		const char *on = json_string_value(json_object_get(nic, "switch"));
+		json_t *id = json_object_get(nic, "nic");
+
+		if (on && strcmp(on, sw) == 0 && json_is_string(id))
+			json_array_append(ids, id);
+	}
+	json_decref(ret);
+	if (ids && json_array_size(ids) == 0) {
+		json_decref(ids);
+		ids = NULL;
+	}
+	return ids;
+}
+
+/* The VM's vmconfig, or NULL (a damaged one uses no switch: it cannot
+ * start). */
+static struct vmconfig *load_config(const char *name)
+{
+	struct vmconfig_error e;
+	char path[PATH_BUF];
+
+	if (vmstore_vmconfig(name, path, sizeof(path)) < 0)
+		return NULL;
+	return vmconfig_load(path, &e);
+}
+
+/* The VMs that use switch sw, into *users (*n of them). */
+static int find_users(const char *sw, struct sw_user **users, unsigned *n)
+{
+	char **names = NULL;
+	unsigned count = 0;
+	int r;
+
+	*users = NULL;
+	*n = 0;
+	if ((r = vmstore_list(&names, &count)) < 0)
+		return r;
+	if (count && !(*users = calloc(count, sizeof(**users)))) {
+		vmstore_free_names(names);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		struct sw_user *u = &(*users)[*n];
+		struct vmconfig *cfg = load_config(names[i]);
+		json_t *live = live_on(names[i], sw);
+
+		u->in_config = cfg ? config_uses(cfg, sw) : 0;
+		u->live = live != NULL;
+		u->lock = -1;
+		vmconfig_free(cfg);
+		json_decref(live);
+		if (!u->in_config && !u->live)
+			continue;
+		snprintf(u->name, sizeof(u->name), "%s", names[i]);
+		(*n)++;
+	}
+	vmstore_free_names(names);
+	return 0;
+}
+
+/* Disconnects VM u (its command lock held) from switch sw: its vmconfig's
+ * adapters on sw get connected = no and lose their switch key, then its
+ * running worker's adapters on sw are unplugged. 0, or -errno after one
+ * message. */
+static int disconnect_user(const struct sw_user *u, const char *sw)
+{
+	struct vmconfig_error e;
+	struct vmconfig *cfg = NULL;
+	char path[PATH_BUF], line[1024], err[512];
+	unsigned changed = 0, unplugged = 0;
+	json_t *live = NULL, *id;
+	size_t i;
+	int r = 0;
+
+	if (vmstore_vmconfig(u->name, path, sizeof(path)) == 0 &&
+	    !(cfg = vmconfig_load(path, &e)) && u->in_config) {
+		vmconfig_error_format(&e, line, sizeof(line));
+		log_error("%s", line);
+		return -EINVAL;
+	}
+	for (unsigned k = 0; cfg && k < vmconfig_count(cfg, "nic"); k++) {
+		const char *nm = vmconfig_section_name(cfg, "nic", k);
+		const char *sect = nm[0] ? nm : NULL;
+		const char *v = vmconfig_get(cfg, "nic", sect, "switch");
+
+		if (!v || strcmp(v, sw) != 0)
+			continue;
+		if (store_config_set(cfg, "nic", sect, "connected", "no") < 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		vmconfig_unset(cfg, "nic", sect, "switch");
+		changed++;
+	}
+	if (changed && (r = vmconfig_save(cfg, NULL)) < 0) {
+		log_error("%s: cannot write it: %s", path, strerror(-r));
+		goto out;
+	}
+	live = live_on(u->name, sw);
+	json_array_foreach(live, i, id)
+	{
+		json_t *args = json_pack("{s:O}", "nic", id);
+
+		r = ctl_query(u->name, "nic-disconnect", args, NULL, SWITCH_QUERY_MS, err,
+			      sizeof(err));
+		if (r < 0) {
+			log_error("VM '%s': cannot unplug adapter %s from switch '%s': %s", u->name,
+				  json_string_value(id), sw, err);
+			goto out;
+		}
+		unplugged++;
+	}
+	printf("VM '%s': disconnected from switch '%s' (%u adapter%s in its vmconfig, %u "
+	       "unplugged while it runs)\n",
+	       u->name, sw, changed, changed == 1 ? "" : "s", unplugged);
+out:
+	json_decref(live);
+	vmconfig_free(cfg);
+	return r;
+}
+
+/* "a, b, c" (cut short with ", ..." when it does not fit). */
+static void user_names(const struct sw_user *users, unsigned n, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		int w = snprintf(buf + o, size - o, "%s%s", i ? ", " : "", users[i].name);
+		if (w < 0 || (size_t)w >= size - o) {
+			snprintf(buf + (o < size - 6 ? o : size - 6), 6, ", ...");
+			return;
+		}
+		o += (size_t)w;
+	}
 }
 
 static int switch_delete(int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	int c;
+	struct sw_user *users = NULL;
+	struct net_switch_cfg cfg;
+	unsigned n = 0;
+	bool force = false;
+	int c, r, status = 1;
 
 	log_set_prog("osio switch delete");
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			force = true;
+			break;
 		case 'h':
 			delete_usage(stdout);
 			return 0;
@@ -498,11 +690,51 @@ static int switch_delete(int argc, char **argv)
 	if (!name_checked(name))
 		return 2;
 	char err[PATH_BUF + 1024];
+	/* "default" never goes away (the built-in one comes back), so its users
+	 * keep a switch; a damaged definition can be deleted. */
+	if (strcmp(name, "default") != 0) {
+		r = switchdef_load(name, &cfg, err, sizeof(err));
+		if (r == -ENOENT) {
+			log_error("%s", err);
+			return 1;
+		}
+		if ((r = find_users(name, &users, &n)) < 0) {
+			log_error("cannot read the VM store: %s", strerror(-r));
+			return 1;
+		}
+	}
+	if (n && !force) {
+		char list[1024];
+		user_names(users, n, list, sizeof(list));
+		log_error("switch '%s' is in use by %s %s; disconnect %s adapters first, or "
+			  "'osio switch delete %s --force' does it and deletes the switch",
+			  name, n == 1 ? "the VM" : "the VMs", list, n == 1 ? "its" : "their",
+			  name);
+		goto out;
+	}
+	/* Every user is held still (its command lock) before anything changes. */
+	for (unsigned i = 0; i < n; i++) {
+		char lockerr[512];
+		if (vmstore_lock(users[i].name, &users[i].lock, lockerr, sizeof(lockerr)) < 0) {
+			users[i].lock = -1;
+			log_error("%s", lockerr);
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (disconnect_user(&users[i], name) < 0)
+			goto out;
 	if (switchdef_delete(name, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		return 1;
+		goto out;
 	}
-	return 0;
+	status = 0;
+out:
+	for (unsigned i = 0; i < n; i++)
+		if (users[i].lock >= 0)
+			vmstore_unlock(users[i].lock);
+	free(users);
+	return status;
 }
 
 int cmd_switch(int argc, char **argv)

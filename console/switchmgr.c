@@ -454,16 +454,19 @@ static void delete_switch(struct swmgr *m)
 {
 	const struct sw_row *row = &m->rows[m->sel];
 	char users[512], out[4096], name[NET_NAME_MAX];
-	const char *args[] = {"switch", "delete", name, NULL};
+	const char *args[] = {"switch", "delete", name, NULL, NULL};
 
 	snprintf(name, sizeof(name), "%s", row->cfg.name);
 	users_of(name, users, sizeof(users));
 	if (!dlg_confirm(m->con, "Delete Virtual Switch", "Delete", "Delete the switch '%s'?%s%s%s",
 			 name, users[0] ? " These VMs name it: " : "", users,
-			 users[0] ? ". Running ones keep their connection; the others cannot start "
-				    "until it exists again."
+			 users[0] ? ". Their adapters are disconnected (running VMs' at once); "
+				    "connect them to another switch in Settings."
 				  : ""))
 		return;
+	/* osio switch delete refuses a switch in use unless told: the user was. */
+	if (users[0])
+		args[3] = "--force";
 	if (con_run_osio(m->con, "Delete Virtual Switch", args, out, sizeof(out)) == 0)
 		snprintf(m->msg, sizeof(m->msg), "Switch '%s' deleted.", name);
 	reload(m, NULL);

@@ -1,13 +1,16 @@
 #!/bin/bash
 # osio switch as users meet it: create/list/show/delete of every type in a
 # VM store of its own (OSIO_STORE_DIR), --json read back with jq, one clear
-# line and the right exit status for every mistake, damaged files named.
+# line and the right exit status for every mistake, damaged files named;
+# delete refusing a switch that VMs use (in their vmconfig, or a running VM's
+# adapter) and --force disconnecting them.
 # usage: switch.sh OSIO
 set -u
 osio=$1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export OSIO_STORE_DIR=$tmp/store
+trap '"$osio" stop run1 >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+export OSIO_STORE_DIR=$tmp/store OSIO_RUNTIME_DIR=$tmp/run
+mkdir -m 700 "$OSIO_RUNTIME_DIR"
 failures=0 passes=0
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -120,6 +123,111 @@ for s in isolated lab hostnet mybr lan engineering-lab-42; do
 done
 expect_ok "list after deleting" -- "$osio" switch list --json
 check "only default is left" jq_true '[.[].name] == ["default"]'
+
+# --- switches that VMs use ------------------------------------------------------------------
+# delete refuses them, naming the VMs; --force disconnects the VMs' adapters (connected = no,
+# their switch line gone, the rest of each vmconfig byte for byte) and then deletes the switch.
+vms=$OSIO_STORE_DIR/vms
+expect_ok "create qa" -- "$osio" switch create qa --type private
+expect_ok "create other" -- "$osio" switch create other --type private
+expect_ok "VM web on qa" -- "$osio" create web --disk none --switch qa --memory 64M
+expect_ok "VM db on qa" -- "$osio" create db --disk none --switch qa --memory 64M
+expect_ok "VM mail on other" -- "$osio" create mail --disk none --switch other --memory 64M
+expect_ok "VM bare without adapter" -- "$osio" create bare --disk none --switch none
+# web: a second adapter on qa with comments around it, and a third on the default switch.
+cat >>"$vms/web/web.vmconfig" <<'END'
+
+# The test network, kept.
+[nic "test"]
+model = virtio  # the fast one
+switch = qa     # this line goes
+# a comment inside the section, kept
+
+[nic "up"]
+model = e1000
+END
+for vm in web db mail bare; do cp "$vms/$vm/$vm.vmconfig" "$tmp/$vm.before"; done
+unchanged() {
+	local vm
+	for vm in "$@"; do cmp -s "$tmp/$vm.before" "$vms/$vm/$vm.vmconfig" || return 1; done
+}
+expect_error "delete a switch two VMs use" 1 \
+	"switch 'qa' is in use by the VMs db, web; .*osio switch delete qa --force" -- \
+	"$osio" switch delete qa
+expect_error "delete a switch one VM uses" 1 \
+	"switch 'other' is in use by the VM mail; disconnect its adapters first" -- \
+	"$osio" switch delete other
+check "the refused switches stay" \
+	test -f "$OSIO_STORE_DIR/switches/qa.json" -a -f "$OSIO_STORE_DIR/switches/other.json"
+check "a refusal changes no vmconfig" unchanged web db mail bare
+expect_error "delete --force of a switch that does not exist" 1 "no switch called 'nope'" -- \
+	"$osio" switch delete nope --force
+expect_ok "delete --force a switch in use" -- "$osio" switch delete qa --force
+cat >"$tmp/want" <<'END'
+VM 'db': disconnected from switch 'qa' (1 adapter in its vmconfig, 0 unplugged while it runs)
+VM 'web': disconnected from switch 'qa' (2 adapters in its vmconfig, 0 unplugged while it runs)
+END
+check "--force says which VMs it disconnected" cmp -s "$tmp/want" "$tmp/out"
+check "--force deleted the switch" [ ! -e "$OSIO_STORE_DIR/switches/qa.json" ]
+check "no vmconfig names qa any more" bash -c "! grep -q '^switch = qa' '$vms'/*/*.vmconfig"
+# What changed in web's vmconfig: the two switch lines went, connected = no came; nothing else.
+diff "$tmp/web.before" "$vms/web/web.vmconfig" >"$tmp/web.diff"
+web_diff_ok() {
+	[ "$(grep -c '^[<>] ' "$tmp/web.diff")" = 4 ] &&
+		[ "$(grep -c '^< switch = qa' "$tmp/web.diff")" = 2 ] &&
+		[ "$(grep -c '^> connected = no$' "$tmp/web.diff")" = 2 ]
+}
+check "web: only the switch lines went and connected = no came" web_diff_ok ||
+	sed 's/^/    diff: /' "$tmp/web.diff"
+check "web: the comments and the other adapter stay" bash -c \
+	"grep -q '^# The test network, kept.$' '$vms/web/web.vmconfig' &&
+	grep -q '^model = virtio  # the fast one$' '$vms/web/web.vmconfig' &&
+	grep -q '^# a comment inside the section, kept$' '$vms/web/web.vmconfig' &&
+	grep -Pzq '\\[nic \"up\"\\]\\nmodel = e1000\\n' '$vms/web/web.vmconfig'"
+check "mail and bare are untouched" unchanged mail bare
+expect_ok "a disconnected VM still lists" -- "$osio" list
+expect_ok "delete other --force" -- "$osio" switch delete other --force
+expect_ok "create idle" -- "$osio" switch create idle --type private
+expect_ok "delete a switch nobody uses" -- "$osio" switch delete idle
+check "delete without users prints nothing" [ ! -s "$tmp/out" ]
+expect_error "the built-in default, --force" 1 "'default' is built in.*cannot be deleted" -- \
+	"$osio" switch delete default --force
+# A VM busy with another osio command: --force changes nothing and says so.
+expect_ok "create busy" -- "$osio" switch create busy --type private
+expect_ok "VM held on busy" -- "$osio" create held --disk none --switch busy
+cp "$vms/held/held.vmconfig" "$tmp/held.before"
+expect_error "--force while a VM is busy" 1 "VM 'held' is busy" -- \
+	flock -n "$vms/held/.lock" -c "echo \$\$ >'$vms/held/.lock'; '$osio' switch delete busy --force"
+check "a busy VM keeps its vmconfig and the switch stays" \
+	test -f "$OSIO_STORE_DIR/switches/busy.json" -a -f "$tmp/held.before"
+check "the busy VM's vmconfig is unchanged" unchanged held
+
+# A running VM: refused while it uses the switch, whether its vmconfig names it or only its
+# worker's adapter is plugged into it; --force unplugs the adapter through the control API.
+if "$osio" help 2>/dev/null | grep -q '^  start ' && [ -w /dev/kvm ]; then
+	expect_ok "create live" -- "$osio" switch create live --type private
+	expect_ok "VM run1 on live" -- "$osio" create run1 --disk none --switch live --memory 64M
+	if "$osio" start run1 >"$tmp/out" 2>"$tmp/err"; then
+		expect_error "delete a switch a running VM uses" 1 "in use by the VM run1" -- \
+			"$osio" switch delete live
+		# Only the worker's adapter is on it now.
+		sed -i '/^switch = live$/d' "$vms/run1/run1.vmconfig"
+		expect_error "delete a switch only a running adapter uses" 1 "in use by the VM run1" \
+			-- "$osio" switch delete live
+		expect_ok "delete --force a switch a running VM uses" -- \
+			"$osio" switch delete live --force
+		check "--force unplugged the running adapter" grep -Fxq "VM 'run1': disconnected from \
+switch 'live' (0 adapters in its vmconfig, 1 unplugged while it runs)" "$tmp/out"
+		# Made again, nothing uses it: the worker's adapter is no longer on it.
+		expect_ok "create live again" -- "$osio" switch create live --type private
+		expect_ok "nothing uses the new live" -- "$osio" switch delete live
+		"$osio" stop run1 >/dev/null 2>&1
+	else
+		fail "osio start run1: $(cat "$tmp/err")"
+	fi
+else
+	echo "skip: a running VM's adapter (no osio start or no /dev/kvm)"
+fi
 
 # A stored "default" replaces the built-in; deleting it brings that back.
 expect_ok "create default" -- "$osio" switch create default --type private
