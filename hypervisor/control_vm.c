@@ -278,6 +278,12 @@ static int dvd_change(struct control_client *c, struct control_vm *cv, json_t *a
 				    "%s: %s (the VM's worker runs as uid %u; send the file open "
 				    "with \"fd\": true, as osio dvd does)",
 				    path, strerror(-r), (unsigned)geteuid());
+	if (r == -EINVAL && path)
+		return control_fail(c, CONTROL_E_FAILED,
+				    "%s: not a usable disc image (empty, smaller than one 2048-byte "
+				    "sector, or not a file; the VM's log says which); give an ISO "
+				    "image",
+				    path);
 	if (r < 0)
 		return control_fail(c, CONTROL_E_FAILED, "%s: %s", path ? path : name,
 				    strerror(-r));

@@ -11,6 +11,7 @@ declare -gA _osio_args=(
 	[stop]="vm" [shutdown]="vm" [reset]="vm" [pause]="vm" [resume]="vm" [save]="vm"
 	[status]="vm" [dvd]="vm dvdcmd iso" [checkpoint]="vm sub: checkpoint" [disk]="sub: files"
 	[switch]="sub: switch" [console]="" [version]="" [help]="" [autostart]="" [autostop]=""
+	[screenshot]="vm png"
 )
 declare -gA _osio_help_cache=()
 
@@ -94,6 +95,7 @@ _osio_complete_kind()
 	dvdcmd) _osio_words "insert eject" ;;
 	vmconfig) _osio_files vmconfig ;;
 	iso) [[ $dvdcmd == insert ]] && _osio_files '@(iso|ISO)' ;;
+	png) _osio_files '@(png|PNG)' ;;
 	dir) _osio_files -d ;;
 	files) _osio_files ;;
 	esac

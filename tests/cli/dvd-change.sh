@@ -104,6 +104,9 @@ expect_error "dvd insert of a missing file" 1 "$tmp/nope.iso: [Nn]o such file" -
 mkdir "$tmp/folder.iso"
 expect_error "dvd insert of a folder" 1 "$tmp/folder.iso: .*([Ff]older|[Dd]irectory)" -- \
 	"$osio" dvd $vm insert "$tmp/folder.iso"
+: >"$tmp/empty.iso"
+expect_error "dvd insert of an empty file" 1 "$tmp/empty.iso: not a usable disc image .*give an ISO" \
+	-- "$osio" dvd $vm insert "$tmp/empty.iso"
 unchanged "after the refused inserts" $vm "$n"
 grep -q "^file = $tmp/B.iso\$" "$cfg" && pass "the vmconfig still has B" ||
 	fail "after the refused inserts the vmconfig has $(grep -A3 '^\[dvd' "$cfg")"
