@@ -28,16 +28,17 @@ static void usage(FILE *f)
 	    f,
 	    "usage: osio checkpoint NAME COMMAND [ARGS...]\n"
 	    "\n"
-	    "Checkpoints keep a VM's disks (and, when it runs, its whole state) as they are now,\n"
-	    "to go back to later, as Hyper-V's checkpoints do.\n"
+	    "Checkpoints keep a VM's disks and settings (and, when it runs, its whole state) as\n"
+	    "they are now, to go back to later, as Hyper-V's checkpoints do.\n"
 	    "\n"
 	    "commands:\n"
 	    "  create [LABEL]     a new checkpoint (label: \"NAME - DATE TIME\" if not given); of\n"
 	    "                     a running or saved VM it keeps its state too\n"
 	    "  list [--json]      the checkpoints as a tree, with Now (the VM's current state)\n"
-	    "  apply ID|LABEL     back to a checkpoint: the current state is discarded; a running\n"
-	    "                     VM is turned off first; a checkpoint with a state makes the VM\n"
-	    "                     Saved, so that osio start resumes it there\n"
+	    "  apply ID|LABEL     back to a checkpoint, its disks and settings (the VM keeps its\n"
+	    "                     name): the current state is discarded; a running VM is turned\n"
+	    "                     off first; a checkpoint with a state makes the VM Saved, so\n"
+	    "                     that osio start resumes it there\n"
 	    "  delete ID|LABEL    removes a checkpoint, merging its disk images (a merge into the\n"
 	    "                     disks a running VM uses needs the VM off)\n");
 }
@@ -93,7 +94,27 @@ static const char *shown_parent_id(const struct ckpt_tree *t, const char *id)
 	return p ? p->id : "";
 }
 
-static void print_level(const struct ckpt_tree *t, const char *parent, unsigned depth)
+#define DIFF_MAX   32 /* differences looked at */
+#define DIFF_SHOWN 4  /* differences a list line names */
+
+/* Under a checkpoint: what its settings have that the VM's do not now. */
+static void print_diff(const struct vm *vm, const struct ckpt *c, unsigned depth)
+{
+	char list[DIFF_MAX][CKPT_DIFF_LEN], err[512];
+	unsigned n = 0;
+
+	if (ckpt_config_diff(&vm->ck, c, list, DIFF_MAX, &n, err, sizeof(err)) < 0 || n == 0)
+		return;
+	printf("%-8s  %-19s  %*s  settings: ", "", "", (int)depth * 2, "");
+	for (unsigned i = 0; i < n && i < DIFF_SHOWN; i++)
+		printf("%s%s", i ? "; " : "", list[i]);
+	if (n > DIFF_SHOWN)
+		printf("; %s%u more", n == DIFF_MAX ? "at least " : "", n - DIFF_SHOWN);
+	printf("\n");
+}
+
+static void print_level(const struct vm *vm, const struct ckpt_tree *t, const char *parent,
+			unsigned depth)
 {
 	char created[32];
 
@@ -104,7 +125,8 @@ static void print_level(const struct ckpt_tree *t, const char *parent, unsigned 
 		when(c->created, created, sizeof(created));
 		printf("%-8s  %s  %*s%s%s\n", c->id, created, (int)depth * 2, "", c->label,
 		       c->has_state ? "  [with saved state]" : "");
-		print_level(t, c->id, depth + 1);
+		print_diff(vm, c, depth);
+		print_level(vm, t, c->id, depth + 1);
 	}
 	if (strcmp(shown_parent_id(t, t->now), parent) == 0)
 		printf("%-8s  %-19s  %*s> Now\n", "", "", (int)depth * 2, "");
@@ -134,13 +156,21 @@ static int list_json(const struct vm *vm, const struct ckpt_tree *t)
 					      json_pack("{s:s, s:s}", "disk", c->images[j].disk,
 							"file", c->images[j].file));
 		const char *p = shown_parent_id(t, c->parent);
+		char diff[DIFF_MAX][CKPT_DIFF_LEN], err[512];
+		unsigned nd = 0;
+		json_t *settings = json_null();
+		if (ckpt_config_diff(&vm->ck, c, diff, DIFF_MAX, &nd, err, sizeof(err)) == 0) {
+			settings = json_array();
+			for (unsigned j = 0; j < nd; j++)
+				json_array_append_new(settings, json_string(diff[j]));
+		}
 		when(c->created, created, sizeof(created));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:I, s:s, s:b, s:i, s:o}",
-						     "id", c->id, "label", c->label, "parent",
-						     p[0] ? json_string(p) : json_null(), "created",
-						     (json_int_t)c->created, "created_local",
-						     created, "state", c->has_state, "depth",
-						     (int)depth_of(t, c->id), "disks", disks));
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:s, s:o, s:I, s:s, s:b, s:i, s:o, s:o}", "id", c->id,
+				   "label", c->label, "parent", p[0] ? json_string(p) : json_null(),
+				   "created", (json_int_t)c->created, "created_local", created,
+				   "state", c->has_state, "depth", (int)depth_of(t, c->id), "disks",
+				   disks, "settings_differ", settings));
 	}
 	const char *now = shown_parent_id(t, t->now);
 	json_t *root = json_pack("{s:s, s:o, s:o}", "vm", vm->name, "now",
@@ -180,7 +210,7 @@ static int do_list(struct vm *vm, int argc, char **argv)
 		       vm->name, vm->name);
 	else {
 		printf("%-8s  %-19s  %s\n", "ID", "CREATED", "CHECKPOINT");
-		print_level(&t, "", 0);
+		print_level(vm, &t, "", 0);
 	}
 	ckpt_tree_free(&t);
 	return rc;

@@ -52,6 +52,12 @@ int ckpt_state_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+int ckpt_config_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/checkpoints/%s.vmconfig", vm->dir, id);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int ckpt_saved_path(const struct ckpt_vm *vm, char *buf, size_t size)
 {
 	return join(buf, size, vm->dir, "saved.vmstate");
@@ -352,6 +358,8 @@ void ckpt_plan_undo(const struct ckpt_plan *plan)
 		unlink(plan->d[i].next);
 	if (plan->with_state)
 		unlink(plan->state);
+	if (plan->config[0])
+		unlink(plan->config);
 }
 
 static int plan_disks(const struct ckpt_vm *vm, const struct vmconfig *cfg, struct ckpt_plan *plan,
@@ -467,6 +475,7 @@ int ckpt_plan_create(const struct ckpt_vm *vm, const char *label, struct ckpt_pl
 		goto out;
 	}
 	if ((r = ckpt_state_path(vm, plan->id, plan->state, sizeof(plan->state))) < 0 ||
+	    (r = ckpt_config_path(vm, plan->id, plan->config, sizeof(plan->config))) < 0 ||
 	    (r = join(dir, sizeof(dir), vm->dir, "checkpoints")) < 0) {
 		snprintf(err, errlen, "%s: the VM's folder path is too long", vm->dir);
 		goto out;
@@ -483,18 +492,34 @@ out:
 	return r;
 }
 
+/* The checkpoint's copy of the settings: the vmconfig's very text. */
+static int keep_config(const struct vmconfig *cfg, const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = vmconfig_format(cfg, &len);
+	int r;
+
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = store_write_atomic(path, text, len, 0600, true, err, errlen);
+	free(text);
+	return r;
+}
+
 int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, char *err,
 		     size_t errlen)
 {
 	struct vmconfig *cfg = NULL, *orig = NULL;
 	struct ckpt_image *frozen = calloc(plan->n + 1, sizeof(*frozen));
-	struct ckpt_image *cur = calloc(plan->n + 1, sizeof(*cur));
+	struct ckpt_image *cur = NULL;
 	struct ckpt_tree t;
-	int r;
+	unsigned ncur = plan->n;
+	int r = -ENOMEM;
 
 	memset(&t, 0, sizeof(t));
-	if (!frozen || !cur) {
-		r = -ENOMEM;
+	if (!frozen) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -502,6 +527,12 @@ int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, cha
 	    (r = ckpt_load_config(vm, &cfg, err, errlen)) < 0 ||
 	    (r = ckpt_load_config(vm, &orig, err, errlen)) < 0)
 		goto out;
+	cur = calloc(plan->n + t.ncurrent + 1, sizeof(*cur));
+	if (!cur) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	for (unsigned i = 0; i < plan->n; i++) {
 		const struct ckpt_plan_disk *d = &plan->d[i];
 		char nrec[PATH_MAX];
@@ -521,6 +552,15 @@ int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, cha
 			goto out;
 		}
 	}
+	/* Now's images of disks the checkpoint does not freeze (a disk an apply took out of the
+	 * settings) stay listed: borrowed from t, not freed below. */
+	for (unsigned k = 0; k < t.ncurrent; k++) {
+		bool frozen_now = false;
+		for (unsigned i = 0; i < plan->n; i++)
+			frozen_now = frozen_now || strcmp(plan->d[i].disk, t.current[k].disk) == 0;
+		if (!frozen_now)
+			cur[ncur++] = t.current[k];
+	}
 	struct ckpt c = {
 	    .label = (char *)plan->label,
 	    .created = time(NULL),
@@ -530,19 +570,27 @@ int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, cha
 	};
 	snprintf(c.id, sizeof(c.id), "%s", plan->id);
 	snprintf(c.parent, sizeof(c.parent), "%s", t.now);
-	if ((r = ckpt_tree_add(&t, &c)) < 0 || (r = ckpt_tree_set_current(&t, cur, plan->n)) < 0) {
+	if ((r = ckpt_tree_add(&t, &c)) < 0 || (r = ckpt_tree_set_current(&t, cur, ncur)) < 0) {
 		snprintf(err, errlen, "VM '%s' has too many checkpoints (or out of memory)",
 			 vm->name);
 		goto out;
 	}
 	snprintf(t.now, sizeof(t.now), "%s", plan->id);
-	/* The disks switch first: a crash before the tree is written leaves a VM on new images
-	 * whose parents are its old ones, and no checkpoint: nothing lost. */
-	if ((r = ckpt_save_config(cfg, err, errlen)) < 0)
+	/* The settings as they are, the disks naming the images being frozen: kept first, so
+	 * that a recorded checkpoint always has them (a crash before the tree is written leaves
+	 * an unused copy, which a later checkpoint of the same id would replace). */
+	if ((r = keep_config(orig, plan->config, err, errlen)) < 0)
 		goto out;
+	/* The disks switch next: a crash before the tree is written leaves a VM on new images
+	 * whose parents are its old ones, and no checkpoint: nothing lost. */
+	if ((r = ckpt_save_config(cfg, err, errlen)) < 0) {
+		unlink(plan->config);
+		goto out;
+	}
 	if ((r = ckpt_save_tree(vm, &t, err, errlen)) < 0) {
 		char err2[256];
 		ckpt_save_config(orig, err2, sizeof(err2));
+		unlink(plan->config);
 	}
 out:
 	for (unsigned i = 0; i < plan->n && frozen && cur; i++) {

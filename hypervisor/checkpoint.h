@@ -8,7 +8,13 @@
  * merges what can be merged: its frozen images merge with the one image that still uses them
  * when that is the VM's current disk (block_commit); while a frozen image has more users, or
  * its only user is another checkpoint's frozen image, the deleted checkpoint stays in the file,
- * marked deleted and left out of lists, until a later delete or apply lets it merge. */
+ * marked deleted and left out of lists, until a later delete or apply lets it merge.
+ *
+ * Each checkpoint also keeps the VM's settings as they were (checkpoints/ID.vmconfig, its disks
+ * naming the images it froze); applying it gives the VM those settings back, all but what
+ * names the VM in the store and how the host runs it (ckpt_kept_keys), as Hyper-V's Apply
+ * does. Checkpoints made before osio kept them have no copy: their apply restores the disks
+ * only. */
 #ifndef OSIO_CHECKPOINT_H
 #define OSIO_CHECKPOINT_H
 
@@ -87,9 +93,11 @@ struct ckpt_vm {
 	void *opaque;
 };
 
-/* DIR/checkpoints/checkpoints.json, DIR/checkpoints/ID.vmstate, DIR/saved.vmstate. */
+/* DIR/checkpoints/checkpoints.json, DIR/checkpoints/ID.vmstate, DIR/checkpoints/ID.vmconfig,
+ * DIR/saved.vmstate. */
 int ckpt_tree_path(const struct ckpt_vm *vm, char *buf, size_t size);
 int ckpt_state_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t size);
+int ckpt_config_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t size);
 int ckpt_saved_path(const struct ckpt_vm *vm, char *buf, size_t size);
 /* The VM's tree (ckpt_tree_load/save on its path). */
 int ckpt_load_tree(const struct ckpt_vm *vm, struct ckpt_tree *t, char *err, size_t errlen);
@@ -107,8 +115,9 @@ struct ckpt_plan_disk {
 struct ckpt_plan {
 	char id[CKPT_ID_LEN + 1];
 	char label[CKPT_LABEL_MAX + 1];
-	char state[4096]; /* DIR/checkpoints/ID.vmstate */
-	bool with_state;  /* a state file goes with it (running or saved VM) */
+	char state[4096];  /* DIR/checkpoints/ID.vmstate */
+	char config[4096]; /* DIR/checkpoints/ID.vmconfig (written by ckpt_plan_record) */
+	bool with_state;   /* a state file goes with it (running or saved VM) */
 	unsigned n;
 	struct ckpt_plan_disk *d;
 };
@@ -117,12 +126,15 @@ struct ckpt_plan {
  * nothing but the checkpoints folder. */
 int ckpt_plan_create(const struct ckpt_vm *vm, const char *label, struct ckpt_plan *plan, char *err,
 		     size_t errlen);
-/* Once the images (and the state) exist: the vmconfig goes on with the new
- * images, the tree records the checkpoint. On failure both are as before
- * (the new files are the caller's to remove: ckpt_plan_undo). */
+/* Once the images (and the state) exist: the vmconfig as it is now is kept
+ * as the checkpoint's (plan->config), the vmconfig goes on with the new
+ * images, the tree records the checkpoint. On failure the vmconfig and the
+ * tree are as before and plan->config is gone (the new images and state are
+ * the caller's to remove: ckpt_plan_undo). */
 int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, char *err,
 		     size_t errlen);
-/* Removes the plan's new images and state file, where they exist. */
+/* Removes the plan's new images, state file and settings copy, where they
+ * exist. */
 void ckpt_plan_undo(const struct ckpt_plan *plan);
 void ckpt_plan_free(struct ckpt_plan *plan);
 
@@ -130,10 +142,25 @@ void ckpt_plan_free(struct ckpt_plan *plan);
  * saved.vmstate) and records the checkpoint. Its id into id_out. */
 int ckpt_create(const struct ckpt_vm *vm, const char *label, char id_out[CKPT_ID_LEN + 1],
 		char *err, size_t errlen);
-/* Off VM: the disks go back to the checkpoint's content; the current state
- * is discarded (said through vm->say); the checkpoint's saved state, if it
- * has one, becomes saved.vmstate. */
+/* Off VM: the disks go back to the checkpoint's content and the settings
+ * to the checkpoint's copy (but for ckpt_kept_keys; disks added since leave
+ * the settings, their files kept); the current state is discarded (said
+ * through vm->say); the checkpoint's saved state, if it has one, becomes
+ * saved.vmstate. */
 int ckpt_apply(const struct ckpt_vm *vm, const char *ref, char *err, size_t errlen);
+/* The [vm] keys an apply keeps from the VM's current settings: its name and
+ * UUID in the store, and how the host runs it. NULL-terminated. */
+extern const char *const ckpt_kept_keys[];
+
+/* What differs between checkpoint c's copy of the settings and the VM's
+ * vmconfig now, as short phrases ("memory 2G, now 4G", "nic 'lan' added
+ * since"), at most max into list; *n how many. The keys an apply keeps and
+ * the images of the disks c froze are left out. -ENOENT: c has no copy;
+ * -EINVAL with err: a vmconfig cannot be read. */
+#define CKPT_DIFF_LEN 160
+int ckpt_config_diff(const struct ckpt_vm *vm, const struct ckpt *c, char (*list)[CKPT_DIFF_LEN],
+		     unsigned max, unsigned *n, char *err, size_t errlen);
+
 /* Deletes a checkpoint and merges what can be merged. With running (the
  * VM's current images are in use), a delete that would have to merge into
  * or out of them is refused (-EBUSY) before anything changes. */

@@ -61,7 +61,10 @@ static int drop(const struct ckpt_vm *vm, struct ckpt_tree *t, unsigned i, char 
 		if (h->images[j].owned &&
 		    ckpt_resolve(vm, h->images[j].file, path, sizeof(path)) == 0)
 			files[n++] = strdup(path);
+	/* ckpt_delete removed them already; a crash in between may have left them. */
 	if (ckpt_state_path(vm, h->id, path, sizeof(path)) == 0)
+		unlink(path);
+	if (ckpt_config_path(vm, h->id, path, sizeof(path)) == 0)
 		unlink(path);
 	ckpt_tree_remove(t, i);
 	r = ckpt_save_tree(vm, t, err, errlen);
@@ -156,9 +159,14 @@ static int merge_now(const struct ckpt_vm *vm, struct ckpt_tree *t, struct vmcon
 	free(cur);
 	if (r < 0)
 		goto out;
+	char gone[PATH_MAX];
+	if (ckpt_config_path(vm, h->id, gone, sizeof(gone)) < 0)
+		gone[0] = 0;
 	ckpt_tree_remove(t, i);
 	if ((r = ckpt_save_tree(vm, t, err, errlen)) < 0)
 		goto out;
+	if (gone[0])
+		unlink(gone); /* ckpt_delete's, unless a crash kept it */
 	for (unsigned j = 0; j < nm; j++)
 		if (m[j].cur_owned && ckpt_in_folder(vm, m[j].cur) && unlink(m[j].cur) == 0)
 			ckpt_say(vm, "  removed %s (merged)", m[j].cur);
@@ -257,6 +265,10 @@ int ckpt_delete(const struct ckpt_vm *vm, const char *ref, bool running, char *e
 	if ((r = ckpt_save_tree(vm, &t, err, errlen)) < 0)
 		goto out;
 	if (had_state && ckpt_state_path(vm, id, state, sizeof(state)) == 0)
+		unlink(state);
+	/* Its settings go with it at once: a deleted checkpoint is never applied, and what a
+	 * merge needs (its images) is in the tree. */
+	if (ckpt_config_path(vm, id, state, sizeof(state)) == 0)
 		unlink(state);
 	ckpt_say(vm, "Deleted checkpoint '%s' (%s) of VM '%s'", label, id, vm->name);
 	r = ckpt_collapse(vm, &t, cfg, false, NULL, err, errlen);

@@ -2,7 +2,9 @@
  * damage refused with one line naming the file; labels; and the operations on a VM folder with
  * a VHDX disk (whose differencing images QEMU cannot read, so the shell test cannot check
  * them): create, apply, delete with merges, the disk's content checked through the block layer
- * at every step, a running VM's delete refused when it would merge, nothing left behind. */
+ * at every step, a running VM's delete refused when it would merge, nothing left behind; and the
+ * settings each checkpoint keeps (ID.vmconfig), given back by apply but for the VM's name and
+ * the keys the store keeps, with disks added since leaving the settings and their files kept. */
 #include "hypervisor/checkpoint.h"
 
 #include "devices/block/block.h"
@@ -441,6 +443,162 @@ static void test_removes_only_its_own(void **state)
 	ckpt_tree_free(&t);
 }
 
+static char text_buf[4096];
+
+/* The whole of a (small) file, "" when there is none. */
+static const char *file_text(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(text_buf, 1, sizeof(text_buf) - 1, f);
+		fclose(f);
+	}
+	text_buf[n] = 0;
+	return text_buf;
+}
+
+static void make_data_disk(const char *name)
+{
+	char err[512];
+	struct block_create_opts o = {.size = DISK_SIZE};
+	if (block_create(path(name), "vhdx", &o, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+}
+
+static unsigned lines_said;
+static char said[4096];
+
+static void say(void *opaque, const char *line)
+{
+	size_t len = strlen(said);
+	snprintf(said + len, sizeof(said) - len, "%s\n", line);
+	lines_said++;
+}
+
+static void test_settings(void **state)
+{
+	char err[1024], a[CKPT_ID_LEN + 1], b[CKPT_ID_LEN + 1], d[CKPT_ID_LEN + 1], cp[256];
+	struct ckpt_tree t;
+
+	make_vm();
+	vm.say = say;
+	write_file(vmconfig, "# a test VM\n[vm]\nname = t\nmemory = 64M\ncpus = 1\n\n"
+			     "# its disk\n[disk \"system\"]\nfile = t.vhdx\nformat = vhdx\n");
+	assert_int_equal(ckpt_create(&vm, "A", a, err, sizeof(err)), 0);
+	/* A's copy: the settings as they were, the disk naming the image A froze. */
+	assert_int_equal(ckpt_config_path(&vm, a, cp, sizeof(cp)), 0);
+	assert_non_null(strstr(file_text(cp), "memory = 64M\ncpus = 1\n"));
+	assert_non_null(strstr(file_text(cp), "file = t.vhdx\n"));
+	assert_null(strstr(file_text(cp), "avhdx"));
+
+	/* Afterwards: more memory and vCPUs, a NIC, a disk, another name and a UUID. */
+	make_data_disk("data.vhdx");
+	write_file(vmconfig, "# a test VM, renamed\n[vm]\nname = u\nmemory = 128M\ncpus = 2\n"
+			     "uuid = 12345678-1234-1234-1234-123456789abc\nautostart = yes\n\n"
+			     "# its disk\n[disk \"system\"]\nfile = t.vhdx\nformat = vhdx\n\n"
+			     "[nic \"lan\"]\nswitch = default\n\n"
+			     "[disk \"data\"]\nfile = data.vhdx\nbus = virtio\n");
+	said[0] = 0;
+	if (ckpt_apply(&vm, "A", err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	const char *now = file_text(vmconfig);
+	assert_non_null(strstr(now, "memory = 64M\ncpus = 1\n"));
+	assert_null(strstr(now, "[nic"));
+	assert_null(strstr(now, "data.vhdx"));
+	assert_non_null(strstr(now, "name = u\n"));
+	assert_non_null(strstr(now, "uuid = 12345678-1234-1234-1234-123456789abc\n"));
+	assert_non_null(strstr(now, "autostart = yes\n"));
+	assert_non_null(strstr(now, "# its disk\n"));
+	assert_non_null(strstr(now, ".avhdx\n"));
+	assert_int_equal(access(path("data.vhdx"), F_OK), 0);
+	assert_non_null(strstr(said, "the VM's settings are the checkpoint's again"));
+	assert_non_null(strstr(said, "disk 'data' was added after the checkpoint"));
+	/* Nothing differs from A now; with more memory, that does. */
+	char diff[8][CKPT_DIFF_LEN];
+	unsigned nd = 9;
+	assert_int_equal(ckpt_load_tree(&vm, &t, err, sizeof(err)), 0);
+	assert_int_equal(
+	    ckpt_config_diff(&vm, ckpt_tree_get(&t, a), diff, 8, &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd, 0);
+	char *mem = strstr(file_text(vmconfig), "memory = 64M");
+	assert_non_null(mem);
+	char edited[4096];
+	snprintf(edited, sizeof(edited), "%.*smemory = 96M%s", (int)(mem - text_buf), text_buf,
+		 mem + strlen("memory = 64M"));
+	write_file(vmconfig, edited);
+	assert_int_equal(
+	    ckpt_config_diff(&vm, ckpt_tree_get(&t, a), diff, 8, &nd, err, sizeof(err)), 0);
+	assert_int_equal(nd, 1);
+	assert_string_equal(diff[0], "memory 64M, now 96M");
+	ckpt_tree_free(&t);
+
+	/* A disk added later and frozen by B: applying A takes it out of the settings, its
+	 * image made for B stays listed as Now's (and its file stays). */
+	write_file(vmconfig, "[vm]\nname = t\nmemory = 64M\ncpus = 1\n"
+			     "[disk \"system\"]\nfile = t.vhdx\nformat = vhdx\n"
+			     "[disk \"data\"]\nfile = data.vhdx\nbus = virtio\n");
+	assert_int_equal(ckpt_create(&vm, "B", b, err, sizeof(err)), 0);
+	char data_b[64];
+	snprintf(data_b, sizeof(data_b), "data-%s.avhdx", b);
+	assert_int_equal(access(path(data_b), F_OK), 0);
+	assert_int_equal(ckpt_apply(&vm, "A", err, sizeof(err)), 0);
+	assert_null(strstr(file_text(vmconfig), "data"));
+	assert_int_equal(access(path(data_b), F_OK), 0);
+	assert_int_equal(ckpt_load_tree(&vm, &t, err, sizeof(err)), 0);
+	bool listed = false;
+	for (unsigned i = 0; i < t.ncurrent; i++)
+		listed = listed || strcmp(t.current[i].file, data_b) == 0;
+	assert_true(listed);
+	ckpt_tree_free(&t);
+	/* ... and still after the next checkpoint. */
+	assert_int_equal(ckpt_create(&vm, "D", d, err, sizeof(err)), 0);
+	assert_int_equal(ckpt_load_tree(&vm, &t, err, sizeof(err)), 0);
+	listed = false;
+	for (unsigned i = 0; i < t.ncurrent; i++)
+		listed = listed || strcmp(t.current[i].file, data_b) == 0;
+	assert_true(listed);
+	ckpt_tree_free(&t);
+	/* B brings the disk back. */
+	said[0] = 0;
+	assert_int_equal(ckpt_apply(&vm, "B", err, sizeof(err)), 0);
+	assert_non_null(strstr(file_text(vmconfig), "[disk \"data\"]"));
+	assert_non_null(strstr(said, "disk 'data' is back in the VM's settings"));
+
+	/* A checkpoint without a copy (made before osio kept them): disks only. */
+	assert_int_equal(ckpt_config_path(&vm, d, cp, sizeof(cp)), 0);
+	assert_int_equal(unlink(cp), 0);
+	write_file(vmconfig, "[vm]\nname = t\nmemory = 256M\ncpus = 1\n"
+			     "[disk \"system\"]\nfile = t.vhdx\nformat = vhdx\n");
+	said[0] = 0;
+	assert_int_equal(ckpt_apply(&vm, d, err, sizeof(err)), 0);
+	assert_non_null(strstr(file_text(vmconfig), "memory = 256M\n"));
+	assert_non_null(strstr(file_text(vmconfig), ".avhdx\n"));
+	assert_non_null(strstr(said, "no copy of the VM's settings"));
+	assert_int_equal(ckpt_load_tree(&vm, &t, err, sizeof(err)), 0);
+	assert_int_equal(
+	    ckpt_config_diff(&vm, ckpt_tree_get(&t, d), diff, 8, &nd, err, sizeof(err)), -ENOENT);
+	ckpt_tree_free(&t);
+
+	/* A damaged copy is refused, naming it, and nothing changes. */
+	assert_int_equal(ckpt_config_path(&vm, a, cp, sizeof(cp)), 0);
+	write_file(cp, "[vm]\nmemory = lots\n");
+	char before[4096];
+	snprintf(before, sizeof(before), "%s", file_text(vmconfig));
+	assert_int_equal(ckpt_apply(&vm, "A", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, cp));
+	assert_non_null(strstr(err, "remove it"));
+	assert_string_equal(file_text(vmconfig), before);
+
+	/* Deleting a checkpoint removes its copy at once. */
+	assert_int_equal(ckpt_config_path(&vm, b, cp, sizeof(cp)), 0);
+	assert_int_equal(access(cp, F_OK), 0);
+	assert_int_equal(ckpt_delete(&vm, b, false, err, sizeof(err)), 0);
+	assert_int_equal(access(cp, F_OK), -1);
+	vm.say = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +611,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_saved_vm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_fails_cleanly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removes_only_its_own, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
