@@ -1,5 +1,5 @@
 /* Pieces several osio commands on store VMs share: the NAME argument,
- * setting a vmconfig key with its message, printing JSON. */
+ * setting a vmconfig key with its message, printing JSON, option errors. */
 #include "cli/store_common.h"
 
 #include "hypervisor/log.h"
@@ -7,6 +7,7 @@
 #include "vmconfig/vmconfig.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,4 +50,13 @@ int store_print_json(const json_t *v)
 	printf("%s\n", text);
 	free(text);
 	return 0;
+}
+
+int store_bad_option(int c, char **argv, const char *cmd)
+{
+	if (c == ':')
+		log_error("%s needs a value (see osio %s --help)", argv[optind - 1], cmd);
+	else
+		log_error("unknown option '%s' (see osio %s --help)", argv[optind - 1], cmd);
+	return 2;
 }
