@@ -6,6 +6,7 @@
 #include "cli/ctlclient.h"
 #include "cli/vmload.h"
 
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 #include "hypervisor/vmstore.h"
 
@@ -53,20 +54,6 @@ static int raw_terminal(void)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGINT, on_signal);
-	return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -124,7 +111,7 @@ static int pump(int sock, bool tty)
 			if (n <= 0)
 				return 1; /* the worker closed it: the VM ended or another took over
 					   */
-			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			if (file_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
 				return 0;
 		}
 		if (p[1].revents) {
@@ -138,7 +125,7 @@ static int pump(int sock, bool tty)
 			}
 			char *key = tty ? memchr(buf, DETACH_KEY, (size_t)n) : NULL;
 			size_t len = key ? (size_t)(key - buf) : (size_t)n;
-			if (len && write_all(sock, buf, len) < 0)
+			if (len && file_write_all(sock, buf, len) < 0)
 				return 1;
 			if (key)
 				return 0;

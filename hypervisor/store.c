@@ -2,6 +2,8 @@
  * group osio in system mode), and crash-safe file writes in it. */
 #include "hypervisor/store.h"
 
+#include "hypervisor/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -313,22 +315,6 @@ int store_sync_dir(const char *dir)
 	return r;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Moves tmp to path; without replace only if path does not exist. */
 static int move_into_place(const char *tmp, const char *path, bool replace)
 {
@@ -365,8 +351,8 @@ int store_write_atomic(const char *path, const void *data, size_t len, unsigned 
 			 strerror(errno));
 		return r;
 	}
-	if (fchmod(fd, store_file_mode(mode) & 07777) < 0 || (r = write_all(fd, data, len)) < 0 ||
-	    fsync(fd) < 0) {
+	if (fchmod(fd, store_file_mode(mode) & 07777) < 0 ||
+	    (r = file_write_all(fd, data, len)) < 0 || fsync(fd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot write it: %s", path, strerror(errno));
 		close(fd);

@@ -2,6 +2,8 @@
  * flushed and renamed over it; the old file stays intact on any failure. */
 #include "vmconfig/internal.h"
 
+#include "hypervisor/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,21 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Creates "DIR/.BASE.tmpXXXXXX" with mode 0666 less the umask (as a new file
  * would get); fills tmp. */
@@ -121,7 +108,7 @@ int vmconfig_save(const struct vmconfig *cfg, const char *path)
 			goto unlink;
 		}
 	}
-	r = write_all(fd, text, len);
+	r = file_write_all(fd, text, len);
 	if (r)
 		goto unlink;
 	if (fsync(fd)) {

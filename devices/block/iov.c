@@ -1,6 +1,7 @@
 /* Cursors over a block request's buffers (iovecs) for the format drivers:
  * advance, split off, fill from a host buffer, read or write a host file. */
 #include "devices/block/block_driver.h"
+#include "hypervisor/fileio.h"
 
 #include <errno.h>
 #include <string.h>
@@ -63,22 +64,17 @@ int block_iov_file(int fd, struct block_iov *c, uint64_t len, uint64_t off, bool
 {
 	struct iovec batch[IOV_BATCH];
 	while (len) {
-		struct block_iov peek = *c;
-		unsigned n = block_iov_take(&peek, len, batch, IOV_BATCH);
+		unsigned n = block_iov_take(c, len, batch, IOV_BATCH);
 		if (!n)
 			return -EINVAL;
-		ssize_t done = write ? pwritev(fd, batch, (int)n, (off_t)off)
-				     : preadv(fd, batch, (int)n, (off_t)off);
-		if (done < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (done == 0)
-			return -EIO; /* a block past the end of the file */
-		block_iov_advance(c, (uint64_t)done);
-		off += (uint64_t)done;
-		len -= (uint64_t)done;
+		uint64_t done = 0;
+		for (unsigned i = 0; i < n; i++)
+			done += batch[i].iov_len;
+		int r = file_prw_iov_all(fd, batch, (int)n, off, write);
+		if (r < 0)
+			return r == -ENODATA ? -EIO : r; /* a block past the end of the file */
+		off += done;
+		len -= done;
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
  * one image read-write. */
 #include "devices/block/block_driver.h"
 #include "devices/block/raw_ops.h"
+#include "hypervisor/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,16 +163,11 @@ static int write_zero_buffers(struct raw *raw, uint64_t off, uint64_t len)
 	static const uint8_t zeroes[ZERO_CHUNK];
 	while (len) {
 		size_t n = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
-		ssize_t w = pwrite(raw->fd, zeroes, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (w == 0)
-			return -EIO;
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
+		int r = file_pwrite_all(raw->fd, zeroes, n, off);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= n;
 	}
 	return 0;
 }
