@@ -98,6 +98,11 @@ int runtime_dir_create(char *buf, size_t size)
 	return -EPERM;
 }
 
+bool runtime_dir_shared(const struct stat *st)
+{
+	return store_system_mode() && (st->st_mode & 070) == 070;
+}
+
 unsigned runtime_socket_mode(const char *path)
 {
 	char dir[4096];
@@ -109,7 +114,7 @@ unsigned runtime_socket_mode(const char *path)
 		return 0600;
 	memcpy(dir, path, n);
 	dir[n] = 0;
-	if (stat(n ? dir : "/", &st) < 0 || (st.st_mode & 070) != 070)
+	if (stat(n ? dir : "/", &st) < 0 || !runtime_dir_shared(&st))
 		return 0600;
 	return 0660;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #define RUNTIME_SYSTEM_DIR "/run/osio"
 
@@ -18,9 +19,13 @@ int runtime_dir_path(char *buf, size_t size);
  * makes /run/osio); logs one line saying what is wrong and returns -errno
  * otherwise. */
 int runtime_dir_create(char *buf, size_t size);
-/* The mode of a socket made at path: 0600, or 0660 in system mode when its
- * folder is the group's (rwx for the group, as /run/osio): the group's
- * members reach the VMs' sockets there. */
+/* Whether a runtime folder (st: its stat) is shared by its group: in system
+ * mode, with rwx for the group (as /run/osio is). What workers make in it
+ * is then the group's: sockets 0660, folders 2770. */
+bool runtime_dir_shared(const struct stat *st);
+/* The mode of a socket made at path: 0600, or 0660 when its folder is
+ * shared (runtime_dir_shared): the group's members reach the VMs' sockets
+ * there. */
 unsigned runtime_socket_mode(const char *path);
 /* The control socket of the VM called name: DIR/NAME.sock. */
 int control_socket_path(const char *name, char *buf, size_t size);

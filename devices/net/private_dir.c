@@ -7,7 +7,7 @@
 #include "devices/net/private_int.h"
 
 #include "hypervisor/log.h"
-#include "hypervisor/store.h"
+#include "hypervisor/runtime_dir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,7 +200,7 @@ static int priv_open_dirs(struct priv *st, const char *base)
 		close(basefd);
 		return r;
 	}
-	st->shared = store_system_mode() && (sb.st_mode & 070) == 070;
+	st->shared = runtime_dir_shared(&sb);
 	st->gid = sb.st_gid;
 	if (st->shared && !(sb.st_mode & S_ISGID) && getegid() != sb.st_gid) {
 		log_error("%s: cannot join the private switch '%s': the runtime folder %s is not "
