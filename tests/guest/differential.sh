@@ -13,7 +13,8 @@ usage: differential.sh (--kernel ELF | --dvd ISO | --disk IMG | --scratch-disk I
 
 Runs the program with tests/guest/run-guest.sh under QEMU TCG, then under
 osio, with the same options (--memory, --cpus, --append, --input,
---allow-reset, --powers-off, --timeout, --dvd, --disk, --boot). Both must exit
+--allow-reset, --powers-off, --timeout, --dvd, --disk, --boot; --kernel with
+--dvd boots the program with the disc in the drive, --dvd '' an empty drive). Both must exit
 with --expect-status (default 0; with 0 the output must hold "RESULT: PASS",
 with 1 "RESULT: FAIL") and print the same lines, except those starting with
 "peer:" (facts that legitimately differ, like the boot loader's name), which

@@ -10,7 +10,11 @@ usage: run-guest.sh --vmm osio|qemu (--kernel ELF | --dvd ISO | --disk IMG) [opt
   --vmm osio|qemu    which VMM runs the guest
   --osio PATH        the osio binary (default: $OSIO, else osio on PATH)
   --kernel ELF       the multiboot test program
-  --dvd ISO          boot SeaBIOS with this DVD in the secondary master drive
+  --dvd ISO          a DVD drive with ISO in it at the secondary master (IDE
+                     1:0, or the first free position after the disks, as osio
+                     places it); --dvd '' for an empty drive. Without --kernel
+                     SeaBIOS boots from it; with --kernel the program boots
+                     directly and finds the disc in the drive
   --disk IMG[,OPT..] a hard disk (written to unless readonly); repeat for more.
                      OPT: bus=ide (default) or bus=virtio, format=F (raw,
                      vhdx, vhd, qcow2; default raw for QEMU, recognized by
@@ -77,7 +81,7 @@ die() {
 }
 
 vmm='' osio=${OSIO:-osio} kernel='' memory=128M cpus=1 append='' input='' timeout=60 allow_reset=0
-powers_off=0 dvd='' boot='' rng=0 screenshot='' screen_text='' accel=tcg capture_at=''
+powers_off=0 dvd='' dvd_set=0 boot='' rng=0 screenshot='' screen_text='' accel=tcg capture_at=''
 wait_text='' live=''
 disks=() nics=()
 while (($#)); do
@@ -85,7 +89,7 @@ while (($#)); do
 	--vmm) vmm=${2-}; shift 2 ;;
 	--osio) osio=${2-}; shift 2 ;;
 	--kernel) kernel=${2-}; shift 2 ;;
-	--dvd) dvd=${2-}; shift 2 ;;
+	--dvd) dvd=${2-}; dvd_set=1; shift 2 ;;
 	--disk) disks+=("${2-}"); shift 2 ;;
 	--rng) rng=1; shift ;;
 	--nic) nics+=("${2-}"); shift 2 ;;
@@ -111,7 +115,6 @@ done
 [[ $vmm == osio || $vmm == qemu ]] || die "--vmm must be osio or qemu (got '${vmm}')"
 [[ -n $kernel || -n $dvd || ${#disks[@]} -gt 0 ]] || die "--kernel ELF, --dvd ISO or --disk IMG is required"
 [[ -z $kernel || -r $kernel ]] || die "cannot read the kernel '$kernel': build it first (cmake --build BUILD)"
-[[ -z $kernel || -z $dvd ]] || die "--kernel boots without firmware: no --dvd with it"
 [[ -z $dvd || -r $dvd ]] || die "cannot read the DVD image '$dvd': build it first (cmake --build BUILD)"
 
 # The disks: file, bus, format, readonly, serial and queues of each, and
@@ -155,7 +158,7 @@ for i in "${!disks[@]}"; do
 done
 # A lone DVD drive: 1:0 when free, as osio places it.
 dvd_index=2
-if [[ -n $dvd ]] && ((ide_used[2])); then
+if ((dvd_set && ide_used[2])); then
 	for p in 3 0 1; do ((ide_used[p])) || { dvd_index=$p; break; }; done
 	((ide_used[dvd_index])) && die "--dvd: IDE is full"
 fi
@@ -196,7 +199,7 @@ for i in "${!nics[@]}"; do
 done
 if [[ -z $boot ]]; then
 	boot=disk
-	[[ -n $dvd ]] && boot=dvd
+	((dvd_set)) && boot=dvd
 fi
 [[ $boot =~ ^(dvd|disk|dvd,disk|disk,dvd)$ ]] || die "--boot '$boot' is not dvd, disk, dvd,disk or disk,dvd"
 capture=0
@@ -248,7 +251,11 @@ qemu)
 		order=${boot//dvd/d}
 		order=${order//disk/c}
 		cmd+=(-boot "order=${order//,/}")
-		[[ -n $dvd ]] && cmd+=(-drive "file=$dvd,format=raw,if=ide,index=$dvd_index,media=cdrom")
+	fi
+	if ((dvd_set)); then
+		drive="if=ide,index=$dvd_index,media=cdrom"
+		[[ -n $dvd ]] && drive+=",format=raw,file=$dvd"
+		cmd+=(-drive "$drive")
 	fi
 	for i in "${!d_file[@]}"; do
 		qfmt=${d_format[i]:-raw}
@@ -297,8 +304,8 @@ osio)
 		cmd+=(--kernel "$kernel" --append "$args")
 	else
 		cmd+=(--firmware bios --boot "$boot")
-		[[ -n $dvd ]] && cmd+=(--dvd "$dvd")
 	fi
+	((dvd_set)) && cmd+=(--dvd "$dvd")
 	# osio places them as computed above: IDE disks first, in order.
 	for i in "${!d_file[@]}"; do
 		arg="${d_file[i]},bus=${d_bus[i]},serial=${d_serial[i]}"
