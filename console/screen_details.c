@@ -190,9 +190,9 @@ static void tab_summary(struct writer *wr, const struct vm_row *r, const struct 
 	unsigned nn = d->nnics < VMD_MAX_NICS ? d->nnics : VMD_MAX_NICS;
 	for (unsigned i = 0; i < nn; i++) {
 		const struct vmd_nic *n = &d->nics[i];
-		field(wr, i ? "" : "Adapters:", theme_attr(TH_NORMAL), "%s  %s on %s%s%s", n->name,
-		      n->model, n->sw[0] ? n->sw : "(not connected)", n->mac[0] ? "  " : "",
-		      n->mac);
+		field(wr, i ? "" : "Adapters:", theme_attr(TH_NORMAL), "%s  %s %s%s%s%s", n->name,
+		      n->model, n->sw[0] ? "on " : "", n->sw[0] ? n->sw : "not connected",
+		      n->mac[0] ? "  " : "", n->mac);
 	}
 	if (!nn)
 		field(wr, "Adapters:", theme_attr(TH_DISABLED), "none");
