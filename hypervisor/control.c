@@ -4,6 +4,7 @@
 #include "hypervisor/control.h"
 
 #include "hypervisor/evloop.h"
+#include "hypervisor/fdqueue.h"
 #include "hypervisor/log.h"
 #include "hypervisor/runtime_dir.h"
 
@@ -55,13 +56,7 @@ struct control_client {
 	bool dead;	 /* drop at the next reap */
 	bool closing;	 /* drop once the output is out */
 	struct slot slots[MAX_SLOTS];
-	/* Received descriptors not yet claimed by a request, in order, each with
-	 * the stream offset just past the bytes that came with it. */
-	struct {
-		int fd;
-		unsigned long long pos;
-	} in_fds[MAX_IN_FDS];
-	unsigned n_in_fds;
+	struct fdqueue in_fds; /* received, not yet claimed by a request */
 	unsigned long long in_base; /* the stream offset of in[0] */
 	int req_fd; /* the running request's ("fd": true), until taken */
 };
@@ -117,21 +112,10 @@ static void flush(struct control_client *c)
 	while (c->head && !c->dead) {
 		struct chunk *k = c->head;
 		struct iovec iov = {.iov_base = k->data + k->off, .iov_len = k->len - k->off};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
+		union fdqueue_cmsg u;
 		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (k->off == 0 && k->fd >= 0) {
-			memset(&u, 0, sizeof(u));
-			msg.msg_control = u.buf;
-			msg.msg_controllen = sizeof(u.buf);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &k->fd, sizeof(int));
-		}
+		if (k->off == 0 && k->fd >= 0)
+			fdqueue_attach(&msg, &u, k->fd);
 		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -224,8 +208,7 @@ static void client_free(struct control_client *c)
 			close(k->fd);
 		free(k);
 	}
-	for (unsigned i = 0; i < c->n_in_fds; i++)
-		close(c->in_fds[i].fd);
+	fdqueue_clear(&c->in_fds);
 	if (c->req_fd >= 0)
 		close(c->req_fd);
 	free(c->in);
@@ -286,22 +269,6 @@ static int query_status(struct control_client *c, json_t *args, struct control_r
 	return reply->ret ? 0 : control_fail(c, CONTROL_E_FAILED, "out of memory");
 }
 
-static int pop_fd(struct control_client *c)
-{
-	int fd = c->in_fds[0].fd;
-	c->n_in_fds--;
-	memmove(c->in_fds, c->in_fds + 1, c->n_in_fds * sizeof(c->in_fds[0]));
-	return fd;
-}
-
-/* Descriptors that came with this line or earlier ones and that no request
- * claimed: closed, so that they cannot be taken by a later request. */
-static void drop_unclaimed(struct control_client *c, unsigned long long line_end)
-{
-	while (c->n_in_fds && c->in_fds[0].pos <= line_end)
-		close(pop_fd(c));
-}
-
 static void dispatch(struct control_client *c, const char *line, size_t len,
 		     unsigned long long line_end)
 {
@@ -340,13 +307,13 @@ static void dispatch(struct control_client *c, const char *line, size_t len,
 		goto out;
 	}
 	if (args && json_is_true(json_object_get(args, "fd"))) {
-		if (c->n_in_fds == 0 || c->in_fds[0].pos > line_end) {
+		c->req_fd = fdqueue_claim(&c->in_fds, line_end);
+		if (c->req_fd < 0) {
 			reply_error(c, id, "bad-request",
 				    "the request says \"fd\": true, but no descriptor came with it "
 				    "(send it as SCM_RIGHTS with the line's bytes)");
 			goto out;
 		}
-		c->req_fd = pop_fd(c);
 	}
 	json_t *empty = args ? NULL : json_object();
 	struct control_reply r = {.ret = NULL, .fd = -1};
@@ -387,34 +354,13 @@ static ssize_t receive(struct control_client *c)
 {
 	struct iovec iov = {.iov_base = c->in + c->in_len,
 			    .iov_len = LINE_MAX_BYTES + 1 - c->in_len};
-	union {
-		char buf[CMSG_SPACE(MAX_IN_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union fdqueue_rx_cmsg u;
 	struct msghdr msg = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return n;
-	bool overflow = msg.msg_flags & MSG_CTRUNC;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfd; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (c->n_in_fds < MAX_IN_FDS) {
-				c->in_fds[c->n_in_fds].fd = fd;
-				c->in_fds[c->n_in_fds].pos = c->in_base + c->in_len + (size_t)n;
-				c->n_in_fds++;
-			} else {
-				close(fd);
-				overflow = true;
-			}
-		}
-	}
-	if (overflow) {
+	if (!fdqueue_take(&c->in_fds, &msg, c->in_base + c->in_len + (size_t)n)) {
 		reply_error(c, NULL, "bad-request",
 			    "more descriptors than requests that take them: closing the "
 			    "connection");
@@ -445,7 +391,7 @@ static void on_client(void *opaque, uint32_t events)
 					continue;
 				if (i > start)
 					dispatch(c, c->in + start, i - start, c->in_base + i + 1);
-				drop_unclaimed(c, c->in_base + i + 1);
+				fdqueue_drop(&c->in_fds, c->in_base + i + 1);
 				start = i + 1;
 			}
 			memmove(c->in, c->in + start, c->in_len - start);
@@ -483,6 +429,7 @@ static void on_accept(void *opaque, uint32_t events)
 	c->ctl = ctl;
 	c->fd = fd;
 	c->req_fd = -1;
+	c->in_fds.max = MAX_IN_FDS;
 	c->in = in;
 	c->events = EPOLLIN;
 	c->next = ctl->clients;

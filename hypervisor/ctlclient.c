@@ -4,6 +4,8 @@
  * more than it must be. */
 #include "hypervisor/ctlclient.h"
 
+#include "hypervisor/fdqueue.h"
+
 #include "hypervisor/runtime_dir.h"
 
 #include <errno.h>
@@ -23,12 +25,7 @@
 #define BUF_INITIAL    65536
 #define SEND_TIMEOUT_S 5
 
-/* A descriptor waiting for the message that claims it; pos is the stream
- * offset just past the bytes it came with. */
-struct pending_fd {
-	int fd;
-	unsigned long long pos;
-};
+_Static_assert(CTL_FDS_MAX == FDQUEUE_MAX, "the client's queue holds CTL_FDS_MAX");
 
 struct ctl_client {
 	int fd;
@@ -43,8 +40,7 @@ struct ctl_client {
 	char *buf;
 	size_t len, cap;
 	unsigned long long base; /* stream offset of buf[0] */
-	struct pending_fd fds[CTL_FDS_MAX];
-	unsigned nfds;
+	struct fdqueue fds; /* received, not yet claimed by a message */
 	long long answered; /* replies received so far */
 
 	/* ctl_call's wait. */
@@ -117,28 +113,10 @@ static int remaining_ms(long long deadline)
 
 /* --- receiving ------------------------------------------------------------ */
 
-/* Keeps the descriptors of one recvmsg in the FIFO; closes what does not fit. */
+/* Keeps the descriptors of one recvmsg in the queue; closes what does not fit. */
 static int take_fds(struct ctl_client *c, struct msghdr *msg, unsigned long long pos)
 {
-	bool overflow = (msg->msg_flags & MSG_CTRUNC) != 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (c->nfds < CTL_FDS_MAX) {
-				c->fds[c->nfds].fd = fd;
-				c->fds[c->nfds].pos = pos;
-				c->nfds++;
-			} else {
-				close(fd);
-				overflow = true;
-			}
-		}
-	}
-	if (overflow)
+	if (!fdqueue_take(&c->fds, msg, pos))
 		return violation(c, "more than %d descriptors without messages to claim them",
 				 CTL_FDS_MAX);
 	return 0;
@@ -158,10 +136,7 @@ static int fill(struct ctl_client *c)
 		c->cap = cap;
 	}
 	struct iovec iov = {.iov_base = c->buf + c->len, .iov_len = c->cap - c->len};
-	union {
-		char buf[CMSG_SPACE(CTL_FDS_MAX * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union fdqueue_rx_cmsg u;
 	struct msghdr msg = {.msg_iov = &iov,
 			     .msg_iovlen = 1,
 			     .msg_control = u.buf,
@@ -197,22 +172,6 @@ static bool wants_fd(json_t *msg)
 		return true;
 	json_t *data = json_object_get(msg, "data");
 	return json_is_object(data) && json_is_true(json_object_get(data, "fd"));
-}
-
-static int pop_fd(struct ctl_client *c)
-{
-	int fd = c->fds[0].fd;
-	c->nfds--;
-	memmove(c->fds, c->fds + 1, c->nfds * sizeof(c->fds[0]));
-	return fd;
-}
-
-/* Descriptors that came with this line or earlier ones and were not
- * claimed: a buggy worker's, closed. */
-static void drop_unclaimed(struct ctl_client *c, unsigned long long line_end)
-{
-	while (c->nfds && c->fds[0].pos <= line_end)
-		close(pop_fd(c));
 }
 
 /* Keeps a name from the worker printable: it goes into titles and messages. */
@@ -335,7 +294,7 @@ static int handle_line(struct ctl_client *c, const char *text, size_t len,
 	if (len && text[len - 1] == '\r')
 		len--;
 	if (len == 0) {
-		drop_unclaimed(c, line_end);
+		fdqueue_drop(&c->fds, line_end);
 		return 0;
 	}
 	json_error_t jerr;
@@ -346,15 +305,11 @@ static int handle_line(struct ctl_client *c, const char *text, size_t len,
 				 msg ? "another JSON value" : jerr.text);
 	}
 	int fd = -1;
-	if (wants_fd(msg)) {
-		if (c->nfds == 0) {
-			json_decref(msg);
-			return violation(c, "a message says a descriptor comes with it, but none "
-					    "came");
-		}
-		fd = pop_fd(c);
+	if (wants_fd(msg) && (fd = fdqueue_claim(&c->fds, line_end)) < 0) {
+		json_decref(msg);
+		return violation(c, "a message says a descriptor comes with it, but none came");
 	}
-	drop_unclaimed(c, line_end);
+	fdqueue_drop(&c->fds, line_end);
 	int r = dispatch(c, msg, fd);
 	json_decref(msg);
 	return r;
@@ -407,22 +362,11 @@ int ctl_read(struct ctl_client *c, int timeout_ms)
 static int write_all(struct ctl_client *c, const char *p, size_t n, int pass_fd)
 {
 	while (n) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
+		union fdqueue_cmsg u;
 		struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
 		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (pass_fd >= 0) {
-			memset(&u, 0, sizeof(u));
-			msg.msg_control = u.buf;
-			msg.msg_controllen = sizeof(u.buf);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-		}
+		if (pass_fd >= 0)
+			fdqueue_attach(&msg, &u, pass_fd);
 		ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -697,8 +641,7 @@ void ctl_close(struct ctl_client *c)
 	if (!c)
 		return;
 	close_fd(c->fd);
-	while (c->nfds)
-		close(pop_fd(c));
+	fdqueue_clear(&c->fds);
 	close_fd(c->got_fd);
 	json_decref(c->got_ret);
 	pthread_mutex_destroy(&c->send_lock);

@@ -10,7 +10,7 @@
 
 #define CTL_PROTOCOL   2	 /* the protocol this client speaks */
 #define CTL_LINE_MAX   (1 << 20) /* the longest line taken from a worker */
-#define CTL_FDS_MAX    16	 /* descriptors received and not yet claimed */
+#define CTL_FDS_MAX    16	 /* descriptors received and not yet claimed (FDQUEUE_MAX) */
 #define CTL_TIMEOUT_MS 10000	 /* for the greeting and ctl_call's reply */
 
 struct ctl_client;

@@ -33,7 +33,8 @@ static const char *path(const char *name)
 	static char p[4][256];
 	static unsigned next;
 	char *b = p[next++ % 4];
-	snprintf(b, 256, "%s/%s", dir, name);
+	int n = snprintf(b, 256, "%s/%s", dir, name);
+	assert_true(n > 0 && n < 256);
 	return b;
 }
 
