@@ -39,9 +39,16 @@ con_dirs() {
 	mkdir -p "$OSIO_STORE_DIR" "$ARTIFACTS" && mkdir -m 700 "$OSIO_RUNTIME_DIR"
 }
 
-# con_kill: ends the console's tmux server (for traps; quiet).
+# con_kill: ends the console's tmux server (for traps; quiet) and waits until its socket is gone:
+# a con_start right after would otherwise reach the server while it exits ("server exited
+# unexpectedly"), as happened on a loaded machine.
 con_kill() {
+	local sock=${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$CON_SOCK i
 	con_tmux kill-server 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		[[ -S $sock ]] || break
+		sleep 0.1
+	done
 	return 0
 }
 
@@ -79,6 +86,10 @@ con_start() {
 		cmd="exec $cmd"
 	fi
 	con_tmux -f /dev/null new-session -d -s "$CON_TARGET" -x "$cols" -y "$rows" "$cmd" || {
+		# One more try, once whatever server was still there has gone.
+		con_kill
+		con_tmux -f /dev/null new-session -d -s "$CON_TARGET" -x "$cols" -y "$rows" "$cmd"
+	} || {
 		fail "tmux cannot start the console"
 		return 1
 	}
