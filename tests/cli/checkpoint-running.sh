@@ -117,7 +117,9 @@ vm_serial "$vm" 1 >"$tmp/serial"
 first=$(sed -n 's/^count \([0-9]*\)$/\1/p' "$tmp/serial" | head -1)
 ! grep -q '^lifecycle: boot' "$tmp/serial" && pass "the VM resumed (no new boot)" ||
 	fail "the VM booted again"
-[[ -n $first ]] && ((first > frozen && first <= frozen + 2)) &&
+# The first line may be the checkpoint's own count: saved while still in the UART's FIFO, it goes
+# out after the resume.
+[[ -n $first ]] && ((first >= frozen && first <= frozen + 2)) &&
 	pass "the count goes on from the checkpoint ($frozen, then $first)" ||
 	fail "after the apply the count is '$first' (the checkpoint had $frozen, it was at $after)"
 
