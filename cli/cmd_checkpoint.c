@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A running VM's checkpoint writes its RAM: allow for a large, slow one. */
 #define CREATE_WAIT_MS (10 * 60 * 1000)
@@ -238,6 +239,10 @@ static int create_running(struct vm *vm, const char *label)
 		log_error("%s", err);
 		return 1;
 	}
+	/* What the worker runs with (osio start wrote it) is what the state fits. */
+	if (ckpt_running_path(&vm->ck, plan.running, sizeof(plan.running)) < 0 ||
+	    access(plan.running, F_OK) < 0)
+		plan.running[0] = '\0';
 	if (vmctl_open(vm->name, &v) < 0) {
 		ckpt_plan_free(&plan);
 		return 1;

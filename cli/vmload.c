@@ -2,8 +2,10 @@
  * validate, convert, and a detached store VM's console sockets. */
 #include "cli/vmload.h"
 
+#include "hypervisor/checkpoint.h"
 #include "hypervisor/log.h"
 #include "hypervisor/runtime_dir.h"
+#include "hypervisor/store.h"
 #include "hypervisor/vmstore.h"
 #include "vmconfig/vmconfig.h"
 
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void print_error(const struct vmconfig_error *err)
 {
@@ -101,6 +104,51 @@ static int detach_console(struct serial_spec *s, const char *name, const char *s
 	return 0;
 }
 
+/* The settings a store VM starts with, kept as STORE/vms/NAME/.running.vmconfig: a running VM's
+ * checkpoint keeps them (its state fits them, not later edits of the vmconfig). Written by osio
+ * start and again by its worker, whose load is the one it runs; before the worker's sandbox. A
+ * failure costs only that: a warning. */
+static void keep_running(const char *name, const struct vmconfig *cfg)
+{
+	char dir[PATH_MAX], path[PATH_MAX], err[PATH_MAX + 200];
+	struct ckpt_vm vm = {.name = name, .dir = dir};
+	size_t len;
+	char *text;
+
+	if (vmstore_path(name, NULL, dir, sizeof(dir)) < 0 ||
+	    ckpt_running_path(&vm, path, sizeof(path)) < 0)
+		return;
+	if (!(text = vmconfig_format(cfg, &len))) {
+		log_warn("VM '%s': out of memory keeping the settings it starts with", name);
+		return;
+	}
+	if (store_write_atomic(path, text, len, 0600, true, err, sizeof(err)) < 0)
+		log_warn("%s; a checkpoint of the running VM keeps the vmconfig as it is then",
+			 err);
+	free(text);
+}
+
+/* The running VM's copy follows a DVD change too (when it has one). */
+static void running_dvd(const char *name, const char *section, const char *path)
+{
+	char dir[PATH_MAX], file[PATH_MAX];
+	struct ckpt_vm vm = {.name = name, .dir = dir};
+	struct vmconfig_error err = {0};
+	struct vmconfig *cfg;
+
+	if (vmstore_path(name, NULL, dir, sizeof(dir)) < 0 ||
+	    ckpt_running_path(&vm, file, sizeof(file)) < 0 || access(file, F_OK) < 0)
+		return;
+	cfg = vmconfig_load(file, &err);
+	for (unsigned i = 0; cfg && i < vmconfig_count(cfg, "dvd"); i++)
+		if (strcmp(vmconfig_section_name(cfg, "dvd", i), section) == 0) {
+			if (vmconfig_set(cfg, "dvd", section, "file", path, &err) == 0)
+				keep_running(name, cfg);
+			break;
+		}
+	vmconfig_free(cfg);
+}
+
 int vmload_store(const char *name, struct vm_spec *spec, bool *sandbox)
 {
 	char path[PATH_MAX];
@@ -121,6 +169,8 @@ int vmload_store(const char *name, struct vm_spec *spec, bool *sandbox)
 	r = vmload_assign_macs(cfg, true);
 	if (r == 0)
 		r = vmload_spec(cfg, spec, true);
+	if (r == 0)
+		keep_running(name, cfg);
 	const char *sb = vmconfig_get(cfg, "vm", NULL, "sandbox");
 	const char *env = getenv("OSIO_SANDBOX");
 	bool on = true;
@@ -169,6 +219,8 @@ int vmload_set_dvd(const char *name, unsigned pos, const char *path)
 		r = vmconfig_save(cfg, NULL);
 		if (r < 0)
 			snprintf(msg, sizeof(msg), "%s: %s", file, strerror(-r));
+		else
+			running_dvd(name, spec.ide[pos].name, path);
 	}
 	vmconfig_free(cfg);
 	if (r < 0) {

@@ -52,6 +52,11 @@ int ckpt_state_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+int ckpt_running_path(const struct ckpt_vm *vm, char *buf, size_t size)
+{
+	return join(buf, size, vm->dir, ".running.vmconfig");
+}
+
 int ckpt_config_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s/checkpoints/%s.vmconfig", vm->dir, id);
@@ -492,6 +497,42 @@ out:
 	return r;
 }
 
+/* The settings a running VM's worker started with (plan->running), its frozen disks named as
+ * the vmconfig (orig) names them now: the worker's disks moved to new images at every
+ * checkpoint since it started, and only the vmconfig records that. NULL with err when the copy
+ * cannot be read: the caller keeps orig. */
+static struct vmconfig *running_config(const struct ckpt_plan *plan, const struct vmconfig *orig,
+				       char *err, size_t errlen)
+{
+	static const char *const keys[] = {"file", "format"};
+	struct vmconfig_error ve;
+	struct vmconfig *cfg = vmconfig_load(plan->running, &ve);
+
+	if (!cfg) {
+		vmconfig_error_format(&ve, err, errlen);
+		return NULL;
+	}
+	for (unsigned i = 0; i < plan->n; i++) {
+		const char *disk = plan->d[i].disk;
+		if (!vmconfig_get(cfg, "disk", disk, "file"))
+			continue; /* added to the vmconfig since: the worker has no such disk */
+		for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const char *v = vmconfig_get(orig, "disk", disk, keys[k]);
+			int r = v ? vmconfig_set(cfg, "disk", disk, keys[k], v, &ve)
+				  : vmconfig_unset(cfg, "disk", disk, keys[k]);
+			if (r < 0 && r != -ENOENT) {
+				if (v)
+					vmconfig_error_format(&ve, err, errlen);
+				else
+					snprintf(err, errlen, "disk '%s': %s", disk, strerror(-r));
+				vmconfig_free(cfg);
+				return NULL;
+			}
+		}
+	}
+	return cfg;
+}
+
 /* The checkpoint's copy of the settings: the vmconfig's very text. */
 static int keep_config(const struct vmconfig *cfg, const char *path, char *err, size_t errlen)
 {
@@ -511,7 +552,7 @@ static int keep_config(const struct vmconfig *cfg, const char *path, char *err, 
 int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, char *err,
 		     size_t errlen)
 {
-	struct vmconfig *cfg = NULL, *orig = NULL;
+	struct vmconfig *cfg = NULL, *orig = NULL, *ran = NULL;
 	struct ckpt_image *frozen = calloc(plan->n + 1, sizeof(*frozen));
 	struct ckpt_image *cur = NULL;
 	struct ckpt_tree t;
@@ -579,7 +620,15 @@ int ckpt_plan_record(const struct ckpt_vm *vm, const struct ckpt_plan *plan, cha
 	/* The settings as they are, the disks naming the images being frozen: kept first, so
 	 * that a recorded checkpoint always has them (a crash before the tree is written leaves
 	 * an unused copy, which a later checkpoint of the same id would replace). */
-	if ((r = keep_config(orig, plan->config, err, errlen)) < 0)
+	if (plan->running[0]) {
+		char why[1024];
+		if (!(ran = running_config(plan, orig, why, sizeof(why))))
+			ckpt_say(vm,
+				 "The settings VM '%s' started with cannot be read (%s): the "
+				 "checkpoint keeps its vmconfig as it is now",
+				 vm->name, why);
+	}
+	if ((r = keep_config(ran ? ran : orig, plan->config, err, errlen)) < 0)
 		goto out;
 	/* The disks switch next: a crash before the tree is written leaves a VM on new images
 	 * whose parents are its old ones, and no checkpoint: nothing lost. */
@@ -603,6 +652,7 @@ out:
 	free(cur);
 	vmconfig_free(cfg);
 	vmconfig_free(orig);
+	vmconfig_free(ran);
 	ckpt_tree_free(&t);
 	return r;
 }

@@ -94,11 +94,16 @@ struct ckpt_vm {
 };
 
 /* DIR/checkpoints/checkpoints.json, DIR/checkpoints/ID.vmstate, DIR/checkpoints/ID.vmconfig,
- * DIR/saved.vmstate. */
+ * DIR/saved.vmstate, DIR/.running.vmconfig (the settings the VM's worker started with, which
+ * osio start writes: the vmconfig may have been edited since, for the next start). */
 int ckpt_tree_path(const struct ckpt_vm *vm, char *buf, size_t size);
 int ckpt_state_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t size);
 int ckpt_config_path(const struct ckpt_vm *vm, const char *id, char *buf, size_t size);
 int ckpt_saved_path(const struct ckpt_vm *vm, char *buf, size_t size);
+int ckpt_running_path(const struct ckpt_vm *vm, char *buf, size_t size);
+/* A settings copy's text (at most VMCONFIG_MAX_SIZE bytes; -EFBIG for more or not a regular
+ * file), malloc'd and NUL-terminated; -ENOENT when there is none. */
+int ckpt_read_config_text(const char *path, char **out, size_t *len);
 /* The VM's tree (ckpt_tree_load/save on its path). */
 int ckpt_load_tree(const struct ckpt_vm *vm, struct ckpt_tree *t, char *err, size_t errlen);
 int ckpt_save_tree(const struct ckpt_vm *vm, const struct ckpt_tree *t, char *err, size_t errlen);
@@ -118,6 +123,9 @@ struct ckpt_plan {
 	char state[4096];  /* DIR/checkpoints/ID.vmstate */
 	char config[4096]; /* DIR/checkpoints/ID.vmconfig (written by ckpt_plan_record) */
 	bool with_state;   /* a state file goes with it (running or saved VM) */
+	/* A running VM's: the settings its worker started with (ckpt_running_path), kept as the
+	 * checkpoint's instead of the vmconfig, which may have been edited since; "" none. */
+	char running[4096];
 	unsigned n;
 	struct ckpt_plan_disk *d;
 };
@@ -126,8 +134,9 @@ struct ckpt_plan {
  * nothing but the checkpoints folder. */
 int ckpt_plan_create(const struct ckpt_vm *vm, const char *label, struct ckpt_plan *plan, char *err,
 		     size_t errlen);
-/* Once the images (and the state) exist: the vmconfig as it is now is kept
- * as the checkpoint's (plan->config), the vmconfig goes on with the new
+/* Once the images (and the state) exist: the vmconfig as it is now (or
+ * plan->running, its disks naming the images being frozen as the vmconfig
+ * does) is kept as the checkpoint's (plan->config), the vmconfig goes on with the new
  * images, the tree records the checkpoint. On failure the vmconfig and the
  * tree are as before and plan->config is gone (the new images and state are
  * the caller's to remove: ckpt_plan_undo). */

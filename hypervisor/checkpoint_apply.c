@@ -21,8 +21,7 @@ const char *const ckpt_kept_keys[] = {
     "stop_action", "stop_timeout", NULL,
 };
 
-/* The file's text (at most VMCONFIG_MAX_SIZE bytes), malloc'd; -ENOENT when there is none. */
-static int read_text(const char *path, char **out, size_t *len)
+int ckpt_read_config_text(const char *path, char **out, size_t *len)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
@@ -47,6 +46,8 @@ static int read_text(const char *path, char **out, size_t *len)
 	if (r < 0) {
 		free(*out);
 		*out = NULL;
+	} else {
+		(*out)[*len] = '\0';
 	}
 out:
 	close(fd);
@@ -71,7 +72,7 @@ static int saved_config(const struct ckpt_vm *vm, const char *id, const struct v
 		snprintf(err, errlen, "%s: the VM's folder path is too long", vm->dir);
 		return -ENAMETOOLONG;
 	}
-	r = read_text(path, &text, &len);
+	r = ckpt_read_config_text(path, &text, &len);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0) {

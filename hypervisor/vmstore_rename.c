@@ -1,7 +1,7 @@
 /* osio rename (vmstore_rename): a VM that is off gets another name: its
  * folder, its vmconfig (file and [vm] name) and the disks named after it,
- * with the paths that name them in the vmconfig and checkpoints.json; any
- * failure puts back what was done. */
+ * with the paths that name them in the vmconfig, checkpoints.json and the
+ * checkpoints' copies of the settings; any failure puts back what was done. */
 #include "hypervisor/vmstore.h"
 #include "hypervisor/vmstore_int.h"
 
@@ -30,6 +30,14 @@ struct disk_move {
 	bool moved;
 };
 
+/* A checkpoint's copy of the settings (checkpoints/ID.vmconfig) whose paths change. */
+struct cfg_copy {
+	char path[PATH_BUF + 80];
+	char *orig, *text; /* its bytes as they were, and to be */
+	size_t orig_len, len;
+	bool written;
+};
+
 struct rename_job {
 	const char *old, *new_name;
 	char old_dir[PATH_BUF], new_dir[PATH_BUF];
@@ -45,6 +53,8 @@ struct rename_job {
 	unsigned nparents;
 	struct disk_move moves[MOVES_MAX];
 	unsigned nmoves;
+	struct cfg_copy *copies;
+	unsigned ncopies;
 };
 
 /* dir/file for a relative file; file when absolute. */
@@ -235,11 +245,46 @@ static const struct {
     {"console", "path"}, {"display", "vnc_password_file"},
 };
 
+/* The paths of cfg into the folder follow it (path_keys, new_value); *changed when one did. */
+static int edit_paths(const struct rename_job *j, struct vmconfig *cfg, bool *changed, char *err,
+		      size_t errlen)
+{
+	char value[PATH_BUF], line[1024];
+	struct vmconfig_error e;
+	int r;
+
+	for (size_t k = 0; k < sizeof(path_keys) / sizeof(path_keys[0]); k++) {
+		const char *type = path_keys[k].section, *key = path_keys[k].key;
+
+		for (unsigned i = 0; i < vmconfig_count(cfg, type); i++) {
+			const char *sec = vmconfig_section_name(cfg, type, i);
+			const char *file = vmconfig_get(cfg, type, sec, key);
+
+			if (!file || !file[0])
+				continue;
+			if ((r = new_value(j, file, value, sizeof(value))) < 0) {
+				snprintf(err, errlen, "%s: the new path is too long", file);
+				return r;
+			}
+			if (!value[0])
+				continue;
+			if (vmconfig_set(cfg, type, sec[0] ? sec : NULL, key, value, &e) < 0) {
+				vmconfig_error_format(&e, line, sizeof(line));
+				snprintf(err, errlen, "%s", line);
+				return -EINVAL;
+			}
+			*changed = true;
+		}
+	}
+	return 0;
+}
+
 /* The vmconfig as it is to be: [vm] name, uuid, the paths into the folder. */
 static int edit_config(struct rename_job *j, char *err, size_t errlen)
 {
-	char value[PATH_BUF], uuid[40];
 	struct vmconfig_error e;
+	bool changed = false;
+	char uuid[40];
 	int r;
 
 	if (!vmconfig_get(j->cfg, "vm", NULL, "uuid")) {
@@ -248,26 +293,9 @@ static int edit_config(struct rename_job *j, char *err, size_t errlen)
 		if ((r = set(j, "vm", NULL, "uuid", uuid, err, errlen)) < 0)
 			return r;
 	}
-	if ((r = set(j, "vm", NULL, "name", j->new_name, err, errlen)) < 0)
+	if ((r = set(j, "vm", NULL, "name", j->new_name, err, errlen)) < 0 ||
+	    (r = edit_paths(j, j->cfg, &changed, err, errlen)) < 0)
 		return r;
-	for (size_t k = 0; k < sizeof(path_keys) / sizeof(path_keys[0]); k++) {
-		const char *type = path_keys[k].section, *key = path_keys[k].key;
-
-		for (unsigned i = 0; i < vmconfig_count(j->cfg, type); i++) {
-			const char *sec = vmconfig_section_name(j->cfg, type, i);
-			const char *file = vmconfig_get(j->cfg, type, sec, key);
-
-			if (!file || !file[0])
-				continue;
-			if ((r = new_value(j, file, value, sizeof(value))) < 0) {
-				snprintf(err, errlen, "%s: the new path is too long", file);
-				return r;
-			}
-			if (value[0] &&
-			    (r = set(j, type, sec[0] ? sec : NULL, key, value, err, errlen)) < 0)
-				return r;
-		}
-	}
 	if (vmconfig_validate(j->cfg, &e) < 0) {
 		vmconfig_error_format(&e, err, errlen);
 		return -EINVAL;
@@ -304,6 +332,56 @@ static int edit_tree(struct rename_job *j, char *err, size_t errlen)
 	if (r < 0)
 		snprintf(err, errlen, "%s: cannot record the new paths: %s", j->ckpt_path,
 			 strerror(-r));
+	return r;
+}
+
+/* A checkpoint's copy of the settings with the new paths, in j->copies when they change. A
+ * copy that is missing (made before osio kept them) or cannot be read is left as it is: apply
+ * says what is wrong with it. */
+static int edit_copy(struct rename_job *j, const char *id, char *err, size_t errlen)
+{
+	struct cfg_copy *c = &j->copies[j->ncopies];
+	struct vmconfig_error e;
+	struct vmconfig *cfg;
+	bool changed = false;
+	int n, r;
+
+	memset(c, 0, sizeof(*c));
+	n = snprintf(c->path, sizeof(c->path), "%s/checkpoints/%s.vmconfig", j->old_dir, id);
+	if (n < 0 || (size_t)n >= sizeof(c->path))
+		return 0;
+	if (ckpt_read_config_text(c->path, &c->orig, &c->orig_len) < 0)
+		return 0;
+	cfg = vmconfig_parse(c->orig, c->orig_len, c->path, &e);
+	if (!cfg) {
+		free(c->orig);
+		return 0;
+	}
+	r = edit_paths(j, cfg, &changed, err, errlen);
+	if (r == 0 && changed && !(c->text = vmconfig_format(cfg, &c->len))) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+	}
+	vmconfig_free(cfg);
+	if (r < 0 || !changed) {
+		free(c->orig);
+		return r;
+	}
+	j->ncopies++;
+	return 0;
+}
+
+/* Every checkpoint's copy of the settings (deleted ones' too: they wait to merge). */
+static int edit_copies(struct rename_job *j, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (j->tree.n && !(j->copies = calloc(j->tree.n, sizeof(*j->copies)))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < j->tree.n && r == 0; i++)
+		r = edit_copy(j, j->tree.c[i].id, err, errlen);
 	return r;
 }
 
@@ -361,7 +439,7 @@ static int prepare(struct rename_job *j, char *err, size_t errlen)
 	}
 	find_parents(j);
 	if ((r = plan_moves(j, err, errlen)) < 0 || (r = edit_config(j, err, errlen)) < 0 ||
-	    (r = edit_tree(j, err, errlen)) < 0)
+	    (r = edit_tree(j, err, errlen)) < 0 || (r = edit_copies(j, err, errlen)) < 0)
 		return r;
 	return 0;
 }
@@ -371,6 +449,12 @@ static void undo(struct rename_job *j)
 {
 	char err[512];
 
+	for (unsigned i = j->ncopies; i-- > 0;) {
+		struct cfg_copy *c = &j->copies[i];
+		if (c->written && store_write_atomic(c->path, c->orig, c->orig_len, 0600, true, err,
+						     sizeof(err)) < 0)
+			fprintf(stderr, "osio: %s\n", err);
+	}
 	if (j->ckpt_written && j->ckpt_orig &&
 	    store_write_atomic(j->ckpt_path, j->ckpt_orig, j->ckpt_len, 0600, true, err,
 			       sizeof(err)) < 0)
@@ -410,6 +494,12 @@ static int commit(struct rename_job *j, char *err, size_t errlen)
 		if ((r = ckpt_tree_save(&j->tree, j->ckpt_path, err, errlen)) < 0)
 			goto fail;
 		j->ckpt_written = true;
+	}
+	for (unsigned i = 0; i < j->ncopies; i++) {
+		struct cfg_copy *c = &j->copies[i];
+		if ((r = store_write_atomic(c->path, c->text, c->len, 0600, true, err, errlen)) < 0)
+			goto fail;
+		c->written = true;
 	}
 	if (renameat2(AT_FDCWD, j->old_dir, AT_FDCWD, j->new_dir, RENAME_NOREPLACE) < 0) {
 		r = -errno;
@@ -511,6 +601,11 @@ out:
 	ckpt_tree_free(&j->tree);
 	free(j->ckpt_orig);
 	free(j->parents);
+	for (unsigned i = 0; i < j->ncopies; i++) {
+		free(j->copies[i].orig);
+		free(j->copies[i].text);
+	}
+	free(j->copies);
 	free(j);
 	return r;
 }

@@ -3,8 +3,9 @@
 # after a checkpoint come back on apply, a NIC added later is gone, a disk added later leaves the
 # settings but its file stays, a renamed VM keeps its new name, a checkpoint made before osio
 # kept settings (no ID.vmconfig) applies its disks only, delete removes the copy; and, where KVM
-# can be used, a running VM's checkpoint (the lifecycle guest) whose memory was changed
-# afterwards resumes after apply because its saved state matches the settings again.
+# can be used, a running VM's checkpoint (the lifecycle guest) keeps the settings the VM runs
+# with, not the vmconfig edited while it ran (for its next start), and resumes after apply
+# because its saved state matches those settings.
 # Usage: checkpoint-config.sh OSIO GUEST_DIR
 # shellcheck disable=SC2016 # jq programs in single quotes
 set -u
@@ -109,16 +110,34 @@ if [[ ! -r /dev/kvm || ! -w /dev/kvm || ! -r $guests/lifecycle.elf ]]; then
 else
 	vm=lc
 	dir=$OSIO_STORE_DIR/vms/$vm
-	"$osio" create "$vm" --memory 64M --cpus 1 --disk 16M --switch none >/dev/null || exit 2
+	truncate -s 1M "$tmp/A.iso" "$tmp/B.iso"
+	"$osio" create "$vm" --memory 64M --cpus 1 --disk 16M --switch none --dvd "$tmp/A.iso" \
+		>/dev/null || exit 2
 	vm_boot_kernel "$vm" "$guests/lifecycle.elf" "period=100" || exit 2
 	expect_ok "start" -- "$osio" start "$vm"
 	vm_wait_count "$vm" 3 && pass "the guest counts" || fail "the guest does not count"
+	# Edited while it runs: for the next start, not the hardware R's state belongs to.
+	set_key "$vm" memory 128M
+	# A disc changed while it runs: the hardware's, so R's too.
+	expect_ok "dvd insert B" -- "$osio" dvd "$vm" insert "$tmp/B.iso"
 	expect_ok "create R while it runs" -- "$osio" checkpoint "$vm" create R
 	idR=$(sed -E 's/.*\(([0-9a-f]{8})\).*/\1/' "$tmp/out")
-	check "R keeps the settings it ran with" \
+	check "R keeps the settings it runs with, not the edited vmconfig" \
 		grep -q '^memory = 64M$' "$dir/checkpoints/$idR.vmconfig"
+	check "the edit stays in the vmconfig" test "$(key "$vm" vm memory)" = 128M
+	check "R's copy names the image R froze" grep -q "^file = $vm.vhdx$" \
+		"$dir/checkpoints/$idR.vmconfig"
+	check "R's copy names the disc in the drive" grep -q "^file = $tmp/B.iso$" \
+		"$dir/checkpoints/$idR.vmconfig"
+	# A second one: the worker's disk is the image R made, which only the vmconfig names.
+	cur=$(key "$vm" disk file)
+	expect_ok "create S while it runs" -- "$osio" checkpoint "$vm" create S
+	idS=$(sed -E 's/.*\(([0-9a-f]{8})\).*/\1/' "$tmp/out")
+	check "S's copy names the image R made ($cur)" grep -q "^file = $cur$" \
+		"$dir/checkpoints/$idS.vmconfig"
+	check "S keeps the memory it runs with" \
+		grep -q '^memory = 64M$' "$dir/checkpoints/$idS.vmconfig"
 	expect_ok "stop" -- "$osio" stop "$vm"
-	set_key "$vm" memory 128M
 	expect_ok "apply R" -- "$osio" checkpoint "$vm" apply R
 	check "R's memory is back" test "$(key "$vm" vm memory)" = 64M
 	[[ $(vm_state "$vm") == saved ]] && pass "after apply the VM is Saved" ||

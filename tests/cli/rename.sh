@@ -3,7 +3,8 @@
 # guest's UUID pinned) and the disks named after the VM take the new name, paths into the
 # folder follow, checkpoints keep working, a saved state goes along; every refusal is one line
 # and changes nothing; a failure midway (a read-only checkpoints folder, a folder that cannot
-# be moved) is undone byte for byte.
+# be moved) is undone byte for byte; the checkpoints' copies of the settings follow as the
+# vmconfig does.
 # usage: rename.sh OSIO
 # shellcheck disable=SC2016 # the conditions of checks are single-quoted: eval'd later
 set -u
@@ -190,6 +191,39 @@ j=$vms/tr/checkpoints/checkpoints.json
 jq '.current += [{"disk": "extra", "file": "tr-2.vhdx", "owned": false}]' "$j" >"$tmp/j" &&
 	cp "$tmp/j" "$j"
 expect_ok "checkpoint list reads the tree" -- "$osio" checkpoint tr list
+# The checkpoint's copy of the settings has a path that follows the folder: undone too.
+tr_copy=$(ls "$vms"/tr/checkpoints/*.vmconfig)
+echo "an ISO" >"$vms/tr/tr.iso"
+printf '\n[dvd "cd"]\nfile = %s\n' "$vms/tr/tr.iso" >>"$tr_copy"
+
+# A checkpoint's copy of the settings follows too: a read-only disk named after the VM (moved)
+# and a DVD named by its absolute path into the folder; applied after the rename, the VM's
+# settings name files that are there.
+expect_ok "create cs" -- "$osio" create cs --disk 64M --switch none
+"$osio" disk create "$vms/cs/cs-2.vhdx" --size 16M >/dev/null || fail "disk cs-2.vhdx"
+echo "an ISO" >"$vms/cs/cs.iso"
+printf '\n[disk "ro"]\nfile = cs-2.vhdx\nbus = virtio\nreadonly = yes\n\n[dvd "cd"]\nfile = %s\n' \
+	"$vms/cs/cs.iso" >>"$vms/cs/cs.vmconfig"
+expect_ok "checkpoint cs" -- "$osio" checkpoint cs create kept
+id=$(sed -E 's/.*\(([0-9a-f]{8})\).*/\1/' "$tmp/out")
+copy=$vms/cs2/checkpoints/$id.vmconfig
+echo "# the user's note" >>"$vms/cs/checkpoints/$id.vmconfig"
+expect_ok "rename cs cs2" -- "$osio" rename cs cs2
+check "the copy names the moved read-only disk" [ "$(key "$copy" '[disk "ro"]' file)" = cs2-2.vhdx ]
+check "the copy's DVD path follows the folder" \
+	[ "$(key "$copy" '[dvd "cd"]' file)" = "$vms/cs2/cs.iso" ]
+check "the copy's comment is kept" grep -q "^# the user's note$" "$copy"
+expect_ok "apply after the rename" -- "$osio" checkpoint cs2 apply kept
+# shellcheck disable=SC2034 # read by the checks' eval
+c=$vms/cs2/cs2.vmconfig
+checks "the applied settings name files that are there" '[ -f "$vms/cs2/$(key "$c" \
+	"[disk \"ro\"]" file)" ] && [ -f "$(key "$c" "[dvd \"cd\"]" file)" ]'
+checks "osio disk info opens the read-only disk and the system disk" \
+	'disk_ok "$vms/cs2/$(key "$c" "[disk \"ro\"]" file)" &&
+	disk_ok "$vms/cs2/$(key "$c" "[disk \"system\"]" file)"'
+expect_ok "rename cs2 cs3 (the copy moves again)" -- "$osio" rename cs2 cs3
+check "the copy again" [ "$(key "$vms/cs3/checkpoints/$id.vmconfig" '[disk "ro"]' file) \
+$(key "$vms/cs3/checkpoints/$id.vmconfig" '[dvd "cd"]' file)" = "cs3-2.vhdx $vms/cs3/cs.iso" ]
 
 # --- a failure midway is undone (needs root for the mounts) ----------------------------------
 
@@ -215,6 +249,8 @@ check "tr-2.vhdx became tr9-2.vhdx, in the vmconfig" \
 	[ "$(key "$vms/tr9/tr9.vmconfig" '[disk "extra"]' file)" = tr9-2.vhdx ]
 check "and in checkpoints.json" [ "$(jq -r '.current[1].file' \
 	"$vms/tr9/checkpoints/checkpoints.json")" = tr9-2.vhdx ]
+check "and in the checkpoint's copy of the settings" [ "$(key \
+	"$vms/tr9/checkpoints/${tr_copy##*/}" '[dvd "cd"]' file)" = "$vms/tr9/tr.iso" ]
 checks "the frozen tr.vhdx stays" '[ -f "$vms/tr9/tr.vhdx" ] && [ -f "$vms/tr9/tr9-2.vhdx" ]'
 expect_ok "checkpoint list after" -- "$osio" checkpoint tr9 list
 expect_ok "apply after" -- "$osio" checkpoint tr9 apply one

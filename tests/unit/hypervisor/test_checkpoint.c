@@ -4,8 +4,11 @@
  * them): create, apply, delete with merges, the disk's content checked through the block layer
  * at every step, a running VM's delete refused when it would merge, nothing left behind; and the
  * settings each checkpoint keeps (ID.vmconfig), given back by apply but for the VM's name and
- * the keys the store keeps, with disks added since leaving the settings and their files kept. */
+ * the keys the store keeps, with disks added since leaving the settings and their files kept;
+ * a running VM's copy being the settings its worker started with (.running.vmconfig), its disks
+ * named as the vmconfig names them now. */
 #include "hypervisor/checkpoint.h"
+#include "hypervisor/checkpoint_int.h"
 
 #include "devices/block/block.h"
 
@@ -600,6 +603,67 @@ static void test_settings(void **state)
 	vm.say = NULL;
 }
 
+/* A running VM's checkpoint: what osio checkpoint does around the worker's checkpoint-create
+ * (its images made here, as an off VM's are; its state is not read). */
+static void record_running(char id[CKPT_ID_LEN + 1], const char *running)
+{
+	struct ckpt_plan plan;
+	char err[1024];
+
+	if (ckpt_plan_create(&vm, NULL, &plan, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	for (unsigned i = 0; i < plan.n; i++) {
+		char fmt[16];
+		if (ckpt_image_format(plan.d[i].cur, fmt, err, sizeof(err)) < 0 ||
+		    ckpt_make_child(plan.d[i].next, plan.d[i].format, plan.d[i].cur, fmt, err,
+				    sizeof(err)) < 0)
+			fail_msg("%s", err);
+	}
+	snprintf(plan.running, sizeof(plan.running), "%s", running);
+	plan.with_state = true;
+	if (ckpt_plan_record(&vm, &plan, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	snprintf(id, CKPT_ID_LEN + 1, "%s", plan.id);
+	ckpt_plan_free(&plan);
+}
+
+static void test_running_settings(void **state)
+{
+	char a[CKPT_ID_LEN + 1], b[CKPT_ID_LEN + 1], c[CKPT_ID_LEN + 1], cp[256], rp[256];
+	char cur[64];
+
+	make_vm();
+	vm.say = say;
+	assert_int_equal(ckpt_running_path(&vm, rp, sizeof(rp)), 0);
+	assert_string_equal(rp, path(".running.vmconfig"));
+	/* Started with 64M; the vmconfig edited since (for the next start). */
+	write_file(rp, "[vm]\nname = t\nmemory = 64M\n\n[disk \"system\"]\nfile = t.vhdx\n");
+	write_file(vmconfig, "[vm]\nname = t\nmemory = 128M\n\n[disk \"system\"]\nfile = t.vhdx\n");
+	record_running(a, rp);
+	assert_int_equal(ckpt_config_path(&vm, a, cp, sizeof(cp)), 0);
+	assert_non_null(strstr(file_text(cp), "memory = 64M\n"));
+	assert_non_null(strstr(file_text(cp), "file = t.vhdx\n"));
+	assert_non_null(strstr(file_text(vmconfig), "memory = 128M\n"));
+	/* The worker runs on A's new image now, which only the vmconfig names. */
+	const char *f = strstr(file_text(vmconfig), "file = ");
+	assert_non_null(f);
+	snprintf(cur, sizeof(cur), "%.*s", (int)strcspn(f, "\n"), f);
+	assert_non_null(strstr(cur, ".avhdx"));
+	record_running(b, rp);
+	assert_int_equal(ckpt_config_path(&vm, b, cp, sizeof(cp)), 0);
+	assert_non_null(strstr(file_text(cp), "memory = 64M\n"));
+	assert_non_null(strstr(file_text(cp), cur));
+	assert_null(strstr(file_text(cp), "file = t.vhdx\n"));
+	/* A copy that cannot be read: the vmconfig as it is, said so. */
+	write_file(rp, "[vm]\nmemory = lots\n");
+	said[0] = 0;
+	record_running(c, rp);
+	assert_int_equal(ckpt_config_path(&vm, c, cp, sizeof(cp)), 0);
+	assert_non_null(strstr(file_text(cp), "memory = 128M\n"));
+	assert_non_null(strstr(said, "cannot be read"));
+	vm.say = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +677,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_create_fails_cleanly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removes_only_its_own, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_running_settings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
