@@ -3,18 +3,16 @@
  * running VM lets change. Edits and saving are in hwtree_edit.c. */
 #include "console/hwtree.h"
 
+#include "hypervisor/fileio.h"
 #include "hypervisor/vmspec.h"
 #include "vmconfig/schema.h"
 #include "vmconfig/vmconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum hw_mode hwtree_mode(enum vm_state s)
 {
@@ -80,46 +78,13 @@ bool hwtree_item_removable(const struct hwtree *t, const struct hw_item *it, cha
 	return hwtree_may_change(t->mode, it->section, NULL, why, whylen);
 }
 
-static char *read_text(const char *path, int *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t off = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || st.st_size > VMCONFIG_MAX_SIZE) {
-		*err = st.st_size > VMCONFIG_MAX_SIZE ? -EFBIG : -errno;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		*err = -ENOMEM;
-		goto fail;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	buf[off] = '\0';
-	close(fd);
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
 char *hwtree_read_file(const char *path, int *err)
 {
-	return read_text(path, err);
+	char *text;
+	size_t len;
+
+	*err = file_read_whole(path, VMCONFIG_MAX_SIZE, &text, &len);
+	return text;
 }
 
 int hwtree_open(struct hwtree *t, const char *vm, enum hw_mode mode, char *msg, size_t msglen)
@@ -139,7 +104,7 @@ int hwtree_open(struct hwtree *t, const char *vm, enum hw_mode mode, char *msg, 
 		snprintf(msg, msglen, "VM '%s': %s", vm, strerror(-r));
 		return r;
 	}
-	t->base = read_text(t->path, &r);
+	t->base = hwtree_read_file(t->path, &r);
 	if (!t->base) {
 		snprintf(msg, msglen, "%s: %s", t->path, strerror(-r));
 		return r;

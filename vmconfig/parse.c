@@ -2,6 +2,8 @@
  * (UTF-8, syntax, schema), with FILE:LINE:COLUMN on the first error. */
 #include "vmconfig/internal.h"
 
+#include "hypervisor/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -175,6 +177,13 @@ out:
 	return r;
 }
 
+static void too_large(struct vmconfig_error *err, const char *path)
+{
+	vc_error(err, path, 0, 0, "the file is larger than %u MiB; a vmconfig holds settings only",
+		 VMCONFIG_MAX_SIZE >> 20);
+	errno = EFBIG;
+}
+
 struct vmconfig *vmconfig_parse(const char *text, size_t len, const char *path,
 				struct vmconfig_error *err)
 {
@@ -183,10 +192,7 @@ struct vmconfig *vmconfig_parse(const char *text, size_t len, const char *path,
 	size_t pos = 0;
 
 	if (len > VMCONFIG_MAX_SIZE) {
-		vc_error(err, path, 0, 0,
-			 "the file is larger than %u MiB; a vmconfig holds settings only",
-			 VMCONFIG_MAX_SIZE >> 20);
-		errno = EFBIG;
+		too_large(err, path);
 		return NULL;
 	}
 	cfg = vmconfig_new(path);
@@ -233,11 +239,11 @@ fail:
 
 struct vmconfig *vmconfig_load(const char *path, struct vmconfig_error *err)
 {
-	size_t cap = VMCONFIG_MAX_SIZE + 1, len = 0;
 	struct vmconfig *cfg = NULL;
 	char *buf = NULL;
 	struct stat st;
-	int fd, e;
+	size_t len;
+	int fd, e, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -252,27 +258,22 @@ struct vmconfig *vmconfig_load(const char *path, struct vmconfig_error *err)
 		e = EISDIR;
 		goto out;
 	}
-	buf = malloc(cap);
-	if (!buf) {
+	/* Read to its end, whatever its size claims (pipes, /proc). */
+	r = file_read_whole_fd(fd, VMCONFIG_MAX_SIZE, &buf, &len);
+	if (r == -EFBIG) {
+		too_large(err, path);
+		e = EFBIG;
+		goto out;
+	}
+	if (r == -ENOMEM) {
 		vc_error(err, path, 0, 0, "out of memory");
 		e = ENOMEM;
 		goto out;
 	}
-	/* Read one byte past the cap to see a file that is too large, whatever
-	 * its size claims (pipes, /proc). */
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			vc_error(err, path, 0, 0, "cannot read: %s", strerror(e));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if (r < 0) {
+		e = -r;
+		vc_error(err, path, 0, 0, "cannot read: %s", strerror(e));
+		goto out;
 	}
 	cfg = vmconfig_parse(buf, len, path, err);
 	e = cfg ? 0 : errno;

@@ -2,6 +2,7 @@
  * that are the same on every layout built in. */
 #include "vnc/keymap.h"
 
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
@@ -383,43 +384,21 @@ static bool name_ok(const char *name)
 		   n;
 }
 
+/* The keymap file's text: -EFBIG for one that is not a regular file or is
+ * larger than KEYMAP_FILE_MAX. */
 static int read_file(const char *path, char **text, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	int r = 0;
-	char *buf = NULL;
-	if (fstat(fd, &st) < 0) {
+	int r;
+	if (fstat(fd, &st) < 0)
 		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > KEYMAP_FILE_MAX) {
+	else if (!S_ISREG(st.st_mode))
 		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*text = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
+	else
+		r = file_read_whole_fd(fd, KEYMAP_FILE_MAX, text, len);
 	close(fd);
 	return r;
 }

@@ -14,8 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ZERO_CHUNK (64u * 1024)
-
 /* --- who holds the lock ---------------------------------------------------- */
 
 /* The number a /proc entry is named after, or -1. */
@@ -235,7 +233,7 @@ fail:
 	return r;
 }
 
-/* --- whole-length I/O ------------------------------------------------------ */
+/* --- zeroing a range ------------------------------------------------------ */
 
 int block_file_zero(int fd, uint64_t off, uint64_t len)
 {
@@ -245,14 +243,5 @@ int block_file_zero(int fd, uint64_t off, uint64_t len)
 		return 0;
 	if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
 		return -errno;
-	static const uint8_t zeroes[ZERO_CHUNK];
-	while (len) {
-		size_t n = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
-		int r = block_file_pwrite(fd, zeroes, n, off);
-		if (r < 0)
-			return r;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return file_pwrite_zeroes(fd, off, len);
 }

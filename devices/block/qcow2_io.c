@@ -4,7 +4,6 @@
 #include "devices/block/qcow2_int.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,45 +14,20 @@
 
 /* --- request buffers ------------------------------------------------------- */
 
-/* Whole-length preadv/pwritev of cnt entries (changed on the way). A read
- * reaching the end of the file gives zeroes for the rest. */
+/* Whole-length preadv/pwritev of cnt entries. A read reaching the end of
+ * the file gives zeroes for the rest. */
 static int full_rw(int fd, bool write, struct iovec *iov, unsigned cnt, uint64_t off)
 {
-	while (cnt && !iov->iov_len) {
-		iov++;
-		cnt--;
+	uint64_t done;
+	int r = file_prw_iov(fd, iov, (int)cnt, off, write, &done);
+
+	if (r == -ENODATA) {
+		struct block_iov rest = {.iov = iov, .niov = cnt};
+		block_iov_advance(&rest, done);
+		block_iov_fill(&rest, NULL, UINT64_MAX);
+		return 0;
 	}
-	while (cnt) {
-		int batch = cnt > IOV_MAX ? IOV_MAX : (int)cnt;
-		ssize_t n = write ? pwritev(fd, iov, batch, (off_t)off)
-				  : preadv(fd, iov, batch, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			if (write)
-				return -EIO;
-			for (unsigned i = 0; i < cnt; i++)
-				memset(iov[i].iov_base, 0, iov[i].iov_len);
-			return 0;
-		}
-		off += (uint64_t)n;
-		size_t m = (size_t)n;
-		while (cnt && (m || !iov->iov_len)) {
-			if (m >= iov->iov_len) {
-				m -= iov->iov_len;
-				iov++;
-				cnt--;
-			} else {
-				iov->iov_base = (char *)iov->iov_base + m;
-				iov->iov_len -= m;
-				m = 0;
-			}
-		}
-	}
-	return 0;
+	return r;
 }
 
 /* --- tables ------------------------------------------------------------------ */

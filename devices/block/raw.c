@@ -13,13 +13,11 @@
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define RAW_THREADS 4
-#define ZERO_CHUNK  (64u * 1024)
 #define INLINE_MAX  (256u * 1024) /* largest read copied by the submitter */
 #define SPLIT_MIN   (512u * 1024)
 
@@ -91,83 +89,30 @@ struct raw_piece {
 	uint64_t off, len;
 };
 
-/* Reads or writes a piece, IOV_MAX buffers at a time, going on after
- * short transfers. Reads past the end of the file give zeroes. */
+/* Reads or writes a piece, IOV_MAX buffers at a time. Reads past the end of
+ * the file give zeroes. */
 static int rw(struct raw *raw, const struct block_req *req, const struct raw_piece *p, bool write)
 {
-	unsigned i = p->i;
-	size_t skip = p->skip;
+	struct block_iov c = {.iov = req->iov, .niov = req->niov, .i = p->i, .skip = p->skip};
 	uint64_t off = p->off, left = p->len;
 	struct iovec batch[IOV_MAX];
 	while (left) {
-		if (skip == req->iov[i].iov_len) {
-			i++;
-			skip = 0;
-			continue;
-		}
-		unsigned n = 0;
-		uint64_t want = 0;
-		for (unsigned j = i; j < req->niov && n < IOV_MAX && want < left; j++) {
-			size_t s = j == i ? skip : 0;
-			size_t l = req->iov[j].iov_len - s;
-			if (l > left - want)
-				l = (size_t)(left - want);
-			if (!l)
-				continue;
-			batch[n].iov_base = (char *)req->iov[j].iov_base + s;
-			batch[n].iov_len = l;
-			want += l;
-			n++;
-		}
-		ssize_t done = write ? pwritev(raw->fd, batch, (int)n, (off_t)off)
-				     : preadv(raw->fd, batch, (int)n, (off_t)off);
-		if (done < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (done == 0) {
-			if (write)
-				return -EIO;
+		struct block_iov at = c;
+		unsigned n = block_iov_take(&c, left, batch, IOV_MAX);
+		if (!n)
+			return -EINVAL;
+		uint64_t done;
+		int r = file_prw_iov(raw->fd, batch, (int)n, off, write, &done);
+		if (r == -ENODATA) {
 			/* End of file: the rest reads as zeroes. */
-			while (left) {
-				size_t l = req->iov[i].iov_len - skip;
-				if (l > left)
-					l = (size_t)left;
-				memset((char *)req->iov[i].iov_base + skip, 0, l);
-				left -= l;
-				i++;
-				skip = 0;
-			}
+			block_iov_advance(&at, done);
+			block_iov_fill(&at, NULL, left - done);
 			return 0;
 		}
-		off += (uint64_t)done;
-		left -= (uint64_t)done;
-		size_t moved = (size_t)done;
-		while (moved) {
-			size_t room = req->iov[i].iov_len - skip;
-			size_t take = moved < room ? moved : room;
-			skip += take;
-			moved -= take;
-			if (skip == req->iov[i].iov_len && moved) {
-				i++;
-				skip = 0;
-			}
-		}
-	}
-	return 0;
-}
-
-static int write_zero_buffers(struct raw *raw, uint64_t off, uint64_t len)
-{
-	static const uint8_t zeroes[ZERO_CHUNK];
-	while (len) {
-		size_t n = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
-		int r = file_pwrite_all(raw->fd, zeroes, n, off);
 		if (r < 0)
 			return r;
-		off += n;
-		len -= n;
+		off += done; /* all of the batch */
+		left -= done;
 	}
 	return 0;
 }
@@ -210,7 +155,7 @@ static int write_zeroes(struct raw *raw, uint64_t off, uint64_t len)
 	}
 	if (!unsupported(errno))
 		return -errno;
-	return write_zero_buffers(raw, off, len);
+	return file_pwrite_zeroes(raw->fd, off, len);
 }
 
 static void piece_run(struct block_work *w)

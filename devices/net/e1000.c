@@ -5,6 +5,7 @@
  * e1000_rx.c. */
 #include "devices/net/e1000_int.h"
 #include "hypervisor/bytes.h"
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
@@ -585,11 +586,10 @@ static int load_rom(struct e1000 *e, const char *path)
 		r = -ENOMEM;
 		goto out;
 	}
-	ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
-	if (n != st.st_size) {
-		r = n < 0 ? -errno : -EIO;
+	if ((r = file_pread_all(fd, buf, (size_t)st.st_size, 0)) < 0) {
 		log_error("%s: cannot read the boot ROM %s: %s", e->id, path,
-			  n < 0 ? strerror(errno) : "short read");
+			  r == -ENODATA ? "short read" : strerror(-r));
+		r = r == -ENODATA ? -EIO : r;
 		goto out;
 	}
 	if (buf[0] != 0x55 || buf[1] != 0xaa) {

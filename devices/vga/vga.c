@@ -7,6 +7,7 @@
 #include "devices/vga/vga.h"
 #include "devices/vga/vga_int.h"
 #include "hypervisor/bytes.h"
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
@@ -209,11 +210,10 @@ static int load_rom(struct vga *v, const char *path)
 		r = -ENOMEM;
 		goto out;
 	}
-	ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
-	if (n != st.st_size) {
-		r = n < 0 ? -errno : -EIO;
+	if ((r = file_pread_all(fd, buf, (size_t)st.st_size, 0)) < 0) {
 		log_error("vga: cannot read the VGA BIOS %s: %s", path,
-			  n < 0 ? strerror(errno) : "short read");
+			  r == -ENODATA ? "short read" : strerror(-r));
+		r = r == -ENODATA ? -EIO : r;
 		goto out;
 	}
 	if (buf[0] != 0x55 || buf[1] != 0xaa) {

@@ -5,6 +5,7 @@
 #include "devices/virtio/virtio_int.h"
 
 #include "hypervisor/bytes.h"
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 
 #include <errno.h>
@@ -556,7 +557,7 @@ static int load_rom(struct virtio_device *vdev, const char *path)
 		r = -ENOMEM;
 		goto out;
 	}
-	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size || buf[0] != 0x55 ||
+	if (file_pread_all(fd, buf, (size_t)st.st_size, 0) < 0 || buf[0] != 0x55 ||
 	    buf[1] != 0xaa) {
 		r = -EINVAL;
 		log_error("%s: %s is not an option ROM (no 55 AA signature); give rom= another "

@@ -3,6 +3,7 @@
 
 #include "devices/fw_cfg.h"
 #include "devices/device.h"
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 #include "hypervisor/platform.h"
 
@@ -56,16 +57,12 @@ static int read_file(const char *what, const char *path, uint64_t max, struct bo
 		r = -ENOMEM;
 		goto out;
 	}
-	size_t done = 0;
-	while (done < f->size) {
-		ssize_t n = read(fd, f->data + done, f->size - done);
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			log_error("%s %s: read failed: %s", what, path,
-				  n < 0 ? strerror(errno) : "file shrank while reading");
-			goto out;
-		}
-		done += (size_t)n;
+	r = file_pread_all(fd, f->data, f->size, 0);
+	if (r < 0) {
+		log_error("%s %s: read failed: %s", what, path,
+			  r == -ENODATA ? "file shrank while reading" : strerror(-r));
+		r = r == -ENODATA ? -EIO : r;
+		goto out;
 	}
 out:
 	close(fd);

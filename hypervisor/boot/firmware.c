@@ -9,6 +9,7 @@
 #include "devices/device.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
+#include "hypervisor/fileio.h"
 #include "hypervisor/log.h"
 #include "hypervisor/pc.h"
 #include "hypervisor/platform.h"
@@ -100,15 +101,10 @@ static int read_image(const char *path, struct firmware *fw)
 		r = -ENOMEM;
 		goto out;
 	}
-	size_t done = 0;
-	while (done < fw->bios_size) {
-		ssize_t n = read(fd, (uint8_t *)fw->bios + done, fw->bios_size - done);
-		if (n <= 0) {
-			log_error("firmware %s: read failed", path);
-			r = -EIO;
-			goto out;
-		}
-		done += (size_t)n;
+	if (file_pread_all(fd, fw->bios, fw->bios_size, 0) < 0) {
+		log_error("firmware %s: read failed", path);
+		r = -EIO;
+		goto out;
 	}
 out:
 	close(fd);
