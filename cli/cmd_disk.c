@@ -1,6 +1,6 @@
 /* `osio disk`: virtual hard disks from the command line. This file
- * dispatches the subcommands and holds create, resize and check; info and
- * convert have files of their own. */
+ * dispatches the subcommands and holds create, resize and check; info,
+ * convert and reconnect have files of their own. */
 #include "cli/commands.h"
 #include "cli/disk_common.h"
 
@@ -31,6 +31,7 @@ static void disk_usage(FILE *f)
 	    "  convert SRC DST            a copy of SRC (read through its parents) in a new image\n"
 	    "  resize FILE [+]SIZE        grow an image\n"
 	    "  check FILE [--repair]      check (and fix) an image's metadata\n"
+	    "  reconnect CHILD PARENT     point a differencing disk at its moved parent\n"
 	    "\n"
 	    "Sizes are bytes or a number with K, M, G or T (powers of 1024): 512, 100M, 20G,\n"
 	    "1.5T. The format of a new image is --format, else its extension says it\n"
@@ -472,7 +473,7 @@ int cmd_disk(int argc, char **argv)
 	} subs[] = {
 	    {"create", disk_create_main},   {"info", disk_info_main},
 	    {"convert", disk_convert_main}, {"resize", disk_resize_main},
-	    {"check", disk_check_main},
+	    {"check", disk_check_main},	    {"reconnect", disk_reconnect_main},
 	};
 	log_set_prog("osio disk");
 	if (argc < 2) {

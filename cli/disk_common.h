@@ -70,5 +70,6 @@ int disk_info_main(int argc, char **argv);
 int disk_convert_main(int argc, char **argv);
 int disk_resize_main(int argc, char **argv);
 int disk_check_main(int argc, char **argv);
+int disk_reconnect_main(int argc, char **argv);
 
 #endif

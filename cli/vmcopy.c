@@ -134,18 +134,16 @@ static int copy_sparse(const char *src, const char *dst)
 			hole = st.st_size;
 		for (pos = data; pos < hole;) {
 			size_t len = hole - pos > COPY_CHUNK ? COPY_CHUNK : (size_t)(hole - pos);
-			ssize_t n = pread(in, buf, len, pos);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				r = n < 0 ? -errno : -EIO;
+			r = file_pread_all(in, buf, len, (uint64_t)pos);
+			if (r < 0) {
+				r = r == -ENODATA ? -EIO : r; /* it shrank */
 				log_error("%s: cannot read it: %s", src, strerror(-r));
 				goto out;
 			}
-			if (!all_zero(buf, (size_t)n) &&
-			    (r = file_pwrite_all(out, buf, (size_t)n, (uint64_t)pos)) < 0)
+			if (!all_zero(buf, len) &&
+			    (r = file_pwrite_all(out, buf, len, (uint64_t)pos)) < 0)
 				goto write_fail;
-			pos += n;
+			pos += (off_t)len;
 		}
 	}
 	if (fsync(out) < 0)
@@ -187,6 +185,11 @@ struct vfile {
 	ino_t ino;
 	char *dst;   /* its name in the new folder */
 	bool parent; /* some image names it as its parent (by its own name) */
+	/* Its parent in the set (-1: none), and whether it names that by a path
+	 * that the copy cannot follow: the copy is reconnected to the parent's
+	 * copy then (block_set_parent). */
+	int up;
+	bool reconnect;
 };
 
 struct vset {
@@ -216,7 +219,8 @@ static struct vfile *vset_find(const struct vset *s, const char *path)
 	return NULL;
 }
 
-/* One image (not its parents) into the set; parent: it is another's parent. */
+/* One image (not its parents) into the set; parent: another image names it as its parent by
+ * its file name. Its index in the set, or -errno. */
 static int vset_add_one(struct vset *s, const char *path, bool parent)
 {
 	struct vfile *f = vset_find(s, path);
@@ -224,7 +228,7 @@ static int vset_add_one(struct vset *s, const char *path, bool parent)
 
 	if (f) {
 		f->parent = f->parent || parent;
-		return 0;
+		return (int)(f - s->f);
 	}
 	if (stat(path, &st) < 0) {
 		log_error("%s: %s", path, strerror(errno));
@@ -239,10 +243,10 @@ static int vset_add_one(struct vset *s, const char *path, bool parent)
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->parent = parent;
+	f->up = -1;
 	if (!(f->src = strdup(path)))
 		goto nomem;
-	s->n++;
-	return 0;
+	return (int)s->n++;
 nomem:
 	log_error("out of memory");
 	return -ENOMEM;
@@ -261,20 +265,23 @@ static int vset_add_chain(struct vset *s, const char *path, const char *what)
 		log_error("%s: %s", what, err[0] ? err : strerror(-r));
 		return r;
 	}
+	int below = -1; /* the child of b in the set */
+	bool by_name = false;
 	for (struct block_dev *b = bd; b && depth < CHAIN_MAX; b = block_backing(b), depth++) {
-		if (block_backing(b) && block_get_info(b, &bi) == 0 && strchr(bi.parent, '/')) {
-			log_error("%s: its parent is recorded as %s, a path that a copy cannot "
-				  "follow; only parents in the image's own folder, named by their "
-				  "file names, can be copied with it",
-				  block_path(b), bi.parent);
-			r = -EINVAL;
+		/* A parent named by a path (another folder) goes into the copy's folder,
+		 * and the copy of its child is reconnected to it. */
+		bool path_named =
+		    block_backing(b) && block_get_info(b, &bi) == 0 && strchr(bi.parent, '/');
+		if ((r = vset_add_one(s, block_path(b), depth > 0 && by_name)) < 0)
 			break;
-		}
-		if ((r = vset_add_one(s, block_path(b), depth > 0)) < 0)
-			break;
+		if (below >= 0)
+			s->f[below].up = r;
+		below = r;
+		s->f[r].reconnect = s->f[r].reconnect || path_named;
+		by_name = !path_named;
 	}
 	block_close(bd);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static bool name_taken(const struct vset *s, const char *name)
@@ -569,6 +576,25 @@ static int write_checkpoints(struct vmsrc *v, const struct vset *s, struct made 
 	return r;
 }
 
+/* Copies whose parent was named by a path now name the parent's copy beside them. */
+static int reconnect_copies(const struct vset *s, const char *dir)
+{
+	char path[VMCOPY_PATH * 2], err[VMCOPY_PATH * 2 + 256];
+
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct vfile *f = &s->f[i];
+		if (!f->reconnect || f->up < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, f->dst);
+		int r = block_set_parent(path, s->f[f->up].dst, false, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s (the copy of %s): %s", path, f->src, err);
+			return r;
+		}
+	}
+	return 0;
+}
+
 int vmcopy_disks(struct vmconfig *cfg, const char *from, struct made *m)
 {
 	char dst[VMCOPY_PATH * 2];
@@ -596,6 +622,8 @@ int vmcopy_disks(struct vmconfig *cfg, const char *from, struct made *m)
 		if ((r = copy_made(s.f[i].src, dst, m)) < 0)
 			goto out;
 	}
+	if ((r = reconnect_copies(&s, m->dir)) < 0)
+		goto out;
 	if ((r = repoint_disks(cfg, &s, from)) < 0)
 		goto out;
 	if (v.has_tree)

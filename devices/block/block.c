@@ -306,6 +306,11 @@ void block_get_stats(const struct block_dev *bd, struct block_stats *out)
 	out->errors = __atomic_load_n(&bd->st_errors, __ATOMIC_RELAXED);
 }
 
+int block_probe(const char *path, const struct block_driver **out, char *err, size_t errlen)
+{
+	return probe_format(path, -1, out, err, errlen);
+}
+
 /* name resolved against the folder of `base`'s file, into out. */
 static int resolve_relative(const char *base, const char *name, char *out, size_t outlen)
 {
@@ -344,11 +349,15 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		int e = errno;
-		block_set_err(
-		    err, errlen, "%s: its parent image %s: %s%s", bd->path, path, strerror(e),
-		    e == ENOENT ? "; put the parent back where the image says, or convert the "
-				  "image into a standalone one where it was complete"
-				: "");
+		if (e == ENOENT)
+			block_set_err(
+			    err, errlen,
+			    "%s: its parent image %s: %s; put the parent back where the "
+			    "image says, or if it moved: osio disk reconnect %s NEW-PARENT",
+			    bd->path, path, strerror(e), bd->path);
+		else
+			block_set_err(err, errlen, "%s: its parent image %s: %s", bd->path, path,
+				      strerror(e));
 		return -e;
 	}
 	for (const struct block_dev *c = bd; c; c = c->child)
@@ -362,8 +371,8 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *forma
 		}
 	struct block_dev *parent;
 	char perr[512];
-	int r = open_chain(path, -1, format, BLOCK_RDONLY | (bd->share ? BLOCK_SHARE : 0), bd, &parent,
-			   perr, sizeof(perr));
+	int r = open_chain(path, -1, format, BLOCK_RDONLY | (bd->share ? BLOCK_SHARE : 0), bd,
+			   &parent, perr, sizeof(perr));
 	if (r == -ELOOP) {
 		block_set_err(err, errlen, "%s", perr); /* names the image where it went wrong */
 		return r;

@@ -193,6 +193,20 @@ int block_commit(const char *path, block_progress_fn progress, void *opaque, cha
  * parent cannot be opened again, bd fails every request (-EIO). */
 int block_unsnapshot(struct block_dev *bd, char *err, size_t errlen);
 
+/* Reconnects the differencing image at path (VHDX, VHD, qcow2) to its
+ * parent after the parent moved (reparent.c; Hyper-V's Edit Disk
+ * "Reconnect", qemu-img rebase -u): only the name of the parent recorded in
+ * the image changes, to `parent` (relative names are relative to the
+ * image's folder, as block_create's), crash-safe (a crash leaves the old
+ * name or the new one). The new parent is opened first and must be the
+ * image the child was made on where the format records that (VHDX: its
+ * DataWriteGuid is the child's parent_linkage; VHD: its footer's unique id
+ * is the child's parent id), and must not be larger than the child; force
+ * skips those checks (and a VHDX child then links to the new parent's
+ * DataWriteGuid). The image must not be open elsewhere (-EBUSY). 0 or
+ * -errno with err naming both files. */
+int block_set_parent(const char *path, const char *parent, bool force, char *err, size_t errlen);
+
 /* Grows the image to size bytes (read-write opens only; shrinking is
  * refused with -EINVAL and a message). */
 int block_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen);

@@ -63,6 +63,13 @@ struct block_driver {
 	/* Checks (and with repair, fixes) the metadata; counts into res and
 	 * reports each problem with block_check_report. Nothing is in flight. */
 	int (*check)(struct block_dev *bd, bool repair, struct block_check *res);
+	/* Rewrites the parent's name in the differencing image at path (not
+	 * open; the driver opens it read-write itself, without its parent) as
+	 * name, crash-safe, after checking that parent (open read-only) is the
+	 * image the child was made on where the format records that (unless
+	 * force). */
+	int (*set_parent)(const char *path, const char *name, struct block_dev *parent, bool force,
+			  char *err, size_t errlen);
 };
 
 struct block_dev {
@@ -190,6 +197,10 @@ void block_complete(struct block_req *req, int status);
 int block_create_with(const char *path, const struct block_driver *drv,
 		      const struct block_create_opts *opts, struct block_dev *parent, char *err,
 		      size_t errlen);
+
+/* The driver whose probe recognizes the file at path (raw if none does):
+ * 0, or -errno with err naming the file. */
+int block_probe(const char *path, const struct block_driver **out, char *err, size_t errlen);
 
 /* The driver named name ("vhdx"), or NULL. */
 const struct block_driver *block_driver_find(const char *name);

@@ -522,4 +522,5 @@ const struct block_driver block_qcow2_driver = {
     .info = qcow2_info,
     .resize = qcow2_resize,
     .check = qcow2_check,
+    .set_parent = qcow2_set_parent,
 };

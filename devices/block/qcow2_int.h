@@ -236,4 +236,8 @@ int qcow2_create(int fd, const char *path, const struct block_create_opts *opts,
 		 struct block_dev *parent, char *err, size_t errlen);
 int qcow2_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen);
 
+/* block_set_parent for qcow2 (qcow2_reparent.c). */
+int qcow2_set_parent(const char *path, const char *name, struct block_dev *parent, bool force,
+		     char *err, size_t errlen);
+
 #endif

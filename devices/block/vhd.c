@@ -483,10 +483,12 @@ static int open_parent(struct block_dev *bd, struct vhd *s, uint64_t limit, char
 	}
 	if (!found) {
 		if (first[0])
-			snprintf(err, errlen,
-				 "%s: the parent disk %s of this differencing disk is missing; put "
-				 "it back next to the image",
-				 s->path, first);
+			snprintf(
+			    err, errlen,
+			    "%s: the parent disk %s of this differencing disk is missing; put "
+			    "it back next to the image, or if it moved: osio disk reconnect %s "
+			    "NEW-PARENT",
+			    s->path, first, s->path);
 		else
 			snprintf(err, errlen,
 				 "%s: a differencing disk that names no parent (a corrupted image)",
@@ -604,4 +606,5 @@ const struct block_driver block_vhd_driver = {
     .info = vhd_info,
     .resize = vhd_resize,
     .check = vhd_check,
+    .set_parent = vhd_set_parent,
 };

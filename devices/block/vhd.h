@@ -150,4 +150,8 @@ uint64_t vhd_locators_end(const struct vhd *s, uint64_t from, uint64_t *first);
 /* Where block i's bitmap starts in the file, 0 if it is unallocated. */
 uint64_t vhd_block_offset(const struct vhd *s, uint32_t i);
 
+/* block_set_parent for VHD (vhd_reparent.c). */
+int vhd_set_parent(const char *path, const char *name, struct block_dev *parent, bool force,
+		   char *err, size_t errlen);
+
 #endif

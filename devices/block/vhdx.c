@@ -645,4 +645,5 @@ const struct block_driver block_vhdx_driver = {
     .info = vhdx_info,
     .resize = vhdx_resize,
     .check = vhdx_check,
+    .set_parent = vhdx_set_parent,
 };

@@ -54,6 +54,38 @@ static bool locator_add(uint8_t *loc, size_t cap, size_t *used, unsigned *n, con
 	return true;
 }
 
+size_t vhdx_locator_build(uint8_t *loc, size_t cap, const char *name, const char *abs,
+			  const struct vhdx_guid *link, const struct vhdx_guid *link2)
+{
+	char g[39], g2[39];
+	vhdx_guid_format(link, g);
+	if (link2)
+		vhdx_guid_format(link2, g2);
+	for (char *c = g; *c; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a'); /* the spec's lowercase form */
+	for (char *c = g2; link2 && *c; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+	if (cap < 20 + 12 * 4)
+		return 0;
+	memset(loc, 0, 20 + 12 * 4);
+	memcpy(loc, vhdx_locator_type_guid.b, 16);
+	size_t used = 20 + 12 * (link2 ? 4 : 3);
+	unsigned n = 0;
+	if (!locator_add(loc, cap, &used, &n, "parent_linkage", g, false))
+		return 0;
+	if (link2 && !locator_add(loc, cap, &used, &n, "parent_linkage2", g2, false))
+		return 0;
+	if (name[0] != '/' && !locator_add(loc, cap, &used, &n, "relative_path", name, true))
+		return 0;
+	if (!locator_add(loc, cap, &used, &n, "absolute_win32_path", abs, false))
+		return 0;
+	vhdx_put16(loc + 18, (uint16_t)n);
+	/* Entries were laid out for all; fewer leave a gap, which is allowed. */
+	return used;
+}
+
 /* Builds the parent locator for parent (named name in the new image). */
 static size_t build_locator(uint8_t *loc, size_t cap, const char *name, struct block_dev *parent)
 {
@@ -62,26 +94,10 @@ static size_t build_locator(uint8_t *loc, size_t cap, const char *name, struct b
 		link = ((const struct vhdx *)parent->priv)->hdr.data_write;
 	else
 		vhdx_guid_random(&link);
-	char g[39];
-	vhdx_guid_format(&link, g);
-	for (char *c = g; *c; c++)
-		if (*c >= 'A' && *c <= 'F')
-			*c = (char)(*c - 'A' + 'a'); /* the spec's lowercase form */
 	char abs[PATH_MAX];
 	if (!realpath(block_path(parent), abs))
 		snprintf(abs, sizeof(abs), "%s", block_path(parent));
-	memcpy(loc, vhdx_locator_type_guid.b, 16);
-	size_t used = 20 + 12 * 3;
-	unsigned n = 0;
-	if (!locator_add(loc, cap, &used, &n, "parent_linkage", g, false))
-		return 0;
-	if (name[0] != '/' && !locator_add(loc, cap, &used, &n, "relative_path", name, true))
-		return 0;
-	if (!locator_add(loc, cap, &used, &n, "absolute_win32_path", abs, false))
-		return 0;
-	vhdx_put16(loc + 18, (uint16_t)n);
-	/* Entries were laid out for three; fewer leave a gap, which is allowed. */
-	return used;
+	return vhdx_locator_build(loc, cap, name, abs, &link, NULL);
 }
 
 static void meta_entry(uint8_t *t, unsigned i, const struct vhdx_guid *id, uint32_t off,

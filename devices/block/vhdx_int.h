@@ -209,4 +209,20 @@ int vhdx_create(int fd, const char *path, const struct block_create_opts *opts,
 int vhdx_resize(struct block_dev *bd, uint64_t size, char *err, size_t errlen);
 int vhdx_check(struct block_dev *bd, bool repair, struct block_check *res);
 
+/* --- vhdx_create.c, vhdx_log.c, vhdx_reparent.c: changing a parent's name ---- */
+
+/* A parent locator at loc (cap bytes): parent_linkage (and link2 as
+ * parent_linkage2 if not NULL), relative_path name unless it is absolute,
+ * absolute_win32_path abs. Its length, or 0 if it does not fit. */
+size_t vhdx_locator_build(uint8_t *loc, size_t cap, const char *name, const char *abs,
+			  const struct vhdx_guid *link, const struct vhdx_guid *link2);
+/* Writes n 4 KiB sectors (data, n * 4 KiB) at file offsets offs (multiples
+ * of 4 KiB past the headers) through the log ([MS-VHDX] 2.3): one log
+ * entry, the headers naming it, the sectors in place, the headers cleared.
+ * A crash at any point leaves the old sectors or, after the open's replay,
+ * the new ones. The file must have no pending log. 0 or -errno. */
+int vhdx_log_write(struct vhdx *v, const uint64_t *offs, const uint8_t *data, unsigned n);
+int vhdx_set_parent(const char *path, const char *name, struct block_dev *parent, bool force,
+		    char *err, size_t errlen);
+
 #endif

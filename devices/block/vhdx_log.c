@@ -305,3 +305,69 @@ out:
 	free(l.e);
 	return r;
 }
+
+/* --- writing ----------------------------------------------------------------- */
+
+int vhdx_log_write(struct vhdx *v, const uint64_t *offs, const uint8_t *data, unsigned n)
+{
+	uint32_t ds = desc_sectors(n);
+	uint64_t len = ((uint64_t)ds + n) * VHDX_LOG_SECTOR;
+	if (!n || !v->hdr.log_length || len > v->hdr.log_length)
+		return -ENOSPC;
+	struct stat st;
+	if (fstat(v->fd, &st) < 0)
+		return -errno;
+	uint8_t *e = calloc(1, len);
+	if (!e)
+		return -ENOMEM;
+	const uint64_t seq = 1;
+	struct vhdx_guid lg;
+	vhdx_guid_random(&lg);
+	memcpy(e, "loge", 4);
+	vhdx_put32(e + 8, (uint32_t)len);
+	vhdx_put32(e + 12, 0); /* the tail: this entry, at the log's start */
+	vhdx_put64(e + 16, seq);
+	vhdx_put32(e + 24, n);
+	memcpy(e + 32, lg.b, 16);
+	vhdx_put64(e + 48, (uint64_t)st.st_size);
+	vhdx_put64(e + 56, (uint64_t)st.st_size);
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *s = data + (size_t)i * VHDX_LOG_SECTOR;
+		uint8_t *d = e + ENTRY_HDR + DESC_SIZE * i;
+		uint8_t *sec = e + ((size_t)ds + i) * VHDX_LOG_SECTOR;
+		memcpy(d, "desc", 4);
+		memcpy(d + 4, s + 4092, 4); /* TrailingBytes */
+		memcpy(d + 8, s, 8);	    /* LeadingBytes */
+		vhdx_put64(d + 16, offs[i]);
+		vhdx_put64(d + 24, seq);
+		memcpy(sec, "data", 4);
+		vhdx_put32(sec + 4, (uint32_t)(seq >> 32));
+		memcpy(sec + 8, s + 8, 4084);
+		vhdx_put32(sec + 4092, (uint32_t)seq);
+	}
+	vhdx_put32(e + 4, vhdx_crc_with_hole(e, len, 4));
+
+	/* A new FileWriteGuid before the first change ([MS-VHDX] 2.2.2). */
+	struct vhdx_header h = v->hdr;
+	vhdx_guid_random(&h.file_write);
+	memset(&h.log, 0, sizeof(h.log));
+	int r = vhdx_write_header(v, &h);
+	if (r == 0)
+		r = block_file_pwrite(v->fd, e, len, v->hdr.log_offset);
+	if (r == 0 && fdatasync(v->fd) < 0)
+		r = -errno;
+	/* From here a crash replays the entry. */
+	h.log = lg;
+	if (r == 0)
+		r = vhdx_write_header(v, &h);
+	for (unsigned i = 0; r == 0 && i < n; i++)
+		r = block_file_pwrite(v->fd, data + (size_t)i * VHDX_LOG_SECTOR, VHDX_LOG_SECTOR,
+				      offs[i]);
+	if (r == 0 && fdatasync(v->fd) < 0)
+		r = -errno;
+	memset(&h.log, 0, sizeof(h.log));
+	if (r == 0)
+		r = vhdx_write_header(v, &h);
+	free(e);
+	return r;
+}

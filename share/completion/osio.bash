@@ -206,7 +206,7 @@ _osio()
 	switch) [[ $sub == show || $sub == delete ]] && _osio_complete_kind switch ;;
 	files)
 		[[ $sub == create || $sub == info || $sub == convert || $sub == resize ||
-			$sub == check || -z $sub ]] && _osio_complete_kind files
+			$sub == check || $sub == reconnect || -z $sub ]] && _osio_complete_kind files
 		;;
 	*) _osio_complete_kind "$kind" ;;
 	esac

@@ -195,15 +195,23 @@ for c in R S; do
 		fail "after apply $c the disk holds count '$got', expected $want"
 done
 
-# --- a checkpoint of a disk outside the VM's folder: its parent cannot be re-pointed ----------
+# --- a checkpoint of a disk outside the VM's folder: the base is copied in, the child reconnected
 "$osio" create out --memory 64M --disk 16M --switch none >/dev/null || fail "create out"
 mkdir -p "$tmp/ext" "$tmp/x3"
 mv "$vms/out/out.vhdx" "$tmp/ext/out.vhdx"
 sed -i "s|^file = out.vhdx$|file = $tmp/ext/out.vhdx|" "$vms/out/out.vmconfig"
 expect_ok "checkpoint of a disk outside the folder" -- "$osio" checkpoint out create C
-expect_error "its export is refused" 1 "its parent is recorded as $tmp/ext/out.vhdx" -- \
-	"$osio" export out "$tmp/x3"
-check "nothing left by the refused export" test -z "$(ls -A "$tmp/x3")"
+expect_ok "its export copies the base in" -- "$osio" export out "$tmp/x3"
+check "the base disk is in the export" test -f "$tmp/x3/out/out.vhdx"
+child=$(grep '^file = ' "$tmp/x3/out/out.vmconfig" | head -1 | sed 's/^file = //')
+parent=$("$osio" disk info --json "$tmp/x3/out/$child" 2>/dev/null | jq -r .parent)
+[[ $parent == out.vhdx ]] && pass "the exported child names the copied base ($child -> out.vhdx)" ||
+	fail "the exported child $child names '$parent' as its parent"
+mv "$tmp/ext/out.vhdx" "$tmp/ext/out.vhdx.away"
+expect_ok "the export opens without the outside base" -- \
+	"$osio" disk info "$tmp/x3/out/$child"
+mv "$tmp/ext/out.vhdx.away" "$tmp/ext/out.vhdx"
+expect_ok "the original still opens" -- "$osio" disk info "$tmp/ext/out.vhdx"
 
 # --- a disk outside the folder with a name the export already has: renamed into it ---------
 "$osio" create two --memory 64M --disk 16M --switch none >/dev/null || fail "create two"

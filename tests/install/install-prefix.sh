@@ -184,7 +184,7 @@ else
 	expect_comp "osio checkpoint " "alpha beta-2 gamma.3"
 	expect_comp "osio start alpha --fr" "--fresh"
 	expect_comp "osio --system st" "start status stop"
-	expect_comp "osio disk " "check convert create info resize"
+	expect_comp "osio disk " "check convert create info reconnect resize"
 	expect_comp "osio switch show " "default"
 	expect_comp "osio create x --disk-bus " "ide virtio"
 	expect_comp "osio disk create x.vhdx --format " "qcow2 raw vhd vhdx"
