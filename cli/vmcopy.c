@@ -440,11 +440,25 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The image of disk name (its file relative to from) into path, which
+ * must exist: -ENOENT after a line naming the vmconfig's line. */
+static int disk_image(struct vmconfig *cfg, const char *from, const char *name, const char *file,
+		      char *path, size_t size)
+{
+	struct stat st;
+
+	resolve(from, file, path, size);
+	if (stat(path, &st) == 0)
+		return 0;
+	log_error("%s:%u: disk %s: %s; fix the path or put the disk there", vmconfig_path(cfg),
+		  vmconfig_line(cfg, "disk", name, "file"), path, strerror(errno));
+	return -ENOENT;
+}
+
 /* Every disk of cfg (paths relative to from) with its chain into the set. */
 static int add_config_disks(struct vset *s, struct vmconfig *cfg, const char *from)
 {
 	char path[VMCOPY_PATH * 2], what[VMCOPY_PATH + 64];
-	struct stat st;
 	int r;
 
 	for (unsigned i = 0; i < vmconfig_count(cfg, "disk"); i++) {
@@ -452,13 +466,8 @@ static int add_config_disks(struct vset *s, struct vmconfig *cfg, const char *fr
 		const char *file = vmconfig_get(cfg, "disk", name, "file");
 		if (!file)
 			continue;
-		resolve(from, file, path, sizeof(path));
-		if (stat(path, &st) < 0) {
-			log_error("%s:%u: disk %s: %s; fix the path or put the disk there",
-				  vmconfig_path(cfg), vmconfig_line(cfg, "disk", name, "file"),
-				  path, strerror(errno));
-			return -ENOENT;
-		}
+		if ((r = disk_image(cfg, from, name, file, path, sizeof(path))) < 0)
+			return r;
 		snprintf(what, sizeof(what), "%s:%u", vmconfig_path(cfg),
 			 vmconfig_line(cfg, "disk", name, "file"));
 		if ((r = vset_add_chain(s, path, what)) < 0)
@@ -653,7 +662,6 @@ int vmcopy_disks_in_place(struct vmconfig *cfg, const char *from)
 {
 	char path[VMCOPY_PATH * 2], err[VMCOPY_PATH + 256];
 	struct ckpt_tree t;
-	struct stat st;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/checkpoints/checkpoints.json", from);
@@ -674,13 +682,8 @@ int vmcopy_disks_in_place(struct vmconfig *cfg, const char *from)
 		const char *file = vmconfig_get(cfg, "disk", name, "file");
 		if (!file)
 			continue;
-		resolve(from, file, path, sizeof(path));
-		if (stat(path, &st) < 0) {
-			log_error("%s:%u: disk %s: %s; fix the path or put the disk there",
-				  vmconfig_path(cfg), vmconfig_line(cfg, "disk", name, "file"),
-				  path, strerror(errno));
+		if (disk_image(cfg, from, name, file, path, sizeof(path)) < 0)
 			return -ENOENT;
-		}
 		if (store_config_set(cfg, "disk", name[0] ? name : NULL, "file", path) < 0)
 			return -EINVAL;
 	}
